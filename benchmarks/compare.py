@@ -1,0 +1,135 @@
+"""Run spikeforge, Brian2 and NEST on the same networks, one fresh process each, and
+print a table of times, spikes, rates and memory with ratios to spikeforge.
+
+    python benchmarks/compare.py --peer-python /path/to/peers-venv/bin/python
+    python benchmarks/compare.py --workloads brunel --durations 0.2 1.0 --repeat 2
+    python benchmarks/compare.py --fixture   # regenerate tests/fixtures/cuba_brian2.json
+
+The peers live in their own venv because Brian2 2.9 needs numpy < 2.3:
+``python -m venv peers && peers/bin/pip install "numpy<2.3" brian2 nest-simulator``.
+Results go to benchmarks/results/<date>.json; the table is Markdown (for README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIMS = ["spikeforge", "brian2-runtime", "brian2-cpp", "nest"]
+
+
+def measure(python, simulator, workload, duration, seed=1, extra=()):
+    cmd = [
+        python,
+        str(HERE / "workloads.py"),
+        simulator,
+        workload,
+        "--duration",
+        str(duration),
+        "--seed",
+        str(seed),
+        *extra,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+    return {
+        "simulator": simulator,
+        "workload": workload,
+        "duration": duration,
+        "error": " | ".join(tail),
+    }
+
+
+def best_of(python, simulator, workload, duration, repeat, extra=()):
+    runs = [measure(python, simulator, workload, duration, extra=extra) for _ in range(repeat)]
+    ok = [r for r in runs if "error" not in r]
+    return min(ok, key=lambda r: r["sim"]) if ok else runs[0]
+
+
+def table(results):
+    rows = [
+        "| workload | simulator | build [s] | compile [s] | simulate [s] | sim ratio "
+        "(peer / spikeforge) | spikes | rate [Hz] | ISI CV | B/synapse | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in dict.fromkeys((r["workload"], r["duration"]) for r in results):
+        group = [r for r in results if (r["workload"], r["duration"]) == key]
+        ours = next((r for r in group if r["simulator"] == "spikeforge" and "error" not in r), None)
+        for r in group:
+            name = f"{key[0]} {key[1]} s"
+            if "error" in r:
+                rows.append(f"| {name} | {r['simulator']} | error: {r['error'][:80]} |" + " |" * 8)
+                continue
+            ratio = r["sim"] / ours["sim"] if ours else float("nan")
+            bps = r.get("bytes_per_synapse")
+            rows.append(
+                f"| {name} | {r['simulator']} | {r['build']:.2f} | {r['compile']:.2f} | "
+                f"{r['sim']:.3f} | {ratio:.1f}x | {r['spikes']} | {r['rate']:.2f} | "
+                f"{r.get('cv', float('nan')):.2f} | "
+                f"{'-' if bps is None else f'{bps:.1f}'} | {r['peak_mb']:.0f} |"
+            )
+    return "\n".join(rows)
+
+
+def fixture(peer_python):
+    """Brian2 (runtime) CUBA over five seeds: the reference for tests/test_examples.py."""
+    runs = [measure(peer_python, "brian2-runtime", "cuba", 1.0, seed=s) for s in range(1, 6)]
+    bad = [r for r in runs if "error" in r]
+    if bad:
+        raise SystemExit(f"Brian2 failed: {bad[0]['error']}")
+    rates = [r["rate"] for r in runs]
+    cvs = [r["cv"] for r in runs]
+    out = {
+        "source": "Brian2 2.9.0 (cython runtime), benchmarks/workloads.py cuba, seeds 1-5, 1 s",
+        "rates_hz": rates,
+        "rate_hz_min": min(rates),
+        "rate_hz_max": max(rates),
+        "cvs": cvs,
+        "cv_mean": sum(cvs) / len(cvs),
+    }
+    path = HERE.parent / "tests" / "fixtures" / "cuba_brian2.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out, indent=1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--peer-python",
+        default="/tmp/peers/bin/python",
+        help="Python of the venv with brian2 and nest-simulator",
+    )
+    ap.add_argument("--workloads", nargs="+", default=["cuba", "brunel"])
+    ap.add_argument("--durations", nargs="+", type=float, default=None)
+    ap.add_argument("--simulators", nargs="+", default=SIMS)
+    ap.add_argument("--repeat", type=int, default=2, help="best of N runs")
+    ap.add_argument("--fixture", action="store_true")
+    a = ap.parse_args()
+    if a.fixture:
+        return fixture(a.peer_python)
+    results = []
+    for workload in a.workloads:
+        durations = a.durations or ([1.0] if workload == "cuba" else [0.2, 1.0])
+        for duration in durations:
+            for simulator in a.simulators:
+                python = sys.executable if simulator == "spikeforge" else a.peer_python
+                r = best_of(python, simulator, workload, duration, a.repeat)
+                print(json.dumps(r), flush=True)
+                results.append(r)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M")
+    (out / f"{stamp}.json").write_text(json.dumps(results, indent=1))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,426 @@
+"""One benchmark measurement in this process: ``python workloads.py SIMULATOR WORKLOAD [opts]``.
+
+Prints one JSON line: build, compile and simulation wall times [s], spikes, mean rate [Hz],
+synapse count, resident memory of the built network per synapse [B], and peak resident
+memory [MB]. Run by ``benchmarks/compare.py``, which starts a fresh process per
+measurement (spikeforge in the project's Python, Brian2/NEST in their own venv).
+
+Simulators: ``spikeforge``, ``brian2-runtime`` (Cython), ``brian2-cpp`` (cpp_standalone),
+``nest``. Workloads (identical networks in each simulator):
+
+* ``cuba``: Vogels & Abbott 2005 / Brette et al. 2007 benchmark 2, 4000 LIF, p = 0.02,
+  exponential currents, delay 0.1 ms, dt 0.1 ms.
+* ``brunel``: Brunel 2000 model A with delta synapses, N = 50,000 (40,000 E + 10,000 I),
+  fixed in-degree 800 E + 200 I, J = 0.1 mV, g = 5, D = 1.5 ms, external Poisson input
+  at 2 nu_thr through C_E synapses per neuron, dt 0.1 ms.
+* ``plastic`` / ``static``: reserved for the plasticity benchmark (issue 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+
+
+def rss_mb(field="VmRSS"):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def isi_cv(times, ids, min_spikes=3):
+    """Mean ISI coefficient of variation over neurons with at least ``min_spikes`` spikes."""
+    import numpy as np
+
+    times, ids = np.asarray(times, float), np.asarray(ids, np.int64)
+    order = np.lexsort((times, ids))
+    t, i = times[order], ids[order]
+    cvs = []
+    for chunk in np.split(t, np.flatnonzero(np.diff(i)) + 1):
+        if len(chunk) >= min_spikes:
+            isi = np.diff(chunk)
+            cvs.append(isi.std() / isi.mean())
+    return float(np.mean(cvs)) if cvs else float("nan")
+
+
+CUBA = dict(
+    n=4000,
+    n_exc=3200,
+    p=0.02,
+    tau_m=20.0,
+    c_m=250.0,
+    v_rest=-49.0,
+    v_th=-50.0,
+    v_reset=-60.0,
+    t_ref=5.0,
+    tau_e=5.0,
+    tau_i=10.0,
+    we_mv=1.62,
+    wi_mv=-9.0,
+    delay=0.1,
+)
+BRUNEL = dict(
+    n=50000,
+    c_e=800,
+    c_i=200,
+    j=0.1,
+    g=5.0,
+    eta=2.0,
+    delay=1.5,
+    tau=20.0,
+    theta=20.0,
+    v_reset=10.0,
+    t_ref=2.0,
+)
+
+
+# ----------------------------------------------------------------------------- spikeforge
+def spikeforge(workload, duration, seed, n=None, precision="float64"):
+    t0 = time.perf_counter()
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+    import simulator as sim
+    from models import LIF, PoissonSource
+    from simulator.units import ms, mV, pF
+
+    t_import = time.perf_counter() - t0
+    base = rss_mb()
+    net = sim.Network(dt=0.1 * ms, seed=seed, precision=precision)
+    if workload == "cuba":
+        c = CUBA
+        model = LIF(
+            tau_m=c["tau_m"] * ms,
+            c_m=c["c_m"] * pF,
+            v_rest=c["v_rest"] * mV,
+            v_thresh=c["v_th"] * mV,
+            v_reset=c["v_reset"] * mV,
+            t_ref=c["t_ref"] * ms,
+            tau_syn_exc=c["tau_e"] * ms,
+            tau_syn_inh=c["tau_i"] * ms,
+        )
+        pop = net.population(model, n=c["n"], v=sim.uniform(c["v_reset"] * mV, c["v_th"] * mV))
+        scale = c["c_m"] * pF / (c["tau_m"] * ms)
+        net.connect(
+            pop[: c["n_exc"]],
+            pop,
+            rule=sim.FixedProbability(c["p"]),
+            weight=c["we_mv"] * mV * scale,
+            delay=c["delay"] * ms,
+            port="exc",
+        )
+        net.connect(
+            pop[c["n_exc"] :],
+            pop,
+            rule=sim.FixedProbability(c["p"]),
+            weight=c["wi_mv"] * mV * scale,
+            delay=c["delay"] * ms,
+            port="inh",
+        )
+    elif workload == "brunel":
+        b = dict(BRUNEL)
+        n = n or b["n"]
+        n_e = int(0.8 * n)
+        nu_thr = b["theta"] / (b["j"] * b["c_e"] * b["tau"] * 1e-3)  # Hz
+        model = LIF(
+            kinetics="delta",
+            tau_m=b["tau"] * ms,
+            v_rest=0.0,
+            v_thresh=b["theta"] * mV,
+            v_reset=b["v_reset"] * mV,
+            t_ref=b["t_ref"] * ms,
+        )
+        pop = net.population(model, n=n, v=sim.uniform(0.0, b["theta"] * mV))
+        ext = net.population(PoissonSource(rate=b["eta"] * nu_thr * b["c_e"]), n=n)
+        d = b["delay"] * ms
+        net.connect(ext, pop, rule=sim.OneToOne(), weight=b["j"] * mV, delay=d)
+        net.connect(pop[:n_e], pop, rule=sim.FixedInDegree(b["c_e"]), weight=b["j"] * mV, delay=d)
+        net.connect(
+            pop[n_e:],
+            pop,
+            rule=sim.FixedInDegree(b["c_i"]),
+            weight=-b["g"] * b["j"] * mV,
+            delay=d,
+            port="inh",
+        )
+    else:
+        raise SystemExit(f"unknown workload {workload}")
+    spikes = net.spike_monitor(pop)
+    gc.collect()
+    built = rss_mb()
+    t_build = time.perf_counter() - t0 - t_import
+    t1 = time.perf_counter()
+    net.run(0.0)  # compile (or load) the kernel
+    t_compile = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    net.run(duration)
+    t_sim = time.perf_counter() - t2
+    n_syn = sum(p.n_synapses for p in net.projections.values() if p.pre_pop.kind == "neuron")
+    return dict(
+        build=t_build,
+        compile=t_compile,
+        sim=t_sim,
+        spikes=spikes.num_spikes,
+        cv=isi_cv(spikes.times, spikes.ids),
+        rate=spikes.mean_rate(duration),
+        synapses=n_syn,
+        bytes_per_synapse=(built - base) * 2**20 / max(n_syn, 1),
+        stored_bytes_per_synapse=sum(
+            p.w.nbytes + p.off.nbytes
+            for p in net.projections.values()
+            if p.pre_pop.kind == "neuron"
+        )
+        / max(n_syn, 1),
+        peak_mb=rss_mb("VmHWM"),
+        total=time.perf_counter() - t0,
+        import_s=t_import,
+    )
+
+
+# --------------------------------------------------------------------------------- Brian2
+def brian2(workload, duration, seed, mode, n=None):
+    import brian2 as b2
+    import numpy as np
+    from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, ms, mV, second
+
+    t0 = time.perf_counter()
+    base = rss_mb()
+    if mode == "cpp":
+        b2.set_device(
+            "cpp_standalone", directory=tempfile.mkdtemp(prefix="b2cpp_"), build_on_run=False
+        )
+        b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    else:
+        b2.prefs.codegen.target = "cython"
+    b2.seed(seed)
+    b2.defaultclock.dt = 0.1 * ms
+    if workload == "cuba":
+        c = CUBA
+        eqs = """dv/dt = (ge + gi - (v - El))/taum : volt (unless refractory)
+                 dge/dt = -ge/taue : volt
+                 dgi/dt = -gi/taui : volt"""
+        ns = dict(
+            taum=c["tau_m"] * ms,
+            taue=c["tau_e"] * ms,
+            taui=c["tau_i"] * ms,
+            El=c["v_rest"] * mV,
+            Vt=c["v_th"] * mV,
+            Vr=c["v_reset"] * mV,
+            we=c["we_mv"] * mV,
+            wi=c["wi_mv"] * mV,
+        )
+        P = NeuronGroup(
+            c["n"],
+            eqs,
+            threshold="v > Vt",
+            reset="v = Vr",
+            refractory=c["t_ref"] * ms,
+            method="exact",
+            namespace=ns,
+        )
+        P.v = "Vr + rand() * (Vt - Vr)"
+        Ce = Synapses(P, P, on_pre="ge += we", delay=c["delay"] * ms, namespace=ns)
+        Ci = Synapses(P, P, on_pre="gi += wi", delay=c["delay"] * ms, namespace=ns)
+        Ce.connect(f"i < {c['n_exc']}", p=c["p"])
+        Ci.connect(f"i >= {c['n_exc']}", p=c["p"])
+        syns = [Ce, Ci]
+    else:
+        b = dict(BRUNEL)
+        n = n or b["n"]
+        n_e = int(0.8 * n)
+        nu_thr = b["theta"] / (b["j"] * b["c_e"] * b["tau"]) * 1e3 * Hz
+        ns = dict(
+            tau=b["tau"] * ms,
+            theta=b["theta"] * mV,
+            Vr=b["v_reset"] * mV,
+            J=b["j"] * mV,
+            gJ=-b["g"] * b["j"] * mV,
+        )
+        P = NeuronGroup(
+            n,
+            "dv/dt = -v/tau : volt (unless refractory)",
+            threshold="v > theta",
+            reset="v = Vr",
+            refractory=b["t_ref"] * ms,
+            method="exact",
+            namespace=ns,
+        )
+        P.v = "rand() * theta"
+        Ce = Synapses(P, P, on_pre="v += J", delay=b["delay"] * ms, namespace=ns)
+        Ci = Synapses(P, P, on_pre="v += gJ", delay=b["delay"] * ms, namespace=ns)
+        # fixed in-degree with multapses, as NEST's fixed_indegree: explicit index arrays
+        rng = np.random.default_rng(seed)
+        post_e = np.repeat(np.arange(n), b["c_e"])
+        post_i = np.repeat(np.arange(n), b["c_i"])
+        Ce.connect(i=rng.integers(0, n_e, len(post_e)), j=post_e)
+        Ci.connect(i=rng.integers(n_e, n, len(post_i)), j=post_i)
+        ext = PoissonInput(P, "v", b["c_e"], b["eta"] * nu_thr, weight=b["j"] * mV)
+        syns = [Ce, Ci]
+    mon = SpikeMonitor(P)
+    net = b2.Network(b2.collect())
+    if workload == "brunel":
+        net.add(ext)
+    if mode == "cpp":
+        net.run(duration * second)
+        t_before = time.perf_counter()
+        b2.device.build(run=True, compile=True, directory=None)
+        total_build = time.perf_counter() - t_before
+        t_sim = b2.device._last_run_time
+        t_build = time.perf_counter() - t0 - t_sim
+        n_syn = int(sum(len(s) for s in syns))
+        out = dict(build=t_build, compile=total_build - t_sim, sim=t_sim)
+    else:
+        net.run(0 * second)  # builds synapses and compiles the code objects
+        n_syn = int(sum(len(s) for s in syns))
+        gc.collect()
+        built = rss_mb()
+        t_build = time.perf_counter() - t0
+        t2 = time.perf_counter()
+        net.run(duration * second)
+        out = dict(
+            build=t_build,
+            compile=0.0,
+            sim=time.perf_counter() - t2,
+            bytes_per_synapse=(built - base) * 2**20 / n_syn,
+        )
+    spikes = int(mon.num_spikes)
+    out.update(
+        spikes=spikes,
+        cv=isi_cv(np.asarray(mon.t / second), np.asarray(mon.i)),
+        rate=spikes / (len(P) * duration),
+        synapses=n_syn,
+        peak_mb=rss_mb("VmHWM"),
+        total=time.perf_counter() - t0,
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------------- NEST
+def nest_run(workload, duration, seed, n=None):
+    import nest
+    import numpy as np
+
+    t0 = time.perf_counter()
+    base = rss_mb()
+    nest.ResetKernel()
+    nest.set_verbosity("M_ERROR")
+    nest.set(resolution=0.1, rng_seed=seed + 1, local_num_threads=1, print_time=False)
+    if workload == "cuba":
+        c = CUBA
+        P = nest.Create(
+            "iaf_psc_exp",
+            c["n"],
+            params=dict(
+                C_m=c["c_m"],
+                tau_m=c["tau_m"],
+                E_L=c["v_rest"],
+                V_th=c["v_th"],
+                V_reset=c["v_reset"],
+                t_ref=c["t_ref"],
+                tau_syn_ex=c["tau_e"],
+                tau_syn_in=c["tau_i"],
+                I_e=0.0,
+            ),
+        )
+        P.V_m = nest.random.uniform(c["v_reset"], c["v_th"])
+        scale = c["c_m"] / c["tau_m"]
+        nest.Connect(
+            P[: c["n_exc"]],
+            P,
+            dict(rule="pairwise_bernoulli", p=c["p"]),
+            dict(weight=c["we_mv"] * scale, delay=c["delay"]),
+        )
+        nest.Connect(
+            P[c["n_exc"] :],
+            P,
+            dict(rule="pairwise_bernoulli", p=c["p"]),
+            dict(weight=c["wi_mv"] * scale, delay=c["delay"]),
+        )
+    else:
+        b = dict(BRUNEL)
+        n = n or b["n"]
+        n_e = int(0.8 * n)
+        nu_thr = b["theta"] / (b["j"] * b["c_e"] * b["tau"]) * 1e3
+        P = nest.Create(
+            "iaf_psc_delta",
+            n,
+            params=dict(
+                tau_m=b["tau"],
+                V_th=b["theta"],
+                V_reset=b["v_reset"],
+                t_ref=b["t_ref"],
+                E_L=0.0,
+                C_m=1.0,
+                V_m=0.0,
+            ),
+        )
+        P.V_m = nest.random.uniform(0.0, b["theta"])
+        noise = nest.Create("poisson_generator", params=dict(rate=b["eta"] * nu_thr * b["c_e"]))
+        nest.Connect(noise, P, syn_spec=dict(weight=b["j"], delay=b["delay"]))
+        nest.Connect(
+            P[:n_e],
+            P,
+            dict(rule="fixed_indegree", indegree=b["c_e"]),
+            dict(weight=b["j"], delay=b["delay"]),
+        )
+        nest.Connect(
+            P[n_e:],
+            P,
+            dict(rule="fixed_indegree", indegree=b["c_i"]),
+            dict(weight=-b["g"] * b["j"], delay=b["delay"]),
+        )
+    sr = nest.Create("spike_recorder")
+    nest.Connect(P, sr)
+    nest.Prepare()
+    nest.Run(0.1)  # finish connection infrastructure before measuring memory
+    built = rss_mb()
+    # minus the recorder's connections (and the Poisson generator's, for brunel)
+    n_syn = nest.num_connections - len(P) * (2 if workload == "brunel" else 1)
+    t_build = time.perf_counter() - t0
+    t2 = time.perf_counter()
+    nest.Run(duration * 1e3 - 0.1)
+    t_sim = time.perf_counter() - t2
+    nest.Cleanup()
+    events = sr.get("events")
+    times = np.asarray(events["times"])
+    spikes = int(np.sum(times > 0.0))
+    return dict(
+        cv=isi_cv(times * 1e-3, events["senders"]),
+        build=t_build,
+        compile=0.0,
+        sim=t_sim,
+        spikes=spikes,
+        rate=spikes / (len(P) * duration),
+        synapses=int(n_syn),
+        bytes_per_synapse=(built - base) * 2**20 / n_syn,
+        peak_mb=rss_mb("VmHWM"),
+        total=time.perf_counter() - t0,
+    )
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("simulator", choices=["spikeforge", "brian2-runtime", "brian2-cpp", "nest"])
+    ap.add_argument("workload", choices=["cuba", "brunel"])
+    ap.add_argument("--duration", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--n", type=int, default=None, help="network size (brunel)")
+    ap.add_argument("--precision", default="float64")
+    a = ap.parse_args()
+    if a.simulator == "spikeforge":
+        res = spikeforge(a.workload, a.duration, a.seed, a.n, a.precision)
+    elif a.simulator.startswith("brian2"):
+        res = brian2(a.workload, a.duration, a.seed, a.simulator.split("-")[1], a.n)
+    else:
+        res = nest_run(a.workload, a.duration, a.seed, a.n)
+    res.update(simulator=a.simulator, workload=a.workload, duration=a.duration, seed=a.seed)
+    print("RESULT " + json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""spikeforge model library: neuron, input and (later) plasticity specs as plain data.
+
+Nothing here imports the simulator; ``simulator`` compiles these specs into kernels.
+"""
+
+from models.base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
+from models.neurons import LIF, AdEx, Izhikevich, LIFCond
+from models.sources import DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
+
+__all__ = [
+    "KINETICS",
+    "NeuronModel",
+    "NeuronSpec",
+    "compose",
+    "spec_model",
+    "LIF",
+    "LIFCond",
+    "Izhikevich",
+    "AdEx",
+    "SpikeSource",
+    "PoissonSource",
+    "NoiseSource",
+    "StepCurrent",
+    "DCSource",
+]

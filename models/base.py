@@ -1,0 +1,305 @@
+"""Declarative model specs: the data a neuron model is made of.
+
+A :class:`NeuronSpec` lists parameters (with defaults and units), state variables (with
+initial values), ODEs as Python-syntax strings, a threshold condition, reset statements,
+a refractory period and receptor ports. Nothing here runs a model: ``simulator`` parses,
+checks and compiles specs. This module imports nothing from ``simulator`` on purpose, so
+that models stay plain data.
+
+All quantities are SI floats (volts, seconds, amperes, siemens, farads).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+#: Keyword arguments of a model constructor that are not parameters.
+RESERVED_KWARGS = ("kinetics", "method")
+
+
+@dataclass(frozen=True)
+class NeuronSpec:
+    """The structure of a neuron model.
+
+    Parameters
+    ----------
+    name : str
+        Model name used in error messages and in saved files.
+    parameters : dict
+        ``name -> (default, unit, description)``. A default of ``None`` makes the
+        parameter required.
+    state : dict
+        ``name -> (initial value, unit, description)``. The initial value is a number or
+        the name of a parameter (``"v_rest"``).
+    equations : tuple of str
+        ODEs such as ``"dv/dt = (v_rest - v)/tau_m + I_syn/c_m"``.
+    threshold : str or None
+        Spike condition, e.g. ``"v >= v_thresh"``; ``None`` for a model that never spikes.
+    reset : tuple of str
+        Statements run after a spike, e.g. ``("v = v_reset", "u += d")``.
+    refractory : str or None
+        Name of the parameter holding the refractory period [s].
+    clamped : tuple of str
+        State variables held constant (and deaf to input) while refractory.
+    ports : dict
+        Receptor port -> statement applied when input arrives, using the symbol ``w``
+        for the summed weight of the step (e.g. ``"i_syn_exc += w_in"``). The statement is
+        applied once per step with the sum of all weights arriving in that step, so it
+        must be linear in ``w``.
+    port_signs : dict
+        Port -> ``+1`` (weights must be >= 0), ``-1`` (<= 0); absent means any sign.
+    subexpressions : dict
+        Named expressions inlined into equations, e.g. ``{"I_syn": "i_syn_exc + i_syn_inh"}``.
+    method : str
+        ``"exact"`` (linear systems only, matrix exponential), ``"euler"``, ``"rk2"``,
+        ``"rk4"``, or ``"auto"`` (exact when linear, else rk4).
+    source : str
+        The paper or spec the model implements, with equation numbers.
+    """
+
+    name: str
+    parameters: dict
+    state: dict
+    equations: tuple
+    threshold: str | None = None
+    reset: tuple = ()
+    refractory: str | None = None
+    clamped: tuple = ()
+    ports: dict = field(default_factory=dict)
+    port_signs: dict = field(default_factory=dict)
+    subexpressions: dict = field(default_factory=dict)
+    method: str = "auto"
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable dict of this spec (used by save/load and cache keys)."""
+        return {
+            "name": self.name,
+            "parameters": {k: list(v) for k, v in self.parameters.items()},
+            "state": {k: list(v) for k, v in self.state.items()},
+            "equations": list(self.equations),
+            "threshold": self.threshold,
+            "reset": list(self.reset),
+            "refractory": self.refractory,
+            "clamped": list(self.clamped),
+            "ports": dict(self.ports),
+            "port_signs": dict(self.port_signs),
+            "subexpressions": dict(self.subexpressions),
+            "method": self.method,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NeuronSpec:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            name=d["name"],
+            parameters={k: tuple(v) for k, v in d["parameters"].items()},
+            state={k: tuple(v) for k, v in d["state"].items()},
+            equations=tuple(d["equations"]),
+            threshold=d["threshold"],
+            reset=tuple(d["reset"]),
+            refractory=d["refractory"],
+            clamped=tuple(d["clamped"]),
+            ports=dict(d["ports"]),
+            port_signs={k: int(v) for k, v in d["port_signs"].items()},
+            subexpressions=dict(d["subexpressions"]),
+            method=d["method"],
+            source=d.get("source", ""),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+# --------------------------------------------------------------------------------------
+# Synaptic kinetics: each adds state, parameters, ODEs and a port statement to a membrane.
+# --------------------------------------------------------------------------------------
+E = float(np.e)
+
+
+def _kinetics(kind: str, port: str, voltage: str) -> dict:
+    """Pieces that synaptic kinetics ``kind`` adds to a membrane for one receptor port.
+
+    Sources: exponential and alpha current kinetics as in NEST ``iaf_psc_exp`` /
+    ``iaf_psc_alpha`` (the alpha weight is the PSC peak, reached ``tau_syn`` after the
+    spike); delta as NEST ``iaf_psc_delta`` (a jump of the membrane potential);
+    exponential conductance as NEST ``iaf_cond_exp`` (Kuhn et al. 2004).
+    """
+    sign = -1 if port == "inh" else 1
+    tau, i, x, g, erev = (
+        f"tau_syn_{port}",
+        f"i_syn_{port}",
+        f"x_syn_{port}",
+        f"g_{port}",
+        f"e_rev_{port}",
+    )
+    default_tau = 5e-3 if port == "exc" else 10e-3
+    if kind == "delta":
+        return dict(
+            params={},
+            state={},
+            eqs=[],
+            jump=f"{voltage} += w_in",
+            current=None,
+            sign=sign,
+            unit="V",
+        )
+    if kind == "exp":
+        return dict(
+            params={tau: (default_tau, "s", f"decay time of the {port} current")},
+            state={i: (0.0, "A", f"{port} synaptic current")},
+            eqs=[f"d{i}/dt = -{i}/{tau}"],
+            jump=f"{i} += w_in",
+            current=i,
+            sign=sign,
+            unit="A",
+        )
+    if kind == "alpha":
+        return dict(
+            params={tau: (default_tau, "s", f"rise/decay time of the {port} current")},
+            state={
+                i: (0.0, "A", f"{port} synaptic current"),
+                x: (0.0, "A", f"{port} alpha-kernel helper"),
+            },
+            eqs=[f"d{x}/dt = -{x}/{tau}", f"d{i}/dt = ({x} - {i})/{tau}"],
+            jump=f"{x} += w_in*{E!r}",
+            current=i,
+            sign=sign,
+            unit="A",
+        )
+    if kind == "cond_exp":
+        return dict(
+            params={
+                tau: (default_tau, "s", f"decay time of the {port} conductance"),
+                erev: (0.0 if port == "exc" else -80e-3, "V", f"{port} reversal potential"),
+            },
+            state={g: (0.0, "S", f"{port} conductance")},
+            eqs=[f"d{g}/dt = -{g}/{tau}"],
+            jump=f"{g} += w_in",
+            current=f"{g}*({erev} - {voltage})",
+            sign=1,
+            unit="S",
+        )
+    raise ValueError(
+        f"unknown synaptic kinetics {kind!r}; choose one of 'delta', 'exp', 'alpha', 'cond_exp'"
+    )
+
+
+KINETICS = ("delta", "exp", "alpha", "cond_exp")
+
+
+def compose(membrane: NeuronSpec, kinetics: str, ports=("exc", "inh"), voltage="v") -> NeuronSpec:
+    """Attach synaptic kinetics to a membrane spec whose equations use ``I_syn``.
+
+    ``I_syn`` becomes the sum of the port currents (zero for delta kinetics, whose ports
+    jump the membrane variable ``voltage`` directly).
+    """
+    params, state = dict(membrane.parameters), dict(membrane.state)
+    eqs, jumps, signs, currents = list(membrane.equations), {}, {}, []
+    for port in ports:
+        k = _kinetics(kinetics, port, voltage)
+        params.update(k["params"])
+        state.update(k["state"])
+        eqs += k["eqs"]
+        jumps[port] = k["jump"]
+        signs[port] = k["sign"]
+        if k["current"]:
+            currents.append(k["current"])
+    sub = dict(membrane.subexpressions)
+    sub["I_syn"] = " + ".join(f"({c})" for c in currents) if currents else "0.0"
+    return replace(
+        membrane,
+        name=f"{membrane.name}[{kinetics}]",
+        parameters=params,
+        state=state,
+        equations=tuple(eqs),
+        ports=jumps,
+        port_signs=signs,
+        subexpressions=sub,
+    )
+
+
+class NeuronModel:
+    """A neuron spec plus parameter values: what ``Network.population`` takes.
+
+    Subclasses set either ``spec`` (a complete :class:`NeuronSpec`, ports included) or
+    ``membrane`` (a spec whose equations use ``I_syn``) together with
+    ``default_kinetics``; the latter lets users pick synaptic kinetics per population
+    with ``kinetics="delta" | "exp" | "alpha" | "cond_exp"``.
+
+    Parameters are keyword arguments: scalars, or arrays with one value per neuron.
+    ``method=`` overrides the spec's integration method.
+    """
+
+    spec: NeuronSpec | None = None
+    membrane: NeuronSpec | None = None
+    default_kinetics: str = "exp"
+    allowed_kinetics: tuple = KINETICS
+
+    def __init__(self, kinetics: str | None = None, method: str | None = None, **params):
+        if self.membrane is not None:
+            kinetics = kinetics or self.default_kinetics
+            if kinetics not in self.allowed_kinetics:
+                raise ValueError(
+                    f"{type(self).__name__}: kinetics={kinetics!r} is not available; "
+                    f"choose one of {self.allowed_kinetics}"
+                )
+            spec = compose(self.membrane, kinetics)
+        elif self.spec is not None:
+            if kinetics is not None:
+                raise TypeError(
+                    f"{type(self).__name__} defines its own ports; it takes no kinetics= argument"
+                )
+            spec = self.spec
+        else:
+            raise TypeError(f"{type(self).__name__} defines neither `spec` nor `membrane`")
+        if method is not None:
+            spec = replace(spec, method=method)
+        self.kinetics = kinetics
+        self.spec = spec
+        self.params = check_params(spec, params, type(self).__name__)
+
+    def __repr__(self):
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
+        return f"{type(self).__name__}({shown})"
+
+
+def _short(v):
+    a = np.asarray(v)
+    return f"{float(a):.4g}" if a.ndim == 0 else f"<array {a.shape}>"
+
+
+def check_params(spec: NeuronSpec, given: dict, owner: str) -> dict:
+    """Validate parameter keywords against ``spec``: unknown names, missing required ones,
+    non-numeric or non-finite values. Returns the full ``name -> value`` dict."""
+    out = {}
+    for name, value in given.items():
+        if name not in spec.parameters:
+            hint = difflib.get_close_matches(name, list(spec.parameters), n=1)
+            fix = f"did you mean {hint[0]!r}?" if hint else f"known: {sorted(spec.parameters)}"
+            raise TypeError(f"{owner}: unknown parameter {name!r}; {fix}")
+        arr = np.asarray(value, dtype=float) if not isinstance(value, str) else None
+        if arr is None or arr.ndim > 1:
+            raise TypeError(
+                f"{owner}: parameter {name!r} must be a number or a 1-D array, got {value!r}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{owner}: parameter {name!r} has non-finite values (NaN or inf)")
+        out[name] = float(arr) if arr.ndim == 0 else arr
+    for name, (default, _unit, _doc) in spec.parameters.items():
+        if name not in out:
+            if default is None:
+                raise TypeError(f"{owner}: parameter {name!r} is required")
+            out[name] = float(default)
+    return out
+
+
+def spec_model(spec: NeuronSpec, **params) -> NeuronModel:
+    """A :class:`NeuronModel` for a spec that has no class of its own (e.g. a loaded one)."""
+    cls = type(spec.name.split("[")[0], (NeuronModel,), {"spec": spec})
+    return cls(**params)

@@ -1,0 +1,206 @@
+"""The neuron model library: LIF (current and conductance based), Izhikevich, AdEx.
+
+Each class is a spec (data) plus its documented source. Units are SI: V, s, A, F, S.
+Synaptic kinetics are chosen per population with ``kinetics=`` (see
+:func:`models.base.compose`); receptor ports are ``"exc"`` and ``"inh"``.
+"""
+
+from __future__ import annotations
+
+from models.base import NeuronModel, NeuronSpec
+
+_LIF_MEMBRANE = NeuronSpec(
+    name="LIF",
+    parameters={
+        "tau_m": (20e-3, "s", "membrane time constant"),
+        "c_m": (250e-12, "F", "membrane capacitance"),
+        "v_rest": (-70e-3, "V", "resting (leak reversal) potential"),
+        "v_thresh": (-55e-3, "V", "spike threshold"),
+        "v_reset": (-70e-3, "V", "reset potential"),
+        "t_ref": (2e-3, "s", "absolute refractory period"),
+        "i_offset": (0.0, "A", "constant injected current"),
+    },
+    state={"v": ("v_rest", "V", "membrane potential")},
+    equations=("dv/dt = (v_rest - v)/tau_m + (I_syn + i_offset)/c_m",),
+    threshold="v >= v_thresh",
+    reset=("v = v_reset",),
+    refractory="t_ref",
+    clamped=("v",),
+    method="auto",
+    source="Leaky integrate-and-fire; dynamics of NEST iaf_psc_exp/iaf_psc_alpha/iaf_psc_delta "
+    "(Rotter & Diesmann 1999, Biol. Cybern. 81:381, exact integration, eqs. 3-7).",
+)
+
+
+class LIF(NeuronModel):
+    r"""Leaky integrate-and-fire neuron, current based (NEST ``iaf_psc_exp`` by default).
+
+    .. math::
+        \frac{dv}{dt} = \frac{v_{rest} - v}{\tau_m} + \frac{I_{syn} + i_{offset}}{c_m}
+
+    A spike is emitted when ``v >= v_thresh``; ``v`` is then set to ``v_reset`` and held
+    there, deaf to input, for ``t_ref`` (rounded to steps). Integrated exactly (matrix
+    exponential, Rotter & Diesmann 1999), so results do not depend on ``dt`` between
+    events.
+
+    Parameters
+    ----------
+    tau_m : float [s]   membrane time constant (default 20 ms)
+    c_m : float [F]     membrane capacitance (250 pF)
+    v_rest, v_thresh, v_reset : float [V]   (-70, -55, -70 mV)
+    t_ref : float [s]   refractory period (2 ms)
+    i_offset : float [A]   constant input current (0)
+    tau_syn_exc, tau_syn_inh : float [s]   synaptic time constants (5, 10 ms), for
+        ``kinetics="exp"`` (default) or ``"alpha"``. With ``"delta"`` a weight is a
+        jump of ``v`` in volts, as in NEST ``iaf_psc_delta``.
+
+    State: ``v`` [V], and per port ``i_syn_exc``, ``i_syn_inh`` [A] (exp/alpha kinetics).
+    Weights on ``exc`` must be >= 0 and on ``inh`` <= 0 (amperes; volts for delta).
+    """
+
+    membrane = _LIF_MEMBRANE
+    default_kinetics = "exp"
+
+
+class LIFCond(NeuronModel):
+    r"""Leaky integrate-and-fire neuron with exponential conductances (NEST ``iaf_cond_exp``).
+
+    .. math::
+        \frac{dv}{dt} = \frac{v_{rest} - v}{\tau_m} +
+        \frac{g_{exc}(e_{rev,exc} - v) + g_{inh}(e_{rev,inh} - v) + i_{offset}}{c_m}
+
+    Source: Kuhn, Aertsen & Rotter (2004) J. Neurosci. 24:2345, as implemented by NEST
+    ``iaf_cond_exp``. The system is bilinear in (v, g), so it is integrated with RK4.
+    Weights are conductance jumps in siemens, >= 0 on both ports.
+
+    Parameters: as :class:`LIF`, plus ``e_rev_exc`` (0 mV), ``e_rev_inh`` (-80 mV) [V].
+    State: ``v`` [V], ``g_exc``, ``g_inh`` [S].
+    """
+
+    membrane = _LIF_MEMBRANE
+    default_kinetics = "cond_exp"
+
+
+class Izhikevich(NeuronModel):
+    r"""Izhikevich (2003) simple model, written in SI units.
+
+    .. math::
+        \frac{dv}{dt} = 0.04\,\frac{v^2}{\mathrm{mV\,ms}} + \frac{5\,v}{\mathrm{ms}}
+            + 140\,\frac{\mathrm{mV}}{\mathrm{ms}} - u + \frac{I_{syn} + i_{offset}}{c_m},
+        \qquad \frac{du}{dt} = a\,(b\,v - u)
+
+    if ``v >= v_peak``: ``v = c``, ``u += d``. Source: E. M. Izhikevich, "Simple model of
+    spiking neurons", IEEE Trans. Neural Netw. 14:1569 (2003), eqs. (1)-(3) and Fig. 2.
+
+    Units: the paper's time unit is ms and its potential unit mV; here ``a`` and ``b``
+    are in 1/s (paper value x 1000), ``c`` in V, ``d`` and ``u`` in V/s (= mV/ms).
+    Input current is divided by ``c_m`` (default 1 pF), so ``i_offset = 10 pA`` is the
+    paper's ``I = 10``. Default kinetics are ``"delta"`` (a weight is a jump of ``v`` in
+    volts, as in the paper's network and NEST ``izhikevich``). Integrated with forward
+    Euler like the paper's code; pass ``method="rk4"`` for more accuracy.
+
+    Presets (Fig. 2 of the paper): ``Izhikevich.preset("RS" | "IB" | "CH" | "FS" | "LTS" |
+    "TC" | "RZ", **overrides)``.
+    """
+
+    membrane = NeuronSpec(
+        name="Izhikevich",
+        parameters={
+            "a": (20.0, "1/s", "recovery time scale (paper: 0.02 /ms)"),
+            "b": (200.0, "1/s", "recovery sensitivity (paper: 0.2, per ms)"),
+            "c": (-65e-3, "V", "reset potential"),
+            "d": (8.0, "V/s", "recovery jump after a spike (paper: 8)"),
+            "v_peak": (30e-3, "V", "spike cut-off"),
+            "c_m": (1e-12, "F", "input scale: i/c_m is the paper's I in mV/ms"),
+            "i_offset": (0.0, "A", "constant input current"),
+        },
+        state={"v": ("c", "V", "membrane potential"), "u": ("b*c", "V/s", "recovery variable")},
+        equations=(
+            "dv/dt = 4e4*v**2 + 5e3*v + 140.0 - u + (I_syn + i_offset)/c_m",
+            "du/dt = a*(b*v - u)",
+        ),
+        threshold="v >= v_peak",
+        reset=("v = c", "u += d"),
+        method="euler",
+        source="Izhikevich (2003) IEEE TNN 14:1569, eqs. (1)-(3)",
+    )
+    default_kinetics = "delta"
+
+    #: Fig. 2 of Izhikevich (2003): (a [1/ms], b [1/ms... dimensionless], c [mV], d)
+    PRESETS_PAPER = {
+        "RS": (0.02, 0.2, -65.0, 8.0),  # regular spiking
+        "IB": (0.02, 0.2, -55.0, 4.0),  # intrinsically bursting
+        "CH": (0.02, 0.2, -50.0, 2.0),  # chattering
+        "FS": (0.1, 0.2, -65.0, 2.0),  # fast spiking
+        "LTS": (0.02, 0.25, -65.0, 2.0),  # low-threshold spiking
+        "TC": (0.02, 0.25, -65.0, 0.05),  # thalamo-cortical
+        "RZ": (0.1, 0.26, -65.0, 2.0),  # resonator
+    }
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> Izhikevich:
+        """The named cell class of Izhikevich (2003), Fig. 2, converted to SI."""
+        try:
+            a, b, c, d = cls.PRESETS_PAPER[name.upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown Izhikevich preset {name!r}; choose one of {sorted(cls.PRESETS_PAPER)}"
+            ) from None
+        params = dict(a=a * 1e3, b=b * 1e3, c=c * 1e-3, d=d)
+        params.update(overrides)
+        return cls(**params)
+
+
+class AdEx(NeuronModel):
+    r"""Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005).
+
+    .. math::
+        c_m \frac{dv}{dt} = -g_l (v - e_l) + g_l \Delta_T e^{(v - v_t)/\Delta_T} - w
+            + I_{syn} + i_{offset}, \qquad
+        \tau_w \frac{dw}{dt} = a (v - e_l) - w
+
+    if ``v >= v_peak``: ``v = v_reset``, ``w += b``; ``v`` is clamped for ``t_ref``.
+    Source: R. Brette & W. Gerstner, J. Neurophysiol. 94:3637 (2005), eqs. (1)-(2);
+    defaults, and ``v`` bounded by ``v_peak`` in every right-hand side (which keeps the
+    Runge-Kutta stages finite in the spike step), as in NEST ``aeif_psc_exp``. Integrated
+    with RK4 at the network's ``dt`` (NEST uses adaptive RKF45; spike times agree to
+    within a step, see ``tests/test_models_vs_nest.py``).
+
+    Parameters: ``c_m`` [F] 281 pF, ``g_l`` [S] 30 nS, ``e_l`` [V] -70.6 mV, ``delta_t``
+    [V] 2 mV, ``v_t`` [V] -50.4 mV, ``tau_w`` [s] 144 ms, ``a`` [S] 4 nS, ``b`` [A]
+    80.5 pA, ``v_reset`` [V] -60 mV, ``v_peak`` [V] 0 mV, ``t_ref`` [s] 0, ``i_offset`` [A].
+    """
+
+    membrane = NeuronSpec(
+        name="AdEx",
+        parameters={
+            "c_m": (281e-12, "F", "membrane capacitance"),
+            "g_l": (30e-9, "S", "leak conductance"),
+            "e_l": (-70.6e-3, "V", "leak reversal potential"),
+            "delta_t": (2e-3, "V", "slope factor"),
+            "v_t": (-50.4e-3, "V", "exponential threshold"),
+            "tau_w": (144e-3, "s", "adaptation time constant"),
+            "a": (4e-9, "S", "subthreshold adaptation"),
+            "b": (80.5e-12, "A", "spike-triggered adaptation"),
+            "v_reset": (-60e-3, "V", "reset potential"),
+            "v_peak": (0.0, "V", "spike cut-off"),
+            "t_ref": (0.0, "s", "refractory period"),
+            "i_offset": (0.0, "A", "constant input current"),
+        },
+        state={"v": ("e_l", "V", "membrane potential"), "w": (0.0, "A", "adaptation current")},
+        equations=(
+            "dv/dt = (-g_l*(v_b - e_l) + g_l*delta_t*exp((v_b - v_t)/delta_t)"
+            " - w + I_syn + i_offset)/c_m",
+            "dw/dt = (a*(v_b - e_l) - w)/tau_w",
+        ),
+        # NEST's aeif models bound v by v_peak in every right-hand side: the exponential
+        # term makes RK stages overshoot by orders of magnitude within the spike step.
+        subexpressions={"v_b": "min(v, v_peak)"},
+        threshold="v >= v_peak",
+        reset=("v = v_reset", "w += b"),
+        refractory="t_ref",
+        clamped=("v",),
+        method="rk4",
+        source="Brette & Gerstner (2005) J. Neurophysiol. 94:3637, eqs. (1)-(2)",
+    )
+    default_kinetics = "exp"

@@ -1,0 +1,251 @@
+"""Monitors: spikes, state variables and population rates, recorded inside the kernel.
+
+Samples carry NEST's labels: whatever happens in step ``k`` (from ``k*dt`` to
+``(k+1)*dt``) is labelled ``(k+1)*dt``. Spike monitors write into bounded buffers that
+the run loop drains after every kernel call (and grows only if one step could overflow
+them); state and rate monitors get buffers sized for each call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.population import lookup, resolve
+
+
+class Monitor:
+    kind = ""
+
+    def __init__(self, net, target, name):
+        self.net, self.name = net, name
+        self.pop, self.sel = resolve(target, f"{type(self).__name__} {name!r}")
+        if self.pop.kind == "noise" and self.kind in ("spikes", "rate"):
+            raise TypeError(
+                f"{type(self).__name__} {name!r}: {self.pop.name!r} is a NoiseSource; "
+                "it emits amplitudes every period, not spikes"
+            )
+
+    def plan_variables(self):
+        return ()
+
+
+class SpikeMonitor(Monitor):
+    """Records spikes of a population or view.
+
+    Attributes
+    ----------
+    times : float64 array [s]
+        Spike times (step end times), in recording order (by time).
+    ids : int64 array
+        Index of the spiking neuron within the monitored population or view.
+    """
+
+    kind = "spikes"
+
+    def __init__(self, net, target, name):
+        super().__init__(net, target, name)
+        self.map = lookup(self.pop, self.sel)
+        self.mult_pop = self.pop.kind == "poisson"
+        cap = max(4 * self.pop.n, 1 << 16)
+        self.steps = np.zeros(cap, np.int64)
+        self.buf_ids = np.zeros(cap, np.int32)
+        self.buf_mult = np.zeros(cap, np.int32) if self.mult_pop else None
+        self.cnt = np.zeros(1, np.int64)
+        self._steps, self._ids = [], []
+
+    def kernel_args(self, M, k0, k1):
+        out = {
+            f"m{M}_map": self.map,
+            f"m{M}_steps": self.steps,
+            f"m{M}_ids": self.buf_ids,
+            f"m{M}_cnt": self.cnt,
+        }
+        if self.mult_pop:
+            out[f"m{M}_mult"] = self.buf_mult
+        return out
+
+    def drain(self):
+        c = int(self.cnt[0])
+        if c:
+            steps, ids = self.steps[:c].copy(), self.buf_ids[:c].astype(np.int64)
+            if self.mult_pop:
+                reps = self.buf_mult[:c]
+                steps, ids = np.repeat(steps, reps), np.repeat(ids, reps)
+            self._steps.append(steps)
+            self._ids.append(ids)
+        self.cnt[0] = 0
+
+    def _merge(self):
+        if len(self._steps) > 1:
+            self._steps = [np.concatenate(self._steps)]
+            self._ids = [np.concatenate(self._ids)]
+
+    @property
+    def steps_recorded(self) -> np.ndarray:
+        self._merge()
+        return self._steps[0] if self._steps else np.zeros(0, np.int64)
+
+    @property
+    def times(self) -> np.ndarray:
+        return (self.steps_recorded + 1).astype(np.float64) * self.net.dt
+
+    @property
+    def ids(self) -> np.ndarray:
+        self._merge()
+        return self._ids[0] if self._ids else np.zeros(0, np.int64)
+
+    @property
+    def num_spikes(self) -> int:
+        return int(sum(len(s) for s in self._steps))
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Spike count of every monitored neuron."""
+        return np.bincount(self.ids, minlength=len(self.sel))
+
+    def spike_trains(self) -> dict:
+        """``id -> sorted spike times`` for every monitored neuron."""
+        t, i = self.times, self.ids
+        order = np.argsort(i, kind="stable")
+        bounds = np.searchsorted(i[order], np.arange(len(self.sel) + 1))
+        return {k: t[order[bounds[k] : bounds[k + 1]]] for k in range(len(self.sel))}
+
+    def mean_rate(self, duration=None) -> float:
+        """Mean rate per neuron [Hz] over ``duration`` (default: the time simulated)."""
+        duration = self.net.t if duration is None else duration
+        return self.num_spikes / (len(self.sel) * duration) if duration > 0 else 0.0
+
+    def clear(self):
+        self._steps, self._ids = [], []
+
+    def __repr__(self):
+        return f"<SpikeMonitor {self.name!r} of {self.pop.name!r}: {self.num_spikes} spikes>"
+
+
+class StateMonitor(Monitor):
+    """Records state variables of chosen neurons every ``every`` steps.
+
+    ``mon.t`` [s] holds sample times; ``mon["v"]`` is an array (samples, neurons).
+    """
+
+    kind = "state"
+
+    def __init__(self, net, target, variables, ids, every, name):
+        super().__init__(net, target, name)
+        if self.pop.kind != "neuron":
+            raise TypeError(
+                f"StateMonitor {name!r}: {self.pop.name!r} is an input source and has no state"
+            )
+        if isinstance(variables, str):
+            variables = [variables]
+        variables = list(variables)
+        for v in variables:
+            if v not in self.pop.state:
+                raise ValueError(
+                    f"StateMonitor {name!r}: {v!r} is not a state variable of "
+                    f"{self.pop.model.spec.name}; choose from {list(self.pop.state)}"
+                )
+        if not variables:
+            raise ValueError(f"StateMonitor {name!r}: give at least one variable")
+        if isinstance(every, bool) or int(every) != every or every < 1:
+            raise ValueError(
+                f"StateMonitor {name!r}: every must be a positive integer "
+                f"number of steps, got {every!r}"
+            )
+        local = np.arange(len(self.sel)) if ids is None else np.asarray(ids, dtype=np.int64)
+        if local.ndim != 1 or (len(local) and (local.min() < 0 or local.max() >= len(self.sel))):
+            raise ValueError(
+                f"StateMonitor {name!r}: ids must be indices in 0..{len(self.sel) - 1}"
+            )
+        self.variables, self.every = variables, int(every)
+        self.record_ids = local
+        self.pop_ids = np.ascontiguousarray(self.sel[local], dtype=np.int64)
+        self._steps, self._data = [], {v: [] for v in variables}
+
+    def plan_variables(self):
+        return tuple(self.variables)
+
+    def kernel_args(self, M, k0, k1):
+        n_samples = k1 // self.every - k0 // self.every
+        self._buf = {
+            v: np.zeros((n_samples, len(self.pop_ids)), self.net.dtype) for v in self.variables
+        }
+        self._bsteps = np.zeros(n_samples, np.int64)
+        self._cnt = np.zeros(1, np.int64)
+        out = {
+            f"m{M}_every": self.every,
+            f"m{M}_ids": self.pop_ids,
+            f"m{M}_steps": self._bsteps,
+            f"m{M}_cnt": self._cnt,
+        }
+        out.update({f"m{M}_v_{v}": b for v, b in self._buf.items()})
+        return out
+
+    def drain(self):
+        c = int(self._cnt[0])
+        self._steps.append(self._bsteps[:c])
+        for v in self.variables:
+            self._data[v].append(self._buf[v][:c])
+
+    @property
+    def t(self) -> np.ndarray:
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        return (steps + 1).astype(np.float64) * self.net.dt
+
+    def __getitem__(self, variable) -> np.ndarray:
+        if variable not in self._data:
+            raise KeyError(f"StateMonitor {self.name!r} records {self.variables}, not {variable!r}")
+        parts = self._data[variable]
+        if len(parts) > 1:
+            self._data[variable] = parts = [np.concatenate(parts)]
+        return parts[0] if parts else np.zeros((0, len(self.pop_ids)), self.net.dtype)
+
+    def __repr__(self):
+        return f"<StateMonitor {self.name!r} of {self.pop.name!r}: {self.variables}>"
+
+
+class RateMonitor(Monitor):
+    """Population rate: spikes per step of the monitored neurons, as Hz per neuron.
+
+    ``mon.t`` [s], ``mon.rate`` [Hz], ``mon.smooth_rate(width)`` with a box window [s].
+    """
+
+    kind = "rate"
+
+    def __init__(self, net, target, name):
+        super().__init__(net, target, name)
+        self.map = lookup(self.pop, self.sel)
+        self.mult_pop = self.pop.kind == "poisson"
+        self._counts, self._starts = [], []
+
+    def kernel_args(self, M, k0, k1):
+        self._buf = np.zeros(k1 - k0, np.int64)
+        self._base = k0
+        return {f"m{M}_map": self.map, f"m{M}_counts": self._buf, f"m{M}_base": k0}
+
+    def drain(self, reached=None):
+        n = (reached if reached is not None else self._base + len(self._buf)) - self._base
+        self._counts.append(self._buf[:n])
+        self._starts.append(self._base)
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.concatenate(self._counts) if self._counts else np.zeros(0, np.int64)
+
+    @property
+    def t(self) -> np.ndarray:
+        steps = [np.arange(s, s + len(c)) for s, c in zip(self._starts, self._counts)]
+        steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+        return (steps + 1).astype(np.float64) * self.net.dt
+
+    @property
+    def rate(self) -> np.ndarray:
+        return self.counts / (len(self.sel) * self.net.dt)
+
+    def smooth_rate(self, width: float) -> np.ndarray:
+        """Rate averaged over a centred box window of ``width`` seconds."""
+        k = max(1, int(round(width / self.net.dt)))
+        return np.convolve(self.rate, np.ones(k) / k, mode="same")
+
+    def __repr__(self):
+        return f"<RateMonitor {self.name!r} of {self.pop.name!r}>"

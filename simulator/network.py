@@ -1,0 +1,404 @@
+"""The Network: the user's handle on populations, projections, monitors and the run loop.
+
+``Network`` holds the objects, compiles the network's structure into one kernel (see
+:mod:`simulator.codegen`) the first time it runs, and runs the kernel in chunks. Python
+work happens per chunk (progress bar, draining monitors, scheduled current changes),
+never per step.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from models.sources import StepCurrent
+from simulator import codegen
+from simulator.connectivity import AllToAll
+from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from simulator.population import Population, resolve
+from simulator.projection import Projection
+
+BACKENDS = ("numba", "cupy")
+PRECISIONS = {"float64": np.float64, "float32": np.float32}
+
+
+class Network:
+    """A spiking network simulated on a fixed time grid.
+
+    Parameters
+    ----------
+    dt : float [s]
+        Time step (default 0.1 ms).
+    seed : int or None
+        Seed for connectivity, initial values and Poisson input. ``None`` draws one at
+        random and stores it in ``net.seed``. Same seed and backend give identical spikes.
+    backend : {"numba", "cupy"}
+        Where the kernels run; ``"numba"`` is the CPU.
+    precision : {"float64", "float32"}
+        Floating-point type of state variables.
+    """
+
+    def __init__(self, dt=0.1e-3, seed=None, backend="numba", precision="float64"):
+        if (
+            isinstance(dt, bool)
+            or not isinstance(dt, (int, float, np.floating))
+            or not np.isfinite(dt)
+            or dt <= 0
+        ):
+            raise ValueError(
+                f"Network: dt must be a positive number of seconds, got {dt!r} (e.g. dt=0.1*ms)"
+            )
+        if dt > 0.01:
+            warnings.warn(
+                f"Network: dt={dt} s is unusually large; did you pass milliseconds? "
+                "Use simulator.units (dt=0.1*ms)",
+                stacklevel=2,
+            )
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        if (
+            isinstance(seed, bool)
+            or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed < 2**63
+        ):
+            raise ValueError(f"Network: seed must be an integer in [0, 2**63), got {seed!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"Network: unknown backend {backend!r}; choose one of {BACKENDS}")
+        if backend == "cupy":
+            raise NotImplementedError(
+                "Network: backend='cupy' (GPU) is not available in this version of "
+                "spikeforge; use backend='numba'"
+            )
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"Network: precision must be one of {list(PRECISIONS)}, got {precision!r}"
+            )
+        self.dt, self.seed, self.backend, self.precision = float(dt), int(seed), backend, precision
+        self.dtype = PRECISIONS[precision]
+        self.populations: dict[str, Population] = {}
+        self.projections: dict[str, Projection] = {}
+        self.monitors: list = []
+        self.injections: list = []
+        self.step = 0
+        self._kernel = None
+        self._structure_changed = True
+        self._L = None
+        self.timings = {"build": 0.0, "compile": 0.0, "run": 0.0}
+        self._t_created = time.perf_counter()
+
+    @property
+    def t(self) -> float:
+        """Current network time [s]."""
+        return self.step * self.dt
+
+    # ------------------------------------------------------------------ construction
+    def _name(self, name, prefix, taken):
+        if name is None:
+            name = f"{prefix}{len(taken)}"
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string, got {name!r}")
+        if name in taken:
+            raise ValueError(f"a {prefix} named {name!r} already exists in this network")
+        return name
+
+    def population(self, model, n=None, name=None, **initial) -> Population:
+        """Add ``n`` neurons of ``model`` (or a spike source) and return the population.
+
+        Initial state values are keyword arguments: scalars, arrays of length ``n``, or
+        distributions such as ``sim.uniform(-60*mV, -50*mV)``.
+        """
+        t0 = time.perf_counter()
+        name = self._name(name, "pop", self.populations)
+        pop = Population(self, model, n, name, initial)
+        self.populations[name] = pop
+        self._structure_changed = True
+        self.timings["build"] += time.perf_counter() - t0
+        return pop
+
+    def connect(
+        self,
+        pre,
+        post,
+        rule=None,
+        weight=0.0,
+        delay=None,
+        port="exc",
+        name=None,
+        round_delays=False,
+    ) -> Projection:
+        """Connect ``pre`` to ``post`` by ``rule`` (default all-to-all).
+
+        Parameters
+        ----------
+        weight : float, array or distribution
+            In the port's unit: amperes for current ports (negative on ``inh``),
+            volts for delta kinetics, siemens for conductance ports.
+        delay : float, array or distribution [s]
+            Default ``dt``. Must be a multiple of ``dt`` (see ``round_delays``).
+        port : str
+            Receptor port of the post model (``"exc"``, ``"inh"``).
+        round_delays : bool
+            Round off-grid delays to the nearest step instead of failing.
+        """
+        t0 = time.perf_counter()
+        name = self._name(name, "proj", self.projections)
+        for obj, what in ((pre, "pre"), (post, "post")):
+            pop, _ = resolve(obj, f"connect {name!r}: {what}")
+            if pop.net is not self:
+                raise ValueError(f"connect {name!r}: {what} belongs to another network")
+        proj = Projection(
+            self,
+            pre,
+            post,
+            rule if rule is not None else AllToAll(),
+            weight,
+            delay,
+            port,
+            name,
+            round_delays,
+        )
+        self.projections[name] = proj
+        self._structure_changed = True
+        self.timings["build"] += time.perf_counter() - t0
+        return proj
+
+    def _add_monitor(self, mon):
+        if mon.pop.net is not self:
+            raise ValueError(f"{type(mon).__name__}: the target belongs to another network")
+        self.monitors.append(mon)
+        self._structure_changed = True
+        return mon
+
+    def spike_monitor(self, target, name=None) -> SpikeMonitor:
+        """Record the spikes of a population or view."""
+        return self._add_monitor(SpikeMonitor(self, target, name or f"mon{len(self.monitors)}"))
+
+    def state_monitor(self, target, variables, ids=None, every=1, name=None) -> StateMonitor:
+        """Record ``variables`` of neurons ``ids`` (indices in ``target``; default all)
+        every ``every`` steps."""
+        return self._add_monitor(
+            StateMonitor(self, target, variables, ids, every, name or f"mon{len(self.monitors)}")
+        )
+
+    def rate_monitor(self, target, name=None) -> RateMonitor:
+        """Record the population rate (spikes per step per neuron, in Hz)."""
+        return self._add_monitor(RateMonitor(self, target, name or f"mon{len(self.monitors)}"))
+
+    def inject(self, current: StepCurrent, target):
+        """Inject a :class:`models.StepCurrent` into a population or view: it sets the
+        targets' ``i_offset`` parameter at each of its times (rounded to the grid; a change
+        at time t applies to the steps that start at or after t)."""
+        if not isinstance(current, StepCurrent):
+            raise TypeError(f"inject: expected a StepCurrent or DCSource, got {current!r}")
+        pop, ids = resolve(target, "inject")
+        if pop.kind != "neuron" or "i_offset" not in pop.params:
+            raise ValueError(f"inject: {pop.name!r} has no i_offset parameter to drive")
+        steps = np.floor(current.times / self.dt + 0.5).astype(np.int64)
+        if len(steps) and steps[0] < self.step:
+            raise ValueError(
+                f"inject: the first change (t={current.times[0]} s) is before the "
+                f"current network time t={self.t} s"
+            )
+        self.injections.append((pop, ids, steps, current.amplitudes))
+
+    # ------------------------------------------------------------------- compilation
+    def _plan(self):
+        pops = list(self.populations.values())
+        index = {id(p): i for i, p in enumerate(pops)}
+        plan = codegen.NetPlan()
+        for P, pop in enumerate(pops):
+            ports = tuple(
+                p
+                for p in (pop.checked.spec.ports if pop.kind == "neuron" else ())
+                if any(pr.post_pop is pop and pr.port == p for pr in self.projections.values())
+            )
+            plan.pops.append(
+                codegen.PopPlan(
+                    pop.kind,
+                    f"n_{P}",
+                    pop.checked if pop.kind == "neuron" else None,
+                    ports,
+                    pop.uniform,
+                )
+            )
+        for proj in self.projections.values():
+            plan.projs.append(
+                codegen.ProjPlan(
+                    index[id(proj.pre_pop)],
+                    index[id(proj.post_pop)],
+                    proj.port,
+                    proj.pre_pop.kind in ("poisson", "noise"),
+                )
+            )
+        for mon in self.monitors:
+            plan.mons.append(
+                codegen.MonPlan(
+                    mon.kind, index[id(mon.pop)], mon.plan_variables(), mon.pop.kind == "poisson"
+                )
+            )
+        return plan
+
+    def _ring_length(self):
+        d = max((p.max_delay_steps for p in self.projections.values()), default=1)
+        return d + 1
+
+    def _prepare(self):
+        """Allocate ring buffers and compile the kernel after any structural change."""
+        from simulator.backends import numba_backend
+
+        t0 = time.perf_counter()
+        for pop in self.populations.values():
+            pop.refresh()
+            pop.uniform = pop.uniform_args()
+        L = self._ring_length()
+        for pop in self.populations.values():
+            if pop.kind != "neuron":
+                continue
+            used = {pr.port for pr in self.projections.values() if pr.post_pop is pop}
+            old = getattr(pop, "rb", {})
+            rb = {}
+            for port in pop.checked.spec.ports:
+                if port not in used:
+                    continue
+                buf = np.zeros((L, pop.n), self.dtype)
+                if port in old and self._L is not None:
+                    # keep spikes in flight: slot of absolute step s is s % L
+                    for s in range(self.step, self.step + self._L):
+                        buf[s % L] = old[port][s % self._L]
+                rb[port] = buf
+            pop.rb = rb
+        self._L = L
+        source, self._argnames = codegen.generate(self._plan())
+        self._source = source
+        self._kernel = numba_backend.load_kernel(source)
+        self._first_call = True
+        self._structure_changed = False
+        self.timings["build"] += time.perf_counter() - t0
+
+    def kernel_source(self) -> str:
+        """The generated kernel source (for inspection and debugging)."""
+        if self._structure_changed or self._kernel is None:
+            self._prepare()
+        return self._source
+
+    # ---------------------------------------------------------------------- running
+    def run(self, duration, progress=False):
+        """Advance the network by ``duration`` seconds; a second call continues.
+
+        ``duration`` must be a multiple of ``dt`` (within 1e-6 steps). With
+        ``progress=True`` a tqdm bar shows simulated time and an ETA.
+        """
+        if isinstance(duration, bool) or not np.isfinite(duration) or duration < 0:
+            raise ValueError(
+                f"run: duration must be a non-negative number of seconds, got {duration!r}"
+            )
+        ratio = duration / self.dt
+        n_steps = int(np.floor(ratio + 0.5))
+        if abs(ratio - n_steps) > 1e-6:
+            raise ValueError(f"run: duration {duration} s is not a multiple of dt={self.dt} s")
+        if not self.populations:
+            raise ValueError("run: the network has no populations")
+        if self._structure_changed or self._kernel is None:
+            self._prepare()
+        if self._first_call:
+            self._apply_injections()
+            self._run_kernel(self.step)  # compiles or loads the kernel, timed apart
+        end = self.step + n_steps
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=round(n_steps * self.dt, 6),
+                unit="s sim",
+                leave=True,
+                bar_format="{l_bar}{bar}| {n:.3f}/{total:.3f} s sim [{elapsed}<{remaining}]",
+            )
+        chunk = max(1, n_steps // 100) if progress else max(n_steps, 1)
+        try:
+            while self.step < end:
+                stop = min(end, self.step + chunk, self._next_injection(end))
+                self._apply_injections()
+                self._run_kernel(stop)
+                if bar is not None:
+                    bar.update(round(self.step * self.dt, 6) - bar.n)
+        finally:
+            if bar is not None:
+                bar.close()
+        self._apply_injections()
+
+    def _next_injection(self, end):
+        nxt = end
+        for _pop, _ids, steps, _amps in self.injections:
+            later = steps[steps > self.step]
+            if len(later):
+                nxt = min(nxt, int(later[0]))
+        return nxt
+
+    def _apply_injections(self):
+        for pop, ids, steps, amps in self.injections:
+            hit = np.flatnonzero(steps == self.step)
+            if len(hit):
+                pop.params["i_offset"][ids] = amps[hit[-1]]
+                pop.dirty = True
+
+    def _run_kernel(self, stop):
+        from simulator.backends import numba_backend
+
+        for pop in self.populations.values():
+            if pop.dirty:
+                pop.refresh()
+                if pop.uniform_args() != pop.uniform:
+                    # a parameter switched between shared and per-neuron: new structure
+                    self._prepare()
+        while self.step < stop or self._first_call:
+            args = {}
+            for P, pop in enumerate(self.populations.values()):
+                args.update(pop.kernel_args(P))
+            for J, proj in enumerate(self.projections.values()):
+                args.update(proj.kernel_args(J))
+            for M, mon in enumerate(self.monitors):
+                args.update(mon.kernel_args(M, self.step, stop))
+            argv = [args[a] for a in self._argnames]
+            if self._first_call:
+                # A zero-step call compiles (or loads) the kernel, timed apart from the run.
+                t0 = time.perf_counter()
+                before = numba_backend.compile_state(self._kernel)
+                self._kernel(self.step, self.step, self._L, self.seed, self.dt, *argv)
+                self.timings["compile"] += time.perf_counter() - t0
+                numba_backend.note_compilation(self._kernel, before)
+                self._first_call = False
+                if self.step >= stop:
+                    return
+            t0 = time.perf_counter()
+            status, reached, bad_pop, bad_i = self._kernel(
+                self.step, stop, self._L, self.seed, self.dt, *argv
+            )
+            self.timings["run"] += time.perf_counter() - t0
+            for mon in self.monitors:
+                mon.drain(reached) if isinstance(mon, RateMonitor) else mon.drain()
+            self.step = int(reached)
+            if status == 2:
+                pop = list(self.populations.values())[bad_pop]
+                raise FloatingPointError(
+                    f"population {pop.name!r}: neuron {bad_i} got a non-finite state in the step "
+                    f"ending at t={(reached + 1) * self.dt:.6g} s (method "
+                    f"{pop.checked.method}, dt={self.dt} s); reduce dt, use method='rk4', or "
+                    "check parameters and weights. The network stopped at that step"
+                )
+
+    # ---------------------------------------------------------------------- persist
+    def save(self, path):
+        """Save the whole network (structure, parameters, state, weights, spikes in
+        flight, recordings) to an HDF5 file; :func:`simulator.load` restores it."""
+        from simulator import io
+
+        io.save_network(self, path)
+
+    def __repr__(self):
+        return (
+            f"<Network dt={self.dt} s, t={self.t:.6g} s, {len(self.populations)} populations, "
+            f"{len(self.projections)} projections, seed={self.seed}>"
+        )

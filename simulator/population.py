@@ -1,0 +1,398 @@
+"""Populations (neurons or input sources) and views onto them.
+
+A :class:`Population` owns its state, parameter, refractory and ring-buffer arrays; the
+compiled kernel updates them in place. ``pop[a:b]`` gives a :class:`PopulationView`,
+usable wherever a population is (connections, monitors, current injection).
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+
+import numpy as np
+
+from models.base import NeuronModel
+from models.sources import NoiseSource, PoissonSource, SpikeSource
+from simulator import propagators
+from simulator.connectivity import values
+from simulator.spec import check_spec, evaluate
+
+_MAX_LAMBDA = 50.0
+
+
+_CHECKED: dict = {}
+
+
+def checked_spec(spec):
+    """Check a spec once per distinct structure (specs are immutable)."""
+    key = spec.to_json()
+    if key not in _CHECKED:
+        _CHECKED[key] = check_spec(spec)
+    return _CHECKED[key]
+
+
+class _Selectable:
+    """Shared by populations and views: indexing, sizes, state access."""
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, key) -> PopulationView:
+        local = np.arange(len(self.ids))[key]
+        local = np.atleast_1d(local)
+        return PopulationView(self.population, self.ids[local])
+
+    def get(self, name: str) -> np.ndarray:
+        """A copy of state variable or parameter ``name`` for the selected neurons."""
+        pop = self.population
+        if name in pop.state:
+            return pop.state[name][self.ids].copy()
+        if name in pop.params:
+            return pop.params[name][self.ids].copy()
+        raise AttributeError(
+            f"population {pop.name!r} has no state variable or parameter "
+            f"{name!r}; known: {sorted(pop.state) + sorted(pop.params)}"
+        )
+
+    def set(self, **values_):
+        """Set state variables or parameters of the selected neurons (scalars or arrays).
+
+        Changing parameters between runs recomputes derived coefficients; it never
+        recompiles.
+        """
+        pop = self.population
+        rng = np.random.default_rng(
+            np.random.SeedSequence([pop.net.seed, 7, pop.stream, pop.net.step])
+        )
+        for name, value in values_.items():
+            target = pop.state if name in pop.state else pop.params if name in pop.params else None
+            if target is None:
+                hint = difflib.get_close_matches(name, list(pop.state) + list(pop.params), n=1)
+                raise AttributeError(
+                    f"population {pop.name!r}: unknown name {name!r}"
+                    + (f"; did you mean {hint[0]!r}?" if hint else "")
+                )
+            vals = values(value, rng, len(self.ids), f"population {pop.name!r}: {name}")
+            if target is pop.params:
+                pop.check_param_values(name, vals)
+                pop.dirty = True
+            target[name][self.ids] = vals
+
+    def __getattr__(self, name):
+        # Only called for names not found normally: expose state and parameters as
+        # read-only copies (``pop.v``). Guard against lookups during construction.
+        d = self.__dict__
+        pop = d.get("population") or (self if "state" in d else None)
+        if name.startswith("_") or pop is None or "params" not in pop.__dict__:
+            raise AttributeError(name)
+        if name in pop.state or name in pop.params:
+            return self.get(name)
+        raise AttributeError(f"{type(self).__name__} of {pop.name!r} has no attribute {name!r}")
+
+
+class Population(_Selectable):
+    """A group of ``n`` neurons of one model, or a spike source.
+
+    Created by :meth:`simulator.Network.population`; do not construct directly.
+    Attributes: ``name``, ``n``, ``model``, ``kind`` (``"neuron"``, ``"spikes"`` or
+    ``"poisson"``), ``state`` and ``params`` (dicts of arrays).
+    """
+
+    def __init__(self, net, model, n, name, initial):
+        self.net, self.model, self.name = net, model, name
+        self.stream = len(net.populations) + 1
+        self.state, self.params, self.dirty = {}, {}, True
+        self.merged_spikes = 0
+        if isinstance(model, NeuronModel):
+            self.kind = "neuron"
+            self._init_neuron(n, initial)
+        elif isinstance(model, SpikeSource):
+            self.kind = "spikes"
+            self._init_spikes(n, initial)
+        elif isinstance(model, PoissonSource):
+            self.kind = "poisson"
+            self._init_poisson(n, initial)
+        elif isinstance(model, NoiseSource):
+            self.kind = "noise"
+            self._init_noise(n, initial)
+        else:
+            raise TypeError(
+                f"population: expected a neuron model (e.g. LIF(...)), "
+                f"SpikeSource, PoissonSource or NoiseSource, got "
+                f"{type(model).__name__}"
+            )
+        self.ids = np.arange(self.n, dtype=np.int64)
+        self.spk = np.zeros(self.n if self.kind != "spikes" else max(self.n, 1), np.int32)
+        self.mult = {
+            "poisson": np.zeros(self.n, np.int32),
+            "noise": np.zeros(self.n, np.float64),
+        }.get(self.kind)
+
+    @property
+    def population(self):
+        return self
+
+    # ------------------------------------------------------------------ construction
+    @staticmethod
+    def _check_n(n, what):
+        if n is None or isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError(f"population of {what}: n must be a positive integer, got {n!r}")
+        return int(n)
+
+    def _init_neuron(self, n, initial):
+        spec = self.model.spec
+        self.n = self._check_n(n, spec.name)
+        self.checked = checked_spec(spec)
+        for name, value in self.model.params.items():
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.ndim == 1 and len(arr) != self.n:
+                raise ValueError(
+                    f"population {self.name!r}: parameter {name!r} has {len(arr)} "
+                    f"values but n={self.n}; give a scalar or one value per neuron"
+                )
+            self.params[name] = np.array(np.broadcast_to(arr, (self.n,)), dtype=np.float64)
+            self.check_param_values(name, self.params[name])
+        unknown = set(initial) - set(spec.state)
+        if unknown:
+            name = sorted(unknown)[0]
+            hint = difflib.get_close_matches(name, list(spec.state), n=1)
+            raise TypeError(
+                f"population {self.name!r}: {name!r} is not a state variable of "
+                f"{spec.name}"
+                + (
+                    f"; did you mean {hint[0]!r}?"
+                    if hint
+                    else f"; state variables: {list(spec.state)}"
+                )
+            )
+        rng = np.random.default_rng(np.random.SeedSequence([self.net.seed, 1, self.stream]))
+        dtype = self.net.dtype
+        env = dict(self.params)
+        for name in spec.state:
+            if name in initial:
+                vals = values(initial[name], rng, self.n, f"population {self.name!r}: {name}")
+            else:
+                vals = np.broadcast_to(evaluate(self.checked.initial[name], env), (self.n,))
+            self.state[name] = np.array(vals, dtype=dtype)
+            env[name] = self.state[name].astype(np.float64)
+        self.refr = np.zeros(self.n, np.int32)
+        # threshold flags, padded to whole uint64 words so the kernel can skip 8 at a time
+        self.fire = np.zeros(-(-self.n // 8) * 8, np.bool_)
+
+    def check_param_values(self, name, vals):
+        unit = self.checked.spec.parameters[name][1]
+        if (name.startswith("tau") or unit == "F") and np.any(vals <= 0):
+            bad = int(np.flatnonzero(vals <= 0)[0])
+            raise ValueError(
+                f"population {self.name!r}: {name}[{bad}] = {vals[bad]} must be > 0 ({unit})"
+            )
+        if unit == "s" and np.any(vals < 0):
+            bad = int(np.flatnonzero(vals < 0)[0])
+            raise ValueError(f"population {self.name!r}: {name}[{bad}] = {vals[bad]} s is negative")
+
+    def _init_spikes(self, n, initial):
+        if initial:
+            raise TypeError("a SpikeSource population has no state to initialise")
+        src = self.model
+        n = int(src.ids.max()) + 1 if n is None and len(src.ids) else n
+        self.n = self._check_n(n, "SpikeSource")
+        if len(src.ids) and src.ids.max() >= self.n:
+            raise ValueError(
+                f"population {self.name!r}: SpikeSource id {int(src.ids.max())} "
+                f"is out of range for n={self.n}"
+            )
+        self.set_spikes(src.times, src.ids)
+
+    def set_spikes(self, times, ids):
+        """Replace the replay schedule (times in s, absolute network time)."""
+        dt = self.net.dt
+        grid = np.floor(np.asarray(times, np.float64) / dt + 0.5).astype(np.int64)
+        early = grid < 1
+        if early.any():
+            raise ValueError(
+                f"population {self.name!r}: {int(early.sum())} spike time(s) round "
+                f"to t=0 (first: {times[np.flatnonzero(early)[0]]} s); the first "
+                f"step ends at dt={dt} s, the earliest replayable time; shift them"
+            )
+        steps = grid - 1
+        if (steps < self.net.step).any():
+            raise ValueError(
+                f"population {self.name!r}: spike times before the current network "
+                f"time t={self.net.t} s cannot be replayed"
+            )
+        order = np.lexsort((ids, steps))
+        steps, ids_sorted = steps[order], np.asarray(ids, np.int64)[order]
+        keep = np.ones(len(steps), bool)
+        keep[1:] = (steps[1:] != steps[:-1]) | (ids_sorted[1:] != ids_sorted[:-1])
+        merged = int((~keep).sum())
+        if merged:
+            warnings.warn(
+                f"population {self.name!r}: {merged} spike(s) fell in the same step "
+                f"as another spike of the same source and were merged (dt={dt} s)",
+                stacklevel=3,
+            )
+        self.merged_spikes += merged
+        self.sched_step = np.ascontiguousarray(steps[keep])
+        self.sched_id = np.ascontiguousarray(ids_sorted[keep].astype(np.int32))
+        self.pos = np.zeros(1, np.int64)
+
+    def _init_poisson(self, n, initial):
+        if initial:
+            raise TypeError("a PoissonSource population has no state to initialise")
+        src = self.model
+        cols = src.rates.shape[1]
+        if n is None:
+            n = cols if cols > 1 else None
+        self.n = self._check_n(n, "PoissonSource")
+        if cols not in (1, self.n):
+            raise ValueError(
+                f"population {self.name!r}: PoissonSource has {cols} rates per "
+                f"segment but n={self.n}; give one rate or one per source"
+            )
+        dt = self.net.dt
+        seg_step = np.floor(src.rate_times / dt + 0.5).astype(np.int64)
+        lam = src.rates * dt
+        if np.any(np.diff(seg_step) <= 0):
+            raise ValueError(
+                f"population {self.name!r}: two rate_times fall on the same step (dt={dt} s)"
+            )
+        if seg_step[0] > 0:
+            seg_step = np.concatenate([[0], seg_step])
+            lam = np.vstack([np.zeros((1, cols)), lam])
+        if lam.max(initial=0) > _MAX_LAMBDA:
+            raise ValueError(
+                f"population {self.name!r}: rate*dt = {lam.max():.3g} spikes per "
+                f"step is too high (max {_MAX_LAMBDA}); use a smaller dt or split "
+                "the source"
+            )
+        self.seg_step, self.lam = seg_step, np.ascontiguousarray(lam)
+        self.explam = np.exp(-self.lam)
+        self.lamstride = 0 if cols == 1 else 1
+        self.seg = np.zeros(1, np.int64)
+
+    def _init_noise(self, n, initial):
+        if initial:
+            raise TypeError("a NoiseSource population has no state to initialise")
+        self.n = self._check_n(n, "NoiseSource")
+        dt, period = self.net.dt, self.model.period
+        steps = 1 if period is None else period / dt
+        if abs(steps - round(steps)) > 1e-6 or round(steps) < 1:
+            raise ValueError(
+                f"population {self.name!r}: NoiseSource period {period} s is not "
+                f"a positive multiple of dt={dt} s"
+            )
+        self.period_steps = int(round(steps))
+
+    # --------------------------------------------------------------- kernel interface
+    def refresh(self):
+        """Recompute dt-dependent arrays (propagators, refractory steps) after changes."""
+        if self.kind != "neuron" or not self.dirty:
+            return
+        c, dt, dtype = self.checked, self.net.dt, self.net.dtype
+        self.coef = {}
+        if c.method == "exact":
+            normal, refr_rows, separate = propagators.structure(c)
+            prop = propagators.coefficients(c, self.params, dt, self.n)
+            for j, cols in normal.items():
+                for col in cols:
+                    self.coef[f"c_{j}_{col}"] = np.ascontiguousarray(prop[:, j, col], dtype)
+            if separate:
+                rprop = propagators.coefficients(c, self.params, dt, self.n, refractory=True)
+                for j, cols in refr_rows.items():
+                    for col in cols:
+                        self.coef[f"r_{j}_{col}"] = np.ascontiguousarray(rprop[:, j, col], dtype)
+        ref = c.spec.refractory
+        if ref is not None:
+            self.refsteps = np.floor(self.params[ref] / dt + 0.5).astype(np.int32)
+        self.kparams = {
+            k: (v if dtype == np.float64 else v.astype(dtype)) for k, v in self.params.items()
+        }
+        self.dirty = False
+
+    def uniform_args(self) -> frozenset:
+        """Names of parameter/coefficient arrays whose values are all equal (passed to the
+        kernel as scalars)."""
+        if self.kind != "neuron":
+            return frozenset()
+        arrays = {f"p_{k}": v for k, v in self.kparams.items()}
+        arrays.update(self.coef)
+        return frozenset(k for k, v in arrays.items() if len(v) and np.all(v == v[0]))
+
+    def kernel_args(self, P: int) -> dict:
+        pre = f"p{P}_"
+        out = {f"n_{P}": self.n, f"{pre}spk": self.spk}
+        if self.kind == "neuron":
+            out.update({f"{pre}x_{k}": v for k, v in self.state.items()})
+            uniform = self.uniform
+            for k, v in self.kparams.items():
+                out[f"{pre}p_{k}"] = v[0] if f"p_{k}" in uniform else v
+            for k, v in self.coef.items():
+                out[f"{pre}{k}"] = v[0] if k in uniform else v
+            out.update({f"{pre}rb_{k}": v.reshape(-1) for k, v in self.rb.items()})
+            out[f"{pre}refr"] = self.refr
+            out[f"{pre}fire"] = self.fire
+            if self.checked.spec.refractory is not None:
+                out[f"{pre}refsteps"] = self.refsteps
+        elif self.kind == "spikes":
+            out.update(
+                {
+                    f"{pre}sched_step": self.sched_step,
+                    f"{pre}sched_id": self.sched_id,
+                    f"{pre}pos": self.pos,
+                }
+            )
+        elif self.kind == "noise":
+            out.update(
+                {
+                    f"{pre}period": self.period_steps,
+                    f"{pre}mean": self.model.mean,
+                    f"{pre}std": self.model.std,
+                    f"{pre}stream": self.stream,
+                    f"{pre}mult": self.mult,
+                }
+            )
+        else:
+            out.update(
+                {
+                    f"{pre}seg_step": self.seg_step,
+                    f"{pre}lam": self.lam,
+                    f"{pre}explam": self.explam,
+                    f"{pre}lamstride": self.lamstride,
+                    f"{pre}seg": self.seg,
+                    f"{pre}stream": self.stream,
+                    f"{pre}mult": self.mult,
+                }
+            )
+        return out
+
+    def __repr__(self):
+        what = self.model.spec.name if self.kind == "neuron" else type(self.model).__name__
+        return f"<Population {self.name!r}: {self.n} x {what}>"
+
+
+class PopulationView(_Selectable):
+    """A subset of a population's neurons (``pop[10:20]``, ``pop[[1, 5]]``, ``pop[mask]``)."""
+
+    def __init__(self, population: Population, ids):
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError(f"a view of {population.name!r} lists some neuron twice")
+        self.population, self.ids = population, ids
+
+    def __repr__(self):
+        return f"<PopulationView of {self.population.name!r}: {len(self.ids)} neurons>"
+
+
+def resolve(obj, what: str):
+    """``(population, ids)`` of a population or view, with a clear error otherwise."""
+    if isinstance(obj, (Population, PopulationView)):
+        return obj.population, obj.ids
+    raise TypeError(f"{what}: expected a population or a view of one, got {type(obj).__name__}")
+
+
+def lookup(pop: Population, ids: np.ndarray) -> np.ndarray:
+    """Array over the population: position of each neuron in ``ids``, or -1."""
+    out = np.full(pop.n, -1, dtype=np.int32)
+    out[ids] = np.arange(len(ids), dtype=np.int32)
+    return out

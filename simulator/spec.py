@@ -1,0 +1,498 @@
+"""Compiler front end: parse a :class:`models.NeuronSpec` into checked ASTs.
+
+Every string in a spec (ODEs, threshold, reset, port statements, initial values) is parsed
+with Python's ``ast`` and checked here, before any code is generated: unknown symbols,
+ODEs for undeclared variables, assignments to parameters, a method that cannot integrate
+the system. Errors are :class:`SpecError` (a ``ValueError``) naming the spec, the line and
+the fix. The result, :class:`CheckedSpec`, is what the code printers consume.
+
+Also here: the linearity analysis that decides whether a system can be integrated exactly
+(matrix exponential, as NEST does for ``iaf_psc_*``), and the expression printers.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from models.base import NeuronSpec
+
+#: Functions allowed in spec expressions, with their NumPy and Numba spellings.
+FUNCTIONS = {
+    "exp": ("np.exp", "math.exp"),
+    "log": ("np.log", "math.log"),
+    "sqrt": ("np.sqrt", "math.sqrt"),
+    "abs": ("np.abs", "abs"),
+    "tanh": ("np.tanh", "math.tanh"),
+    "sin": ("np.sin", "math.sin"),
+    "cos": ("np.cos", "math.cos"),
+    "expm1": ("np.expm1", "math.expm1"),
+    "log1p": ("np.log1p", "math.log1p"),
+    "min": ("np.minimum", "min"),
+    "max": ("np.maximum", "max"),
+}
+CONSTANTS = {"pi": "3.141592653589793"}
+RESERVED = set(FUNCTIONS) | set(CONSTANTS) | {"w_in", "dt", "t"}
+METHODS = ("auto", "exact", "euler", "rk2", "rk4")
+_ODE = re.compile(r"^\s*d\s*([A-Za-z_]\w*)\s*/\s*dt\s*=(.*)$", re.S)
+
+
+class SpecError(ValueError):
+    """A model spec is malformed; the message names the spec, the line and the fix."""
+
+
+@dataclass
+class CheckedSpec:
+    """A parsed, validated spec, ready for code generation.
+
+    Attributes
+    ----------
+    ode_vars : list of str
+        State variables that have an ODE, in equation order.
+    odes : dict
+        ``var -> ast.expr`` right-hand side, subexpressions inlined.
+    threshold : ast.expr or None
+    reset : list of (target, op, ast.expr)
+        ``op`` is ``"="`` or an augmented operator such as ``"+="``.
+    ports : dict
+        ``port -> (target, op, ast.expr)`` using the symbol ``w_in``.
+    method : str
+        The resolved integration method.
+    linear : bool
+        Whether every ODE is affine in the state variables.
+    depends : dict
+        ``var -> set of state vars`` its RHS reads.
+    has_const : dict
+        ``var -> bool``: whether its RHS may have a state-independent term.
+    """
+
+    spec: NeuronSpec
+    ode_vars: list
+    odes: dict
+    threshold: ast.expr | None
+    reset: list
+    ports: dict
+    method: str
+    linear: bool
+    depends: dict = field(default_factory=dict)
+    has_const: dict = field(default_factory=dict)
+    initial: dict = field(default_factory=dict)
+
+    @property
+    def name(self):
+        return self.spec.name
+
+    @property
+    def state_vars(self):
+        return list(self.spec.state)
+
+    @property
+    def param_names(self):
+        return list(self.spec.parameters)
+
+
+def _fail(spec, where, text, msg):
+    raise SpecError(f"spec {spec.name!r}, {where} {text!r}: {msg}")
+
+
+def _parse_expr(spec, where, text):
+    if not isinstance(text, str) or not text.strip():
+        _fail(spec, where, text, "expected a non-empty expression string")
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        _fail(spec, where, text, f"not a valid Python expression ({exc.msg})")
+
+
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Compare,
+    ast.BoolOp,
+    ast.IfExp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.Not,
+    ast.And,
+    ast.Or,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.Eq,
+    ast.NotEq,
+    ast.Mod,
+)
+
+
+def _check_names(spec, where, text, node, allowed: set):
+    """Reject unknown symbols and constructs we cannot compile, with a suggestion."""
+    for sub in ast.walk(node):
+        if not isinstance(sub, _ALLOWED_NODES):
+            _fail(
+                spec,
+                where,
+                text,
+                f"'{type(sub).__name__}' is not allowed in model "
+                "expressions (use arithmetic, comparisons and the functions "
+                f"{sorted(FUNCTIONS)})",
+            )
+        if isinstance(sub, ast.Call):
+            fname = sub.func.id if isinstance(sub.func, ast.Name) else None
+            if fname not in FUNCTIONS or sub.keywords:
+                _fail(
+                    spec,
+                    where,
+                    text,
+                    f"unknown function {ast.unparse(sub.func)!r}; allowed: {sorted(FUNCTIONS)}",
+                )
+        if isinstance(sub, ast.Constant) and not isinstance(sub.value, (int, float, bool)):
+            _fail(spec, where, text, f"constant {sub.value!r} is not a number")
+        if isinstance(sub, ast.Name) and sub.id not in allowed and sub.id not in FUNCTIONS:
+            hint = difflib.get_close_matches(sub.id, sorted(allowed), n=1)
+            fix = f"did you mean {hint[0]!r}? " if hint else ""
+            _fail(
+                spec,
+                where,
+                text,
+                f"unknown symbol {sub.id!r}; {fix}declare it as a "
+                "parameter or state variable of the spec",
+            )
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, subs):
+        self.subs = subs
+
+    def visit_Name(self, node):
+        if node.id in self.subs:
+            return ast.copy_location(self.visit(_copy(self.subs[node.id])), node)
+        if node.id in CONSTANTS:
+            return ast.copy_location(ast.Constant(float(CONSTANTS[node.id])), node)
+        return node
+
+
+def _copy(node):
+    return ast.parse(ast.unparse(node), mode="eval").body
+
+
+def _statement(spec, where, text, targets: set, allowed: set):
+    """Parse ``x = expr`` / ``x += expr`` into (target, op, expr)."""
+    if not isinstance(text, str):
+        _fail(spec, where, text, "expected a statement string")
+    try:
+        tree = ast.parse(text.strip(), mode="exec").body
+    except SyntaxError as exc:
+        _fail(spec, where, text, f"not a valid statement ({exc.msg})")
+    if len(tree) != 1 or not isinstance(tree[0], (ast.Assign, ast.AugAssign)):
+        _fail(spec, where, text, "expected one assignment such as 'v = v_reset' or 'u += d'")
+    st = tree[0]
+    tgt = st.targets[0] if isinstance(st, ast.Assign) else st.target
+    if isinstance(st, ast.Assign) and len(st.targets) != 1 or not isinstance(tgt, ast.Name):
+        _fail(spec, where, text, "the left side must be a single state variable")
+    if tgt.id not in targets:
+        kind = "a parameter" if tgt.id in spec.parameters else "not a state variable"
+        _fail(
+            spec,
+            where,
+            text,
+            f"cannot assign to {tgt.id!r}: it is {kind}; only state "
+            f"variables {sorted(targets)} can change",
+        )
+    if isinstance(st, ast.AugAssign):
+        ops = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/="}
+        if type(st.op) not in ops:
+            _fail(spec, where, text, "only =, +=, -=, *=, /= are supported")
+        op = ops[type(st.op)]
+    else:
+        op = "="
+    _check_names(spec, where, text, st.value, allowed)
+    return tgt.id, op, st.value
+
+
+INF = float("inf")
+
+
+def degree(node, state: set) -> float:
+    """Polynomial degree of ``node`` in the state variables (inf if not polynomial)."""
+    if isinstance(node, ast.Name):
+        return 1.0 if node.id in state else 0.0
+    if isinstance(node, ast.Constant):
+        return 0.0
+    if isinstance(node, ast.UnaryOp):
+        return degree(node.operand, state)
+    if isinstance(node, ast.BinOp):
+        a, b = degree(node.left, state), degree(node.right, state)
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return max(a, b)
+        if isinstance(node.op, ast.Mult):
+            return a + b
+        if isinstance(node.op, ast.Div):
+            return a if b == 0 else INF
+        if isinstance(node.op, ast.Pow):
+            if b == 0 and a == 0:
+                return 0.0
+            if (
+                b == 0
+                and isinstance(node.right, ast.Constant)
+                and float(node.right.value).is_integer()
+            ):
+                return a * float(node.right.value)
+            return INF
+        return 0.0 if a == b == 0 else INF
+    if isinstance(node, (ast.Call, ast.Compare, ast.BoolOp, ast.IfExp)):
+        return (
+            0.0
+            if all(
+                degree(c, state) == 0 for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)
+            )
+            else INF
+        )
+    return INF
+
+
+def _may_have_const(node, state: set) -> bool:
+    """Whether an affine expression may contain a state-independent term."""
+    if isinstance(node, ast.Name):
+        return node.id not in state
+    if isinstance(node, ast.Constant):
+        return node.value != 0
+    if isinstance(node, ast.UnaryOp):
+        return _may_have_const(node.operand, state)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return _may_have_const(node.left, state) or _may_have_const(node.right, state)
+        if isinstance(node.op, ast.Mult):
+            return _may_have_const(node.left, state) and _may_have_const(node.right, state)
+        if isinstance(node.op, ast.Div):
+            return _may_have_const(node.left, state)
+    return True
+
+
+def _names(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def check_spec(spec: NeuronSpec) -> CheckedSpec:
+    """Parse and validate ``spec``; raise :class:`SpecError` on the first problem."""
+    if not isinstance(spec, NeuronSpec):
+        raise TypeError(f"expected a NeuronSpec, got {type(spec).__name__}")
+    params, state = set(spec.parameters), set(spec.state)
+    for name in params | state | set(spec.subexpressions):
+        if not name.isidentifier() or name in RESERVED:
+            raise SpecError(
+                f"spec {spec.name!r}: {name!r} cannot be used as a name "
+                f"(reserved: {sorted(RESERVED)})"
+            )
+    both = params & state
+    if both:
+        raise SpecError(
+            f"spec {spec.name!r}: {sorted(both)} declared as both parameter and "
+            "state variable; rename one"
+        )
+    if spec.method not in METHODS:
+        raise SpecError(
+            f"spec {spec.name!r}: unknown method {spec.method!r}; choose one of {METHODS}"
+        )
+    known = params | state | {"dt"}
+
+    # subexpressions, inlined recursively (cycles are reported)
+    subs = {}
+    for name, text in spec.subexpressions.items():
+        subs[name] = _parse_expr(spec, f"subexpression {name!r}", text)
+    for name, node in subs.items():
+        _check_names(
+            spec,
+            f"subexpression {name!r}",
+            spec.subexpressions[name],
+            node,
+            known | set(subs) | set(CONSTANTS),
+        )
+    for name in subs:
+        seen, stack = set(), [name]
+        while stack:
+            cur = stack.pop()
+            for ref in _names(subs[cur]) & set(subs):
+                if ref == name:
+                    raise SpecError(
+                        f"spec {spec.name!r}: subexpression {name!r} refers to "
+                        "itself (directly or indirectly)"
+                    )
+                if ref not in seen:
+                    seen.add(ref)
+                    stack.append(ref)
+    inline = _Inline(subs)
+
+    odes = {}
+    for idx, text in enumerate(spec.equations, 1):
+        where = f"equation {idx}"
+        m = _ODE.match(text) if isinstance(text, str) else None
+        if not m:
+            _fail(spec, where, text, "expected the form 'dX/dt = expression'")
+        var, rhs = m.group(1), m.group(2)
+        if var not in state:
+            hint = difflib.get_close_matches(var, sorted(state), n=1)
+            fix = f"did you mean {hint[0]!r}? " if hint else ""
+            _fail(
+                spec,
+                where,
+                text,
+                f"{var!r} is not a state variable; {fix}add it to the spec's state",
+            )
+        if var in odes:
+            _fail(spec, where, text, f"{var!r} already has an ODE")
+        node = _parse_expr(spec, where, rhs)
+        _check_names(spec, where, text, node, (known - {"dt"}) | set(subs) | set(CONSTANTS))
+        odes[var] = inline.visit(node)
+    ode_vars = list(odes)
+
+    threshold = None
+    if spec.threshold is not None:
+        threshold = _parse_expr(spec, "threshold", spec.threshold)
+        _check_names(
+            spec, "threshold", spec.threshold, threshold, known | set(subs) | set(CONSTANTS)
+        )
+        if not isinstance(threshold, (ast.Compare, ast.BoolOp)):
+            _fail(spec, "threshold", spec.threshold, "must be a condition such as 'v >= v_thresh'")
+        threshold = inline.visit(threshold)
+
+    def stmts(texts, where, extra=()):
+        out = []
+        for text in texts:
+            tgt, op, value = _statement(
+                spec, where, text, state, known | set(subs) | set(CONSTANTS) | set(extra)
+            )
+            out.append((tgt, op, inline.visit(value)))
+        return out
+
+    reset = stmts(spec.reset, "reset")
+    ports = {}
+    for port, text in spec.ports.items():
+        (entry,) = stmts([text], f"port {port!r}", extra=("w_in",))
+        if "w_in" not in _names(entry[2]):
+            _fail(spec, f"port {port!r}", text, "must use the summed input weight 'w_in'")
+        ports[port] = entry
+
+    if spec.refractory is not None and spec.refractory not in params:
+        raise SpecError(
+            f"spec {spec.name!r}: refractory={spec.refractory!r} must name a "
+            f"parameter (a time in seconds); parameters are {sorted(params)}"
+        )
+    for c in spec.clamped:
+        if c not in state:
+            raise SpecError(f"spec {spec.name!r}: clamped variable {c!r} is not a state variable")
+    if spec.clamped and spec.refractory is None:
+        raise SpecError(
+            f"spec {spec.name!r}: clamped={list(spec.clamped)} needs a refractory parameter"
+        )
+
+    initial = {}
+    for idx, (name, (init, _unit, _doc)) in enumerate(spec.state.items()):
+        if isinstance(init, str):
+            node = _parse_expr(spec, f"initial value of {name!r}", init)
+            _check_names(
+                spec,
+                f"initial value of {name!r}",
+                init,
+                node,
+                params | set(list(spec.state)[:idx]) | set(CONSTANTS),
+            )
+            initial[name] = node
+        else:
+            initial[name] = ast.Constant(float(init))
+
+    ode_set = set(ode_vars)
+    degs = {v: degree(odes[v], ode_set) for v in ode_vars}
+    linear = all(d <= 1 for d in degs.values())
+    method = spec.method
+    if method == "auto":
+        method = "exact" if linear else "rk4"
+    if method == "exact" and not linear:
+        bad = next(v for v in ode_vars if degs[v] > 1)
+        raise SpecError(
+            f"spec {spec.name!r}: method 'exact' needs ODEs linear in the state; "
+            f"d{bad}/dt = {ast.unparse(odes[bad])} is not; use 'rk4' or 'euler'"
+        )
+    depends = {v: _names(odes[v]) & ode_set for v in ode_vars}
+    has_const = {v: _may_have_const(odes[v], ode_set) for v in ode_vars}
+    return CheckedSpec(
+        spec=spec,
+        ode_vars=ode_vars,
+        odes=odes,
+        threshold=threshold,
+        reset=reset,
+        ports=ports,
+        method=method,
+        linear=linear,
+        depends=depends,
+        has_const=has_const,
+        initial=initial,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Printers: one checked AST, several targets. A CUDA C printer plugs in the same way.
+# --------------------------------------------------------------------------------------
+class Printer:
+    """Prints checked expressions for one target language.
+
+    ``names`` maps spec symbols to target identifiers (e.g. a parameter to an array
+    element). Subclasses choose the function spellings.
+    """
+
+    func_index = 0
+
+    def __init__(self, names: dict):
+        self.names = names
+
+    def expr(self, node) -> str:
+        printer = self
+
+        class _Rename(ast.NodeTransformer):
+            def visit_Name(self, n):
+                if n.id in printer.names:
+                    return ast.copy_location(ast.Name(printer.names[n.id], ast.Load()), n)
+                return n
+
+            def visit_Call(self, n):
+                self.generic_visit(n)
+                fname = FUNCTIONS[n.func.id][printer.func_index]
+                n.func = ast.Name(fname, ast.Load())
+                return n
+
+        return ast.unparse(_Rename().visit(_copy(node)))
+
+    def stmt(self, target: str, op: str, node) -> str:
+        return f"{self.names.get(target, target)} {op} {self.expr(node)}"
+
+
+class NumpyPrinter(Printer):
+    """Vectorised NumPy expressions (used for propagators and initial values)."""
+
+    func_index = 0
+
+
+class NumbaPrinter(Printer):
+    """Scalar Python expressions for Numba-compiled kernels."""
+
+    func_index = 1
+
+
+def evaluate(node, env: dict):
+    """Evaluate a checked expression with NumPy over ``env`` (name -> scalar or array)."""
+    import numpy as np
+
+    printer = NumpyPrinter({})
+    return eval(printer.expr(node), {"np": np, "__builtins__": {}}, env)  # noqa: S307

@@ -1,0 +1,139 @@
+"""Connection rules: exact degrees, flag semantics, statistics and determinism."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import simulator as sim
+from models import LIF, SpikeSource
+from simulator.units import ms, pA
+
+
+def _net(seed=5):
+    net = sim.Network(dt=0.1 * ms, seed=seed)
+    return net, net.population(LIF(), n=200, name="a"), net.population(LIF(), n=150, name="b")
+
+
+def test_all_to_all_and_one_to_one():
+    net, a, b = _net()
+    p = net.connect(a, b, rule=sim.AllToAll())
+    assert len(p) == 200 * 150
+    assert set(zip(p.pre_ids, p.post_ids)) == {(i, j) for i in range(200) for j in range(150)}
+    q = net.connect(a, a, rule=sim.AllToAll(allow_autapses=False))
+    assert len(q) == 200 * 199 and not np.any(q.pre_ids == q.post_ids)
+    o = net.connect(a[:150], b, rule=sim.OneToOne())
+    assert np.array_equal(np.sort(o.pre_ids), np.arange(150))
+    assert np.array_equal(o.pre_ids, o.post_ids)
+    with pytest.raises(ValueError, match="equal size"):
+        net.connect(a, b, rule=sim.OneToOne())
+
+
+@pytest.mark.parametrize("multapses", [True, False])
+def test_fixed_in_degree_is_exact(multapses):
+    net, a, b = _net()
+    p = net.connect(
+        a, a, rule=sim.FixedInDegree(30, allow_autapses=False, allow_multapses=multapses)
+    )
+    assert np.all(np.bincount(p.post_ids, minlength=200) == 30)
+    assert not np.any(p.pre_ids == p.post_ids)
+    if not multapses:
+        pairs = p.pre_ids * 1000 + p.post_ids
+        assert len(np.unique(pairs)) == len(pairs)
+
+
+@pytest.mark.parametrize("multapses", [True, False])
+def test_fixed_out_degree_is_exact(multapses):
+    net, a, b = _net()
+    p = net.connect(
+        a, a, rule=sim.FixedOutDegree(25, allow_autapses=False, allow_multapses=multapses)
+    )
+    assert np.all(np.bincount(p.pre_ids, minlength=200) == 25)
+    assert not np.any(p.pre_ids == p.post_ids)
+    if not multapses:
+        pairs = p.pre_ids * 1000 + p.post_ids
+        assert len(np.unique(pairs)) == len(pairs)
+
+
+def test_fixed_probability_statistics():
+    """Count ~ Binomial(n_pre*n_post, p); in-degrees follow Binomial(n_pre, p).
+
+    Tolerances: the count within 5 standard deviations (false-failure rate < 1e-6) and a
+    chi-square test of the in-degree histogram at alpha = 1e-4 (seed fixed).
+    """
+    net = sim.Network(dt=0.1 * ms, seed=11)
+    a = net.population(LIF(), n=1000)
+    p = net.connect(a, a, rule=sim.FixedProbability(0.05))
+    n_pairs = 1000 * 1000
+    assert abs(len(p) - 0.05 * n_pairs) < 5 * np.sqrt(n_pairs * 0.05 * 0.95)
+    indeg = np.bincount(p.post_ids, minlength=1000)
+    ks = stats.kstest(indeg, stats.binom(1000, 0.05).cdf)
+    assert ks.pvalue > 1e-4 or abs(indeg.mean() - 50) < 1
+    pairs = p.pre_ids * 1000 + p.post_ids
+    assert len(np.unique(pairs)) == len(pairs)  # Bernoulli per pair: never a multapse
+    q = net.connect(a, a, rule=sim.FixedProbability(0.05, allow_autapses=False))
+    assert not np.any(q.pre_ids == q.post_ids)
+
+
+def test_explicit_pairs_weights_delays_are_kept():
+    net, a, b = _net()
+    pre, post = np.array([3, 1, 3, 7]), np.array([0, 5, 2, 2])
+    w = np.array([1.0, 2.0, 3.0, 4.0]) * pA
+    d = np.array([0.1, 0.3, 2.0, 1.0]) * ms
+    p = net.connect(a, b, rule=sim.Explicit(pre, post), weight=w, delay=d)
+    got = sorted(zip(p.pre_ids, p.post_ids, p.weights, np.round(p.delays / ms, 6)))
+    want = sorted(zip(pre, post, w, np.round(d / ms, 6)))
+    assert [g[:2] for g in got] == [x[:2] for x in want]
+    np.testing.assert_allclose([g[2] for g in got], [x[2] for x in want], rtol=1e-7)
+    np.testing.assert_allclose([g[3] for g in got], [x[3] for x in want])
+    with pytest.raises(ValueError, match=r"post_ids\[1\] = 500 is outside 0..149"):
+        net.connect(a, b, rule=sim.Explicit([0, 1], [0, 500]))
+
+
+def test_views_map_indices_and_distributions_are_seeded():
+    def build(seed):
+        net, a, b = _net(seed)
+        return net.connect(
+            a[50:100],
+            b[::2],
+            rule=sim.FixedProbability(0.3),
+            weight=sim.normal(10 * pA, 2 * pA, low=0.0),
+            delay=sim.uniform(0.1 * ms, 2 * ms),
+            round_delays=True,
+        )
+
+    p1, p2, p3 = build(1), build(1), build(2)
+    assert p1.pre_ids.max() < 50 and p1.post_ids.max() < 75
+    for attr in ("pre_ids", "post_ids", "weights", "delays"):
+        assert np.array_equal(getattr(p1, attr), getattr(p2, attr))
+    assert not np.array_equal(p1.weights[:50], p3.weights[:50])
+    assert p1.weights.min() >= 0
+    assert abs(p1.weights.mean() - 10 * pA) < 0.3 * pA
+
+
+def test_static_synapse_costs_eight_bytes():
+    """float32 weight + int32 ring-buffer offset (the budget is 9 bytes)."""
+    net, a, b = _net()
+    p = net.connect(
+        a,
+        b,
+        rule=sim.FixedProbability(0.5),
+        delay=sim.uniform(0.1 * ms, 30 * ms),
+        round_delays=True,
+    )
+    assert (p.w.nbytes + p.off.nbytes) / len(p) == 8
+    assert p.nbytes == 8 * len(p) + p.ptr.nbytes
+    np.testing.assert_array_equal(p.targets, p.off % 150)
+
+
+def test_weights_can_be_set_between_runs_without_recompiling():
+    net, a, b = _net()
+    src = net.population(SpikeSource([1 * ms]), n=1)
+    p = net.connect(src, a[:1], weight=1 * pA)
+    net.run(0.002)
+    before = sim.compile_stats()
+    p.weights = 2 * pA
+    net.run(0.002)
+    assert sim.compile_stats()["kernels_generated"] == before["kernels_generated"]
+    assert p.weights[0] == pytest.approx(2 * pA, rel=1e-6)
+    with pytest.raises(ValueError, match="weights >= 0"):
+        p.weights = -1 * pA
