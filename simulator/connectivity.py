@@ -2,7 +2,7 @@
 
 Rules (semantics as NEST's ``conn_spec`` rules of the same names) produce ``(pre, post)``
 index pairs with vectorised NumPy from a seeded ``numpy.random.Generator``; distributions
-draw weights, delays and initial values. :func:`csr_by_source` sorts synapses by source
+draw weights, delays and initial values. :func:`csr_build` sorts synapses by source
 with a compiled counting sort (O(synapses), stable, so synapse order is deterministic).
 """
 
@@ -83,8 +83,12 @@ class exponential(Distribution):  # noqa: N801
         return rng.exponential(self.mean, size)
 
 
-def values(spec, rng, size, what: str) -> np.ndarray:
-    """Turn a scalar, array or :class:`Distribution` into ``size`` float64 values."""
+def values(spec, rng, size, what: str, keep_scalar=False):
+    """Turn a scalar, array or :class:`Distribution` into ``size`` float64 values.
+
+    With ``keep_scalar=True`` a scalar comes back as a 0-d float64 array instead of being
+    broadcast (callers treat it as shared by all ``size`` elements).
+    """
     if isinstance(spec, Distribution):
         out = np.asarray(spec.sample(rng, size), dtype=np.float64)
     else:
@@ -92,7 +96,7 @@ def values(spec, rng, size, what: str) -> np.ndarray:
         if arr is None:
             raise TypeError(f"{what}: expected a number, an array or a distribution, got {spec!r}")
         if arr.ndim == 0:
-            out = np.full(size, float(arr))
+            out = arr if keep_scalar else np.full(size, float(arr))
         elif arr.shape == (size,):
             out = arr.copy()
         else:
@@ -100,8 +104,8 @@ def values(spec, rng, size, what: str) -> np.ndarray:
                 f"{what}: got an array of shape {arr.shape}, expected a scalar or shape ({size},)"
             )
     if not np.all(np.isfinite(out)):
-        bad = int(np.flatnonzero(~np.isfinite(out))[0])
-        raise ValueError(f"{what}: value {bad} is not finite ({out[bad]})")
+        bad = int(np.flatnonzero(~np.isfinite(np.atleast_1d(out)))[0])
+        raise ValueError(f"{what}: value {bad} is not finite ({np.atleast_1d(out)[bad]})")
     return out
 
 
@@ -219,7 +223,7 @@ class FixedInDegree(Rule):
             )
         if self.k and n_pre == 0:
             raise ValueError("FixedInDegree: the pre population is empty")
-        post = np.repeat(np.arange(n_post, dtype=np.int64), self.k)
+        post = np.repeat(np.arange(n_post, dtype=_itype(n_post)), self.k)
         pre = _draw_rows(
             rng,
             n_pre,
@@ -252,7 +256,7 @@ class FixedOutDegree(Rule):
             )
         if self.k and n_post == 0:
             raise ValueError("FixedOutDegree: the post population is empty")
-        pre = np.repeat(np.arange(n_pre, dtype=np.int64), self.k)
+        pre = np.repeat(np.arange(n_pre, dtype=_itype(n_pre)), self.k)
         post = _draw_rows(
             rng,
             n_post,
@@ -262,6 +266,11 @@ class FixedOutDegree(Rule):
             None if self.allow_autapses else self_post,
         )
         return pre, post.reshape(-1)
+
+
+def _itype(n):
+    """The smallest index type for ``range(n)`` (halves index memory for big networks)."""
+    return np.int32 if n < 2**31 else np.int64
 
 
 def _inverse(self_post, n_post):
@@ -277,7 +286,7 @@ def _inverse(self_post, n_post):
 def _draw_rows(rng, n_choices, n_rows, k, multapses, forbidden):
     """``(n_rows, k)`` indices into ``range(n_choices)``; row r avoids ``forbidden[r]`` and,
     without multapses, repeats. Redraws only the offending entries (vectorised)."""
-    out = rng.integers(0, n_choices, size=(n_rows, k))
+    out = rng.integers(0, n_choices, size=(n_rows, k), dtype=_itype(n_choices))
     for _ in range(10000):
         bad = np.zeros(out.shape, dtype=bool)
         if forbidden is not None:
@@ -290,7 +299,7 @@ def _draw_rows(rng, n_choices, n_rows, k, multapses, forbidden):
             np.put_along_axis(bad, order, dup | np.take_along_axis(bad, order, axis=1), axis=1)
         if not bad.any():
             return out
-        out[bad] = rng.integers(0, n_choices, size=int(bad.sum()))
+        out[bad] = rng.integers(0, n_choices, size=int(bad.sum()), dtype=out.dtype)
     raise RuntimeError("could not draw connections without autapses/multapses")  # pragma: no cover
 
 
@@ -325,22 +334,47 @@ class Explicit(Rule):
 
 # ------------------------------------------------------------------------------------ CSR
 @njit(cache=True)
-def _counting_sort(pre, n_pre):
-    counts = np.zeros(n_pre + 1, dtype=np.int64)
-    for s in range(pre.shape[0]):
-        counts[pre[s] + 1] += 1
-    for i in range(n_pre):
-        counts[i + 1] += counts[i]
-    ptr = counts.copy()
-    order = np.empty(pre.shape[0], dtype=np.int64)
-    fill = counts[:-1].copy()
-    for s in range(pre.shape[0]):
-        j = pre[s]
-        order[fill[j]] = s
-        fill[j] += 1
-    return ptr, order
+def _csr_fill(pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, off, w_out):
+    """Counting sort of synapses by source (stable), writing each synapse's ring-buffer
+    offset ``steps*n_post + target`` and weight straight into their final places.
+    ``steps`` and ``w`` have one entry per synapse, or one shared by all."""
+    m = pre.shape[0]
+    ptr = np.zeros(n_pre_pop + 1, dtype=np.int64)
+    for s in range(m):
+        ptr[pre_sel[pre[s]] + 1] += 1
+    for i in range(n_pre_pop):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:-1].copy()
+    s_step = 1 if steps.shape[0] == m else 0
+    s_w = 1 if w.shape[0] == m else 0
+    for s in range(m):
+        j = pre_sel[pre[s]]
+        pos = fill[j]
+        fill[j] = pos + 1
+        off[pos] = steps[s * s_step] * n_post_pop + post_sel[post[s]]
+        w_out[pos] = w[s * s_w]
+    return ptr
 
 
-def csr_by_source(pre: np.ndarray, n_pre: int):
-    """``(ptr, order)``: synapses of source ``i`` are ``order[ptr[i]:ptr[i+1]]``."""
-    return _counting_sort(np.ascontiguousarray(pre, dtype=np.int64), int(n_pre))
+def csr_build(pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, idx_type):
+    """``(ptr, off, w)`` of the CSR-by-source store from local (pre, post) pairs.
+
+    ``pre``/``post`` index ``pre_sel``/``post_sel`` (population indices); synapses of
+    source ``i`` are ``ptr[i]:ptr[i+1]``, in the order the rule produced them.
+    """
+    m = len(pre)
+    off = np.empty(m, dtype=idx_type)
+    w_out = np.empty(m, dtype=np.float32)
+    ptr = _csr_fill(
+        pre,
+        post,
+        np.ascontiguousarray(pre_sel, dtype=np.int64),
+        np.ascontiguousarray(post_sel, dtype=np.int64),
+        int(n_pre_pop),
+        int(n_post_pop),
+        np.ascontiguousarray(steps, dtype=np.int64),
+        np.ascontiguousarray(w, dtype=np.float32),
+        off,
+        w_out,
+    )
+    return ptr, off, w_out

@@ -16,6 +16,7 @@ from models.base import NeuronModel
 from models.sources import NoiseSource, PoissonSource, SpikeSource
 from simulator import propagators
 from simulator.connectivity import values
+from simulator.rng import poisson_cdf_table
 from simulator.spec import check_spec, evaluate
 
 _MAX_LAMBDA = 50.0
@@ -269,6 +270,8 @@ class Population(_Selectable):
         self.seg_step, self.lam = seg_step, np.ascontiguousarray(lam)
         self.explam = np.exp(-self.lam)
         self.lamstride = 0 if cols == 1 else 1
+        # A rate shared by all sources gets a CDF table per segment: branch-free counts.
+        self.cdf = poisson_cdf_table(self.lam[:, 0]) if cols == 1 else np.zeros((1, 1))
         self.seg = np.zeros(1, np.int64)
 
     def _init_noise(self, n, initial):
@@ -313,6 +316,8 @@ class Population(_Selectable):
     def uniform_args(self) -> frozenset:
         """Names of parameter/coefficient arrays whose values are all equal (passed to the
         kernel as scalars)."""
+        if self.kind == "poisson":
+            return frozenset({"lam"}) if self.lamstride == 0 else frozenset()
         if self.kind != "neuron":
             return frozenset()
         arrays = {f"p_{k}": v for k, v in self.kparams.items()}
@@ -355,10 +360,10 @@ class Population(_Selectable):
         else:
             out.update(
                 {
+                    f"{pre}cdf": self.cdf,
                     f"{pre}seg_step": self.seg_step,
                     f"{pre}lam": self.lam,
                     f"{pre}explam": self.explam,
-                    f"{pre}lamstride": self.lamstride,
                     f"{pre}seg": self.seg,
                     f"{pre}stream": self.stream,
                     f"{pre}mult": self.mult,

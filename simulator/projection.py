@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.connectivity import Rule, csr_by_source, values
+from simulator.connectivity import Rule, csr_build, values
 from simulator.population import lookup, resolve
 
 _GRID_TOL = 1e-6
@@ -63,18 +63,27 @@ class Projection:
             self_post = lookup(self.post_pop, self.post_sel)[self.pre_sel].astype(np.int64)
         pre_l, post_l = rule.pairs(len(self.pre_sel), len(self.post_sel), self_post, rng)
         m = len(pre_l)
-        w = values(weight, rng, m, f"connect {name!r}: weight")
-        self._check_sign(w)
-        d = values(net.dt if delay is None else delay, rng, m, f"connect {name!r}: delay")
-        steps = self._delay_steps(d, round_delays)
-        ptr, order = csr_by_source(self.pre_sel[pre_l], self.pre_pop.n)
-        self.ptr = ptr
+        # scalars stay scalars: a 5e7-synapse network must not expand them into arrays
+        w = values(weight, rng, m, f"connect {name!r}: weight", keep_scalar=True)
+        self._check_sign(np.atleast_1d(w))
+        d = values(
+            net.dt if delay is None else delay, rng, m, f"connect {name!r}: delay", keep_scalar=True
+        )
+        steps = self._delay_steps(np.atleast_1d(d), round_delays, m)
         n_post = self.post_pop.n
         self.max_delay_steps = int(steps.max(initial=1))
         idx_type = np.int32 if (self.max_delay_steps + 1) * n_post < 2**31 else np.int64
-        off = steps[order] * n_post + self.post_sel[post_l][order]
-        self.off = np.ascontiguousarray(off.astype(idx_type))
-        self.w = np.ascontiguousarray(w[order].astype(np.float32))
+        self.ptr, self.off, self.w = csr_build(
+            pre_l,
+            post_l,
+            self.pre_sel,
+            self.post_sel,
+            self.pre_pop.n,
+            n_post,
+            steps,
+            np.atleast_1d(w).astype(np.float32),
+            idx_type,
+        )
 
     def _check_sign(self, w):
         sign = self.post_pop.checked.spec.port_signs.get(self.port)
@@ -92,7 +101,7 @@ class Projection:
         if np.any(np.abs(w) > np.finfo(np.float32).max):
             raise ValueError(f"connect {self.name!r}: a weight exceeds the float32 range")
 
-    def _delay_steps(self, d, round_delays):
+    def _delay_steps(self, d, round_delays, m):
         dt = self.net.dt
         ratio = d / dt
         if len(ratio) and ratio.min() < 1 - _GRID_TOL:
@@ -112,7 +121,8 @@ class Projection:
                     f"of dt={dt} s. Rule: delays must lie on the time grid; pass "
                     "round_delays=True to round them to the nearest step (half-way up)"
                 )
-            self.rounded_delays = int(off.sum())
+            # a shared delay stands for all m synapses
+            self.rounded_delays = int(off.sum()) if len(d) == m else m
         if len(steps) and steps.max() > 65535:
             raise ValueError(
                 f"connect {self.name!r}: delay {steps.max() * dt} s exceeds 65535 steps"

@@ -45,7 +45,8 @@ def step_key(seed, stream, step):
 def uniform(key, index):
     """A uniform double in [0, 1) for element ``index`` under a step key."""
     h = mix64(key + (np.uint64(index) + np.uint64(1)) * _GOLDEN)
-    return float(h >> _S11) * _TO_UNIT
+    # the top 53 bits fit an int64, whose conversion to double is one instruction
+    return float(np.int64(h >> _S11)) * _TO_UNIT
 
 
 @njit(cache=True, inline="always")
@@ -70,6 +71,21 @@ def normal(key, index):
     u1 = 1.0 - uniform(key, 2 * index)  # in (0, 1]
     u2 = uniform(key, 2 * index + 1)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def poisson_cdf_table(lam: np.ndarray) -> np.ndarray:
+    """Cumulative Poisson probabilities ``P(N <= j)`` for each mean in ``lam`` (rows), long
+    enough that the last entry is 1 to double precision, so that the count for a uniform
+    ``u < 1`` is exactly ``sum_j (u > cdf[j])`` (inversion without branches)."""
+    lam = np.asarray(lam, dtype=np.float64).reshape(-1)
+    top = int(np.max(lam, initial=0.0))
+    length = top + int(12 * np.sqrt(top + 1)) + 24
+    j = np.arange(length)
+    from scipy.stats import poisson as _poisson
+
+    table = _poisson.cdf(j[None, :], lam[:, None])
+    table[:, -1] = 1.0
+    return np.ascontiguousarray(table)
 
 
 def uniform_host(seed, stream, step, index):
