@@ -86,7 +86,7 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
 
     The first loop is branch-free so LLVM can vectorise it: integrate, read and clear the
     ring-buffer slot, apply port statements, and flag threshold crossings; non-finite
-    states are OR-reduced into one flag. The second loop visits flagged neurons only
+    states are caught by one summed reduction. The second loop visits flagged neurons only
     (eight flags at a time), resets them and appends them to the spike list.
     """
     c = pop.checked
@@ -117,7 +117,7 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
     pr = NumbaPrinter(names)
 
     src.add(2, f"# population {P}: {spec.name}, method {c.method}")
-    src.add(2, "bad = False")
+    src.add(2, "acc = 0.0")
     # this step's ring-buffer slot, as a row view (indexing it by the loop variable keeps
     # the loop vectorisable; a computed flat index does not)
     for port in pop.ports_used:
@@ -164,16 +164,16 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
         src.add(3, pr.stmt(tgt, op, node))
     for v in state:
         src.add(3, f"{pre}x_{v}[i] = x_{v}")
+    # a sum is NaN/inf iff a term is: one vectorisable reduction guards all states
     for v in ode:
-        src.add(3, f"bad |= (x_{v} - x_{v}) != 0.0")
+        src.add(3, f"acc += x_{v}")
     if c.threshold is not None:
         cond = pr.expr(c.threshold)
         src.add(3, f"{pre}fire[i] = {'active and ' if has_refr else ''}({cond})")
-    src.add(2, "if bad:")
+    # an ordered comparison is false for NaN and inf (x - x == 0 could be folded away)
+    src.add(2, "if not (abs(acc) < math.inf):")
     src.add(3, f"for i in range({pop.n_name}):")
-    src.add(
-        4, "if " + " or ".join(f"not ({pre}x_{v}[i] - {pre}x_{v}[i] == 0.0)" for v in ode) + ":"
-    )
+    src.add(4, "if " + " or ".join(f"not (abs({pre}x_{v}[i]) < math.inf)" for v in ode) + ":")
     src.add(5, f"return 2, k, {P}, i")
     src.add(2, f"nsp_{P} = 0")
     if c.threshold is None:
@@ -414,7 +414,10 @@ def generate(plan: NetPlan) -> tuple[str, list]:
         "from simulator.rng import normal, poisson, step_key, uniform",
         "",
         "",
-        "@njit(cache=True, nogil=True, error_model='numpy')",
+        # contract (FMA), reassoc and nsz speed up the neuron loop and keep IEEE NaN/inf
+        # semantics, which the non-finite-state guard relies on (no nnan/ninf/afn)
+        "@njit(cache=True, nogil=True, error_model='numpy',",
+        "      fastmath={'contract', 'reassoc', 'nsz'})",
         "def run_chunk(k0, k1, L, seed, dt,",
     ]
     for i in range(0, len(args), 4):
