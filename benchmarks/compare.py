@@ -48,10 +48,18 @@ def measure(python, simulator, workload, duration, seed=1, extra=()):
     }
 
 
-def best_of(python, simulator, workload, duration, repeat, extra=()):
-    runs = [measure(python, simulator, workload, duration, extra=extra) for _ in range(repeat)]
-    ok = [r for r in runs if "error" not in r]
-    return min(ok, key=lambda r: r["sim"]) if ok else runs[0]
+def best_of(python_for, simulators, workload, duration, repeat, extra=()):
+    """Best (fastest simulation) of ``repeat`` runs per simulator, the runs interleaved
+    round-robin so that all simulators see the same machine noise."""
+    runs = {sim: [] for sim in simulators}
+    for _ in range(repeat):
+        for sim in simulators:
+            runs[sim].append(measure(python_for(sim), sim, workload, duration, extra=extra))
+    out = []
+    for sim in simulators:
+        ok = [r for r in runs[sim] if "error" not in r]
+        out.append(min(ok, key=lambda r: r["sim"]) if ok else runs[sim][0])
+    return out
 
 
 def table(results):
@@ -116,12 +124,11 @@ def main():
     if a.fixture:
         return fixture(a.peer_python)
     results = []
+    python_for = lambda sim: sys.executable if sim == "spikeforge" else a.peer_python  # noqa: E731
     for workload in a.workloads:
         durations = a.durations or ([1.0] if workload == "cuba" else [0.2, 1.0])
         for duration in durations:
-            for simulator in a.simulators:
-                python = sys.executable if simulator == "spikeforge" else a.peer_python
-                r = best_of(python, simulator, workload, duration, a.repeat)
+            for r in best_of(python_for, a.simulators, workload, duration, a.repeat):
                 print(json.dumps(r), flush=True)
                 results.append(r)
     out = HERE / "results"

@@ -20,10 +20,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 import simulator as sim
 from models import LIF, PoissonSource
+from simulator.stats import isi_cv
 from simulator.units import Hz, ms, mV
 
 REGIMES = {"default": dict(g=5.0, eta=2.0), "AI": dict(g=6.0, eta=4.0)}
@@ -76,15 +75,6 @@ def build(
     rate = net.rate_monitor(pop, name="rate")
     net.info = dict(n_e=n_e, n_i=n_i, c_e=c_e, c_i=c_i, nu_thr=nu_thr, nu_ext=nu_ext)
     return net, spikes, rate
-
-
-def isi_cv(spikes, min_spikes=5):
-    cvs = [
-        np.std(np.diff(t)) / np.mean(np.diff(t))
-        for t in spikes.spike_trains().values()
-        if len(t) >= min_spikes
-    ]
-    return float(np.mean(cvs)) if cvs else float("nan")
 
 
 def main(argv=None):

@@ -19,10 +19,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 import simulator as sim
 from models import LIF
+from simulator.stats import isi_cv
 from simulator.units import ms, mV, pF
 
 C_M, TAU_M = 250 * pF, 20 * ms
@@ -56,16 +55,6 @@ def build(seed=1, n=4000, p=0.02, dt=0.1 * ms, record_v=2, precision="float64"):
     spikes = net.spike_monitor(pop, name="spikes")
     trace = net.state_monitor(pop, ["v"], ids=list(range(record_v)), name="v") if record_v else None
     return net, spikes, trace
-
-
-def isi_cv(spikes, min_spikes=3):
-    """Mean coefficient of variation of interspike intervals over neurons with enough spikes."""
-    cvs = []
-    for train in spikes.spike_trains().values():
-        if len(train) >= min_spikes:
-            isi = np.diff(train)
-            cvs.append(isi.std() / isi.mean())
-    return float(np.mean(cvs)) if cvs else float("nan")
 
 
 def main(argv=None):

@@ -100,7 +100,7 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
         src.arg(f"{pre}x_{v}")
     for p in spec.parameters:
         src.arg(f"{pre}p_{p}")
-    src.arg(f"{pre}refr")
+    src.arg(f"{pre}until")
     if has_refr:
         src.arg(f"{pre}refsteps")
     for port in pop.ports_used:
@@ -118,6 +118,7 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
 
     src.add(2, f"# population {P}: {spec.name}, method {c.method}")
     src.add(2, "acc = 0.0")
+    src.add(2, "nfire = 0")
     # this step's ring-buffer slot, as a row view (indexing it by the loop variable keeps
     # the loop vectorisable; a computed flat index does not)
     for port in pop.ports_used:
@@ -126,9 +127,8 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
     for v in state:
         src.add(3, f"x_{v} = {pre}x_{v}[i]")
     if has_refr:
-        src.add(3, f"r = {pre}refr[i]")
-        src.add(3, "active = r == 0")
-        src.add(3, f"{pre}refr[i] = max(r - 1, 0)")
+        # refractory until step ``until``: written only at a spike, never per step
+        src.add(3, f"active = k >= {pre}until[i]")
     if c.method == "exact":
         normal, refr_rows, separate = propagators.structure(c)
         m = len(ode)
@@ -169,7 +169,9 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
         src.add(3, f"acc += x_{v}")
     if c.threshold is not None:
         cond = pr.expr(c.threshold)
-        src.add(3, f"{pre}fire[i] = {'active and ' if has_refr else ''}({cond})")
+        src.add(3, f"f = {'active and ' if has_refr else ''}({cond})")
+        src.add(3, f"{pre}fire[i] = f")
+        src.add(3, "nfire += f")
     # an ordered comparison is false for NaN and inf (x - x == 0 could be folded away)
     src.add(2, "if not (abs(acc) < math.inf):")
     src.add(3, f"for i in range({pop.n_name}):")
@@ -178,8 +180,10 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
     src.add(2, f"nsp_{P} = 0")
     if c.threshold is None:
         return
+    # visit flagged neurons eight flags at a time, and stop once all nfire are found
     src.add(2, f"fire8 = {pre}fire.view(np.uint64)")
-    src.add(2, "for blk in range(fire8.shape[0]):")
+    src.add(2, "blk = 0")
+    src.add(2, f"while nsp_{P} < nfire:")
     src.add(3, "if fire8[blk] != 0:")
     src.add(4, "for i in range(8*blk, 8*blk + 8):")
     src.add(5, f"if {pre}fire[i]:")
@@ -196,9 +200,10 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
     for v in dict.fromkeys(reset_vars):
         src.add(6, f"{pre}x_{v}[i] = x_{v}")
     if has_refr:
-        src.add(6, f"{pre}refr[i] = {pre}refsteps[i]")
+        src.add(6, f"{pre}until[i] = k + 1 + {pre}refsteps[i]")
     src.add(6, f"{pre}spk[nsp_{P}] = i")
     src.add(6, f"nsp_{P} += 1")
+    src.add(3, "blk += 1")
 
 
 def _names_in(node):

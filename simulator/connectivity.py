@@ -202,70 +202,50 @@ def _bernoulli_positions(rng, total, p):
     return np.concatenate(chunks)
 
 
-class FixedInDegree(Rule):
-    """Each post neuron receives exactly ``k`` synapses from randomly drawn pre neurons."""
+class _FixedDegree(Rule):
+    """``k`` synapses per neuron on the fixed side, partners drawn at random."""
+
+    fixed = ""  # "post" (in-degree) or "pre" (out-degree)
 
     def __init__(self, k, allow_autapses=True, allow_multapses=True):
-        if int(k) != k or k < 0:
-            raise ValueError(f"FixedInDegree(k={k!r}): k must be a non-negative integer")
-        self.k, self.allow_autapses, self.allow_multapses = (
-            int(k),
-            bool(allow_autapses),
-            bool(allow_multapses),
-        )
+        if isinstance(k, bool) or int(k) != k or k < 0:
+            raise ValueError(f"{type(self).__name__}(k={k!r}): k must be a non-negative integer")
+        self.k = int(k)
+        self.allow_autapses, self.allow_multapses = bool(allow_autapses), bool(allow_multapses)
 
     def pairs(self, n_pre, n_post, self_post, rng):
-        pool = n_pre - (0 if self.allow_autapses or self_post is None else 1)
+        n_fixed, n_drawn = (n_post, n_pre) if self.fixed == "post" else (n_pre, n_post)
+        drawn = "pre" if self.fixed == "post" else "post"
+        pool = n_drawn - (0 if self.allow_autapses or self_post is None else 1)
         if not self.allow_multapses and self.k > pool:
             raise ValueError(
-                f"FixedInDegree(k={self.k}) without multapses needs at least "
-                f"{self.k} candidate pre neurons, there are {pool}"
+                f"{type(self).__name__}(k={self.k}) without multapses needs at least "
+                f"{self.k} candidate {drawn} neurons, there are {pool}"
             )
-        if self.k and n_pre == 0:
-            raise ValueError("FixedInDegree: the pre population is empty")
-        post = np.repeat(np.arange(n_post, dtype=_itype(n_post)), self.k)
-        pre = _draw_rows(
-            rng,
-            n_pre,
-            n_post,
-            self.k,
-            self.allow_multapses,
-            None if self.allow_autapses else _inverse(self_post, n_post),
-        )
-        return pre.reshape(-1), post
+        if self.k and n_drawn == 0:
+            raise ValueError(f"{type(self).__name__}: the {drawn} population is empty")
+        forbidden = None
+        if not self.allow_autapses and self_post is not None:
+            # the drawn index that is the same neuron as each fixed-side neuron
+            forbidden = _inverse(self_post, n_post) if self.fixed == "post" else self_post
+        fixed = np.repeat(np.arange(n_fixed, dtype=_itype(n_fixed)), self.k)
+        other = _draw_rows(rng, n_drawn, n_fixed, self.k, self.allow_multapses, forbidden)
+        other = other.reshape(-1)
+        return (other, fixed) if self.fixed == "post" else (fixed, other)
 
 
-class FixedOutDegree(Rule):
-    """Each pre neuron makes exactly ``k`` synapses onto randomly drawn post neurons."""
+class FixedInDegree(_FixedDegree):
+    """Each post neuron receives exactly ``k`` synapses from randomly drawn pre neurons
+    (NEST ``fixed_indegree``)."""
 
-    def __init__(self, k, allow_autapses=True, allow_multapses=True):
-        if int(k) != k or k < 0:
-            raise ValueError(f"FixedOutDegree(k={k!r}): k must be a non-negative integer")
-        self.k, self.allow_autapses, self.allow_multapses = (
-            int(k),
-            bool(allow_autapses),
-            bool(allow_multapses),
-        )
+    fixed = "post"
 
-    def pairs(self, n_pre, n_post, self_post, rng):
-        pool = n_post - (0 if self.allow_autapses or self_post is None else 1)
-        if not self.allow_multapses and self.k > pool:
-            raise ValueError(
-                f"FixedOutDegree(k={self.k}) without multapses needs at least "
-                f"{self.k} candidate post neurons, there are {pool}"
-            )
-        if self.k and n_post == 0:
-            raise ValueError("FixedOutDegree: the post population is empty")
-        pre = np.repeat(np.arange(n_pre, dtype=_itype(n_pre)), self.k)
-        post = _draw_rows(
-            rng,
-            n_post,
-            n_pre,
-            self.k,
-            self.allow_multapses,
-            None if self.allow_autapses else self_post,
-        )
-        return pre, post.reshape(-1)
+
+class FixedOutDegree(_FixedDegree):
+    """Each pre neuron makes exactly ``k`` synapses onto randomly drawn post neurons
+    (NEST ``fixed_outdegree``)."""
+
+    fixed = "pre"
 
 
 def _itype(n):

@@ -90,7 +90,7 @@ def save_network(net, path):
                     g[f"params/{k}"] = v
                 for k, v in pop.state.items():
                     g[f"state/{k}"] = v
-                g["refr"] = pop.refr
+                g["until"] = pop.until
                 for k, v in getattr(pop, "rb", {}).items():
                     g[f"rb/{k}"] = v
             elif pop.kind == "spikes":
@@ -203,7 +203,7 @@ def load_network(path):
                     pop.params[k][:] = _read(g, f"params/{k}", path)
                 for k in pop.state:
                     pop.state[k][:] = _read(g, f"state/{k}", path)
-                pop.refr[:] = _read(g, "refr", path)
+                pop.until[:] = _read(g, "until", path)
                 if "rb" in g:
                     pop._saved_rb = {k: _read(g["rb"], k, path) for k in g["rb"]}
             elif kind == "spikes":

@@ -104,10 +104,26 @@ class Network:
         return name
 
     def population(self, model, n=None, name=None, **initial) -> Population:
-        """Add ``n`` neurons of ``model`` (or a spike source) and return the population.
+        """Add a population of neurons (or an input source) to the network.
 
-        Initial state values are keyword arguments: scalars, arrays of length ``n``, or
-        distributions such as ``sim.uniform(-60*mV, -50*mV)``.
+        Parameters
+        ----------
+        model : NeuronModel, SpikeSource, PoissonSource or NoiseSource
+            What the population is made of, with its parameter values.
+        n : int
+            Number of neurons. For a ``SpikeSource`` the default is the largest id + 1;
+            for a ``PoissonSource`` with per-source rates, the number of rates.
+        name : str, optional
+            Unique name (default ``pop0``, ``pop1``, ...); ``net.populations[name]``.
+        **initial
+            Initial state values by variable name: scalars, arrays of length ``n`` or
+            distributions such as ``sim.uniform(-60*mV, -50*mV)``. Unset variables take
+            the spec's initial values.
+
+        Returns
+        -------
+        Population
+            Index it (``pop[:100]``) for views usable in connections and monitors.
         """
         t0 = time.perf_counter()
         name = self._name(name, "pop", self.populations)
@@ -128,10 +144,15 @@ class Network:
         name=None,
         round_delays=False,
     ) -> Projection:
-        """Connect ``pre`` to ``post`` by ``rule`` (default all-to-all).
+        """Create synapses from ``pre`` to ``post``.
 
         Parameters
         ----------
+        pre, post : Population or PopulationView
+            Sources (neurons or input sources) and target neurons.
+        rule : Rule, optional
+            ``AllToAll()`` (default), ``OneToOne()``, ``FixedProbability(p)``,
+            ``FixedInDegree(k)``, ``FixedOutDegree(k)`` or ``Explicit(pre_ids, post_ids)``.
         weight : float, array or distribution
             In the port's unit: amperes for current ports (negative on ``inh``),
             volts for delta kinetics, siemens for conductance ports.
@@ -139,8 +160,15 @@ class Network:
             Default ``dt``. Must be a multiple of ``dt`` (see ``round_delays``).
         port : str
             Receptor port of the post model (``"exc"``, ``"inh"``).
+        name : str, optional
+            Unique name (default ``proj0``, ...); ``net.projections[name]``.
         round_delays : bool
             Round off-grid delays to the nearest step instead of failing.
+
+        Returns
+        -------
+        Projection
+            With ``pre_ids``, ``post_ids``, ``weights`` (settable) and ``delays``.
         """
         t0 = time.perf_counter()
         name = self._name(name, "proj", self.projections)
@@ -172,18 +200,48 @@ class Network:
         return mon
 
     def spike_monitor(self, target, name=None) -> SpikeMonitor:
-        """Record the spikes of a population or view."""
+        """Record the spikes of a population or view.
+
+        Returns
+        -------
+        SpikeMonitor
+            ``times`` [s] and ``ids`` (indices within ``target``), ``counts``,
+            ``spike_trains()``, ``mean_rate()``.
+        """
         return self._add_monitor(SpikeMonitor(self, target, name or f"mon{len(self.monitors)}"))
 
     def state_monitor(self, target, variables, ids=None, every=1, name=None) -> StateMonitor:
-        """Record ``variables`` of neurons ``ids`` (indices in ``target``; default all)
-        every ``every`` steps."""
+        """Record state variables of chosen neurons.
+
+        Parameters
+        ----------
+        target : Population or PopulationView
+        variables : str or list of str
+            State variable names (e.g. ``["v"]``).
+        ids : array of int, optional
+            Indices within ``target`` (default: all).
+        every : int
+            Record after every ``every``-th step (steps whose end time is a multiple of
+            ``every*dt``).
+
+        Returns
+        -------
+        StateMonitor
+            ``t`` [s] and ``mon[var]`` with shape ``(samples, len(ids))``.
+        """
         return self._add_monitor(
             StateMonitor(self, target, variables, ids, every, name or f"mon{len(self.monitors)}")
         )
 
     def rate_monitor(self, target, name=None) -> RateMonitor:
-        """Record the population rate (spikes per step per neuron, in Hz)."""
+        """Record the population rate of ``target``.
+
+        Returns
+        -------
+        RateMonitor
+            ``t`` [s], ``rate`` [Hz] (spikes per step per neuron / dt),
+            ``smooth_rate(width)``.
+        """
         return self._add_monitor(RateMonitor(self, target, name or f"mon{len(self.monitors)}"))
 
     def inject(self, current: StepCurrent, target):
@@ -287,8 +345,20 @@ class Network:
     def run(self, duration, progress=False):
         """Advance the network by ``duration`` seconds; a second call continues.
 
-        ``duration`` must be a multiple of ``dt`` (within 1e-6 steps). With
-        ``progress=True`` a tqdm bar shows simulated time and an ETA.
+        The first run (and the first after a structural change) generates and compiles
+        the kernel, or loads it from the cache; timings are in ``net.timings``.
+
+        Parameters
+        ----------
+        duration : float [s]
+            A multiple of ``dt`` (within 1e-6 steps).
+        progress : bool
+            Show a tqdm progress bar with simulated time and an ETA.
+
+        Raises
+        ------
+        FloatingPointError
+            If a neuron's state becomes NaN or infinite; the network stops at that step.
         """
         if isinstance(duration, bool) or not np.isfinite(duration) or duration < 0:
             raise ValueError(

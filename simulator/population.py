@@ -177,7 +177,8 @@ class Population(_Selectable):
                 vals = np.broadcast_to(evaluate(self.checked.initial[name], env), (self.n,))
             self.state[name] = np.array(vals, dtype=dtype)
             env[name] = self.state[name].astype(np.float64)
-        self.refr = np.zeros(self.n, np.int32)
+        # first step in which each neuron is no longer refractory (absolute step index)
+        self.until = np.zeros(self.n, np.int64)
         # threshold flags, padded to whole uint64 words so the kernel can skip 8 at a time
         self.fire = np.zeros(-(-self.n // 8) * 8, np.bool_)
 
@@ -335,7 +336,7 @@ class Population(_Selectable):
             for k, v in self.coef.items():
                 out[f"{pre}{k}"] = v[0] if k in uniform else v
             out.update({f"{pre}rb_{k}": v.reshape(-1) for k, v in self.rb.items()})
-            out[f"{pre}refr"] = self.refr
+            out[f"{pre}until"] = self.until
             out[f"{pre}fire"] = self.fire
             if self.checked.spec.refractory is not None:
                 out[f"{pre}refsteps"] = self.refsteps
