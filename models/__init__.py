@@ -5,6 +5,7 @@ Nothing here imports the simulator; ``simulator`` compiles these specs into kern
 
 from models.base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
 from models.neurons import LIF, AdEx, Izhikevich, LIFCond
+from models.plasticity import STDP, SynapseModel, SynapseSpec
 from models.sources import DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
 
 __all__ = [
@@ -13,6 +14,9 @@ __all__ = [
     "NeuronSpec",
     "compose",
     "spec_model",
+    "STDP",
+    "SynapseModel",
+    "SynapseSpec",
     "LIF",
     "LIFCond",
     "Izhikevich",

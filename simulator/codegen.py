@@ -51,6 +51,7 @@ class ProjPlan:
     post: int
     port: str
     pre_mult: bool  # pre population can emit several spikes per source per step
+    plastic: object = None  # a simulator.plastic.CheckedSynapse for plastic projections
 
 
 @dataclass
@@ -323,6 +324,8 @@ def _noise_source(src: _Src, P: int, pop: PopPlan):
 
 
 def _projection(src: _Src, J: int, proj: ProjPlan):
+    if proj.plastic is not None:
+        return _plastic_projection(src, J, proj)
     pre, post = f"p{proj.pre}_", f"p{proj.post}_"
     for a in ("ptr", "off", "w"):
         src.arg(f"j{J}_{a}")
@@ -342,6 +345,138 @@ def _projection(src: _Src, J: int, proj: ProjPlan):
     src.add(5, "a -= wrap")
     w = f"j{J}_w[q]*mlt" if proj.pre_mult else f"j{J}_w[q]"
     src.add(4, f"{rb}[a] += {w}")
+
+
+def _synapse_printer(J, checked, own_side, other_index):
+    """Names for a plastic rule's statements: synapse state and own-side traces are locals,
+    the other side's traces are read from their stored form (``S * f``)."""
+    spec = checked.spec
+    names = {k: f"s_{k}" for k in spec.state}
+    names.update({p: f"j{J}_p_{p}" for p in spec.parameters})
+    for trace, (side, _tau) in checked.traces.items():
+        names[trace] = (
+            f"tr_{trace}" if side == own_side else f"(j{J}_S_{trace}[{other_index}]*f_{trace})"
+        )
+    names["dt"] = "dt"
+    return NumbaPrinter(names)
+
+
+def _plastic_projection(src: _Src, J: int, proj: ProjPlan):
+    """Delivery with an on_pre rule per outgoing synapse; on_post runs later in the step
+    (see :func:`_plastic_post`). Traces are read as ``S * f`` (simulator.plastic)."""
+    from simulator.plastic import RENORM
+
+    c = proj.plastic
+    spec = c.spec
+    pre, post = f"p{proj.pre}_", f"p{proj.post}_"
+    for a in ("ptr", "off", "ref", "tgt"):
+        src.arg(f"j{J}_{a}")
+    for k in spec.state:
+        src.arg(f"j{J}_s_{k}")
+    for t in c.traces:
+        src.arg(f"j{J}_S_{t}")
+    for p in spec.parameters:
+        src.arg(f"j{J}_p_{p}")
+    rb = f"{post}rb_{proj.port}"
+    n_post = f"n_{proj.post}"
+    taus = sorted({tau for _side, tau in c.traces.values()})
+    src.add(
+        2,
+        f"# projection {J}: population {proj.pre} -> {proj.post}, port {proj.port}, "
+        f"plastic {spec.name}",
+    )
+    if taus:
+        src.add(2, f"e = (k - j{J}_ref[0])*dt")
+        min_tau = (
+            f"min({', '.join(f'j{J}_p_{t}' for t in taus)})"
+            if len(taus) > 1
+            else f"j{J}_p_{taus[0]}"
+        )
+        src.add(2, f"if e > {RENORM}*{min_tau}:")
+        for trace, (_side, tau) in c.traces.items():
+            src.add(3, f"fr = math.exp(-e/j{J}_p_{tau})")
+            src.add(3, f"for z in range(j{J}_S_{trace}.shape[0]):")
+            src.add(4, f"j{J}_S_{trace}[z] *= fr")
+        src.add(3, f"j{J}_ref[0] = k")
+        src.add(3, "e = 0.0")
+    for trace, (_side, tau) in c.traces.items():
+        src.add(2, f"f_{trace} = math.exp(-e/j{J}_p_{tau})")
+    src.add(2, f"base = slot*{n_post}")
+    src.add(2, f"wrap = L*{n_post}")
+    pr = _synapse_printer(J, c, "pre", f"j{J}_tgt[q]")
+    src.add(2, f"for s in range(nsp_{proj.pre}):")
+    src.add(3, f"src_i = {pre}spk[s]")
+    ind = 3
+    if proj.pre_mult:  # a Poisson count of k is k spikes, each with its own updates
+        src.add(3, f"for _rep in range({pre}mult[s]):")
+        ind = 4
+    _emit_side(
+        src,
+        J,
+        c,
+        pr,
+        c.pre_trace_stmts,
+        c.pre_syn_stmts,
+        "pre",
+        "src_i",
+        ind,
+        f"range(j{J}_ptr[src_i], j{J}_ptr[src_i + 1])",
+        "q",
+        deliver=(rb, n_post),
+    )
+
+
+def _emit_side(src, J, c, pr, trace_stmts, syn_stmts, side, index, ind, loop, qname, deliver=None):
+    """Trace statements once per spike, then the synapse loop with per-synapse statements."""
+    own = [t for t, (sd, _tau) in c.traces.items() if sd == side]
+    for t in own:
+        src.add(ind, f"tr_{t} = j{J}_S_{t}[{index}]*f_{t}")
+    for tgt, op, node in trace_stmts:
+        src.add(ind, pr.stmt(tgt, op, node))
+    for t in own:
+        src.add(ind, f"j{J}_S_{t}[{index}] = tr_{t}/f_{t}")
+    src.add(ind, f"for {qname} in {loop}:")
+    body = ind + 1
+    if qname != "q":
+        src.add(body, f"q = j{J}_tidx[{qname}]")
+    for k in c.spec.state:
+        src.add(body, f"s_{k} = j{J}_s_{k}[q]")
+    for tgt, op, node in syn_stmts:
+        src.add(body, pr.stmt(tgt, op, node))
+    for k in c.spec.state:
+        src.add(body, f"j{J}_s_{k}[q] = s_{k}")
+    if deliver is not None:
+        rb, _n_post = deliver
+        src.add(body, f"a = base + j{J}_off[q]")
+        src.add(body, "if a >= wrap:")
+        src.add(body + 1, "a -= wrap")
+        src.add(body, f"{rb}[a] += s_w")
+
+
+def _plastic_post(src: _Src, J: int, proj: ProjPlan):
+    """on_post of a plastic projection: for each postsynaptic spike of this step, visit the
+    neuron's incoming synapses through the target-sorted index."""
+    c = proj.plastic
+    post = f"p{proj.post}_"
+    for a in ("tptr", "tidx", "tsrc"):
+        src.arg(f"j{J}_{a}")
+    src.add(2, f"# projection {J}: postsynaptic events ({c.spec.name})")
+    pr = _synapse_printer(J, c, "post", f"j{J}_tsrc[r]")
+    src.add(2, f"for s in range(nsp_{proj.post}):")
+    src.add(3, f"t_i = {post}spk[s]")
+    _emit_side(
+        src,
+        J,
+        c,
+        pr,
+        c.post_trace_stmts,
+        c.post_syn_stmts,
+        "post",
+        "t_i",
+        3,
+        f"range(j{J}_tptr[t_i], j{J}_tptr[t_i + 1])",
+        "r",
+    )
 
 
 def _monitor_check(src: _Src, M: int, mon: MonPlan, plan: NetPlan):
@@ -407,6 +542,11 @@ def generate(plan: NetPlan) -> tuple[str, list]:
         }[pop.kind](body, P, pop)
     for J, proj in enumerate(plan.projs):
         _projection(body, J, proj)
+    # postsynaptic plasticity events come after all of this step's deliveries, so a pre
+    # and a post spike in the same step count as "post after pre"
+    for J, proj in enumerate(plan.projs):
+        if proj.plastic is not None:
+            _plastic_post(body, J, proj)
     for M, mon in enumerate(plan.mons):
         _monitor(body, M, mon, plan)
 

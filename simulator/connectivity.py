@@ -336,7 +336,9 @@ def _csr_fill(pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, off
     return ptr
 
 
-def csr_build(pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, idx_type):
+def csr_build(
+    pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, idx_type, w_type=np.float32
+):
     """``(ptr, off, w)`` of the CSR-by-source store from local (pre, post) pairs.
 
     ``pre``/``post`` index ``pre_sel``/``post_sel`` (population indices); synapses of
@@ -344,7 +346,7 @@ def csr_build(pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, idx
     """
     m = len(pre)
     off = np.empty(m, dtype=idx_type)
-    w_out = np.empty(m, dtype=np.float32)
+    w_out = np.empty(m, dtype=w_type)
     ptr = _csr_fill(
         pre,
         post,
@@ -353,7 +355,7 @@ def csr_build(pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, idx
         int(n_pre_pop),
         int(n_post_pop),
         np.ascontiguousarray(steps, dtype=np.int64),
-        np.ascontiguousarray(w, dtype=np.float32),
+        np.ascontiguousarray(w, dtype=w_type),
         off,
         w_out,
     )

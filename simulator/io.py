@@ -21,8 +21,10 @@ import h5py
 import numpy as np
 
 from models.base import NeuronModel, NeuronSpec, spec_model
+from models.plasticity import SynapseModel, SynapseSpec
 from models.sources import NoiseSource, PoissonSource, SpikeSource
 from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from simulator.plastic import PlasticState, checked_synapse
 from simulator.population import Population, PopulationView
 from simulator.projection import Projection
 
@@ -117,6 +119,8 @@ def save_network(net, path):
             g.attrs["max_delay_steps"] = proj.max_delay_steps
             for k in ("pre_sel", "post_sel", "ptr", "off", "w"):
                 g.create_dataset(k, data=getattr(proj, k))
+            if proj.plastic is not None:
+                _write_plastic(g.create_group("plastic"), proj.plastic)
         mons = f.create_group("monitors")
         for i, mon in enumerate(net.monitors):
             _write_monitor(mons.create_group(str(i)), mon)
@@ -241,6 +245,10 @@ def load_network(path):
                 setattr(proj, k, _read(g, k, path))
             if proj.ptr[-1] != len(proj.off) or len(proj.off) != len(proj.w):
                 raise FileFormatError(f"{path}: projection {proj.name!r} has inconsistent sizes")
+            proj.plastic = None
+            if "plastic" in g:
+                proj.plastic = _read_plastic(proj, g["plastic"], path)
+                proj.w = proj.plastic.state["w"]
             net.projections[proj.name] = proj
         for key in sorted(f["monitors"], key=int):
             net.monitors.append(_read_monitor(net, f["monitors"][key], path))
@@ -268,6 +276,51 @@ def load_network(path):
                 pop.rb[port][:] = buf
             del pop._saved_rb
     return net
+
+
+def _write_plastic(g, pl):
+    model = pl.model
+    cls = type(model)
+    g.attrs.update(
+        spec=model.spec.to_json(),
+        model_class=f"{cls.__module__}:{cls.__qualname__}",
+        options=json.dumps(model.options),
+        params=json.dumps(model.params),
+    )
+    for k, v in pl.state.items():
+        g[f"state/{k}"] = v
+    for k, v in pl.traces.items():
+        g[f"traces/{k}"] = v
+    g["ref"] = pl.ref
+
+
+def _synapse_model(g):
+    """The rule of a saved plastic projection: its class if importable and identical,
+    else a generic model built from the stored spec (which is authoritative)."""
+    spec = SynapseSpec.from_dict(json.loads(g.attrs["spec"]))
+    params = json.loads(g.attrs["params"])
+    module, _, qual = str(g.attrs["model_class"]).partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), qual)
+        model = cls(**json.loads(g.attrs["options"]), **params)
+        if model.spec.to_json() == spec.to_json():
+            return model
+    except (ImportError, AttributeError, TypeError, ValueError):
+        pass
+    generic = type(spec.name.split("[")[0], (SynapseModel,), {"spec": spec})
+    return generic(**params)
+
+
+def _read_plastic(proj, g, path):
+    pl = PlasticState.__new__(PlasticState)
+    pl.model = _synapse_model(g)
+    pl.checked = checked_synapse(pl.model.spec)
+    pl.state = {k: _read(g["state"], k, path) for k in pl.model.spec.state}
+    pl.traces = {k: _read(g["traces"], k, path) for k in pl.checked.traces}
+    pl.ref = _read(g, "ref", path)
+    fresh = PlasticState.index_arrays(proj)
+    pl.tgt, pl.tptr, pl.tidx, pl.tsrc = fresh
+    return pl
 
 
 class _StoredRule:

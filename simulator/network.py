@@ -143,6 +143,7 @@ class Network:
         port="exc",
         name=None,
         round_delays=False,
+        synapse=None,
     ) -> Projection:
         """Create synapses from ``pre`` to ``post``.
 
@@ -164,6 +165,9 @@ class Network:
             Unique name (default ``proj0``, ...); ``net.projections[name]``.
         round_delays : bool
             Round off-grid delays to the nearest step instead of failing.
+        synapse : SynapseModel, optional
+            A plasticity rule such as ``STDP(...)``; ``weight`` gives the initial weights
+            and ``proj.weights`` always shows the current ones. Default: static synapses.
 
         Returns
         -------
@@ -186,6 +190,7 @@ class Network:
             port,
             name,
             round_delays,
+            synapse,
         )
         self.projections[name] = proj
         self._structure_changed = True
@@ -288,6 +293,7 @@ class Network:
                     index[id(proj.post_pop)],
                     proj.port,
                     proj.pre_pop.kind in ("poisson", "noise"),
+                    proj.plastic.checked if proj.plastic is not None else None,
                 )
             )
         for mon in self.monitors:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.connectivity import Rule, csr_build, values
+from simulator.plastic import PlasticState
 from simulator.population import lookup, resolve
 
 _GRID_TOL = 1e-6
@@ -37,7 +38,7 @@ class Projection:
         Delays in seconds (multiples of dt).
     """
 
-    def __init__(self, net, pre, post, rule, weight, delay, port, name, round_delays):
+    def __init__(self, net, pre, post, rule, weight, delay, port, name, round_delays, synapse=None):
         self.net, self.name = net, name
         self.pre_pop, self.pre_sel = resolve(pre, f"connect {name!r}: pre")
         self.post_pop, self.post_sel = resolve(post, f"connect {name!r}: post")
@@ -81,9 +82,20 @@ class Projection:
             self.pre_pop.n,
             n_post,
             steps,
-            np.atleast_1d(w).astype(np.float32),
+            np.atleast_1d(w),
             idx_type,
+            # plastic weights live in the state precision; static ones in float32
+            np.float32 if synapse is None else net.dtype,
         )
+        self.plastic = None
+        if synapse is not None:
+            if self.pre_pop.kind == "noise":
+                raise TypeError(
+                    f"connect {name!r}: a NoiseSource cannot drive a plastic synapse "
+                    "(it emits amplitudes, not spikes)"
+                )
+            self.plastic = PlasticState(self, synapse)
+            self.w = self.plastic.state["w"]  # one array: the kernel updates it in place
 
     def _check_sign(self, w):
         sign = self.post_pop.checked.spec.port_signs.get(self.port)
@@ -164,6 +176,13 @@ class Projection:
         rng = np.random.default_rng(np.random.SeedSequence([self.net.seed, 3, self.net.step]))
         w = values(value, rng, len(self.w), f"projection {self.name!r}: weights")
         self._check_sign(w)
+        if self.plastic is not None:
+            p = self.plastic.model.params
+            if "w_min" in p and np.any((w < p["w_min"]) | (w > p["w_max"])):
+                raise ValueError(
+                    f"projection {self.name!r}: weights must lie in [w_min, w_max] = "
+                    f"[{p['w_min']:.4g}, {p['w_max']:.4g}]"
+                )
         self.w[:] = w
 
     @property
@@ -172,14 +191,19 @@ class Projection:
 
     @property
     def nbytes(self) -> int:
-        return self.w.nbytes + self.off.nbytes + self.ptr.nbytes
+        total = self.w.nbytes + self.off.nbytes + self.ptr.nbytes
+        if self.plastic is not None:
+            pl = self.plastic
+            total += sum(a.nbytes for k, a in pl.state.items() if k != "w")
+            total += pl.tgt.nbytes + pl.tptr.nbytes + pl.tidx.nbytes + pl.tsrc.nbytes
+            total += sum(a.nbytes for a in pl.traces.values())
+        return total
 
     def kernel_args(self, J: int) -> dict:
-        return {
-            f"j{J}_ptr": self.ptr,
-            f"j{J}_off": self.off,
-            f"j{J}_w": self.w,
-        }
+        out = {f"j{J}_ptr": self.ptr, f"j{J}_off": self.off, f"j{J}_w": self.w}
+        if self.plastic is not None:
+            out.update(self.plastic.kernel_args(J))
+        return out
 
     def __repr__(self):
         return (

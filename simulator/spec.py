@@ -32,6 +32,7 @@ FUNCTIONS = {
     "log1p": ("np.log1p", "math.log1p"),
     "min": ("np.minimum", "min"),
     "max": ("np.maximum", "max"),
+    "clip": (None, None),  # clip(x, lo, hi) is rewritten to min(max(x, lo), hi) by _Inline
 }
 CONSTANTS = {"pi": "3.141592653589793"}
 RESERVED = set(FUNCTIONS) | set(CONSTANTS) | {"w_in", "dt", "t"}
@@ -181,6 +182,16 @@ class _Inline(ast.NodeTransformer):
             return ast.copy_location(self.visit(_copy(self.subs[node.id])), node)
         if node.id in CONSTANTS:
             return ast.copy_location(ast.Constant(float(CONSTANTS[node.id])), node)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "clip":
+            if len(node.args) != 3:
+                raise SpecError(f"clip takes 3 arguments (x, lo, hi): {ast.unparse(node)!r}")
+            x, lo, hi = node.args
+            inner = ast.Call(ast.Name("max", ast.Load()), [x, lo], [])
+            return ast.copy_location(ast.Call(ast.Name("min", ast.Load()), [inner, hi], []), node)
         return node
 
 
@@ -415,12 +426,17 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
 
     ode_set = set(ode_vars)
     degs = {v: degree(odes[v], ode_set) for v in ode_vars}
-    linear = all(d <= 1 for d in degs.values())
+    # an ODE that reads a state variable without an ODE (changed only by resets) cannot
+    # use a propagator computed from parameters alone
+    frozen = state - ode_set
+    linear = all(d <= 1 for d in degs.values()) and not any(
+        _names(odes[v]) & frozen for v in ode_vars
+    )
     method = spec.method
     if method == "auto":
         method = "exact" if linear else "rk4"
     if method == "exact" and not linear:
-        bad = next(v for v in ode_vars if degs[v] > 1)
+        bad = next(v for v in ode_vars if degs[v] > 1 or _names(odes[v]) & frozen)
         raise SpecError(
             f"spec {spec.name!r}: method 'exact' needs ODEs linear in the state; "
             f"d{bad}/dt = {ast.unparse(odes[bad])} is not; use 'rk4' or 'euler'"
