@@ -56,10 +56,11 @@ class ProjPlan:
 
 @dataclass
 class MonPlan:
-    kind: str  # "spikes" | "state" | "rate"
+    kind: str  # "spikes" | "state" | "rate" | "weights"
     pop: int
     variables: tuple = ()
     mult: bool = False
+    proj: int = -1  # for "weights"
 
 
 @dataclass
@@ -514,6 +515,21 @@ def _monitor(src: _Src, M: int, mon: MonPlan, plan: NetPlan):
         src.add(3, f"for z in range({m}ids.shape[0]):")
         for v in mon.variables:
             src.add(4, f"{m}v_{v}[c, z] = p{P}_x_{v}[{m}ids[z]]")
+        src.add(3, f"{m}cnt[0] = c + 1")
+    elif mon.kind == "weights":
+        for a in ("every", "ids", "steps", "cnt"):
+            src.arg(m + a)
+        for v in mon.variables:
+            src.arg(f"{m}v_{v}")
+        plastic = plan.projs[mon.proj].plastic is not None
+        src.add(2, f"# monitor {M}: synapse variables of projection {mon.proj}")
+        src.add(2, f"if (k + 1) % {m}every == 0:")
+        src.add(3, f"c = {m}cnt[0]")
+        src.add(3, f"{m}steps[c] = k")
+        src.add(3, f"for z in range({m}ids.shape[0]):")
+        for v in mon.variables:
+            arr = f"j{mon.proj}_s_{v}" if plastic else f"j{mon.proj}_w"
+            src.add(4, f"{m}v_{v}[c, z] = {arr}[{m}ids[z]]")
         src.add(3, f"{m}cnt[0] = c + 1")
     elif mon.kind == "rate":
         for a in ("map", "counts", "base"):

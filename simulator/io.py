@@ -23,7 +23,7 @@ import numpy as np
 from models.base import NeuronModel, NeuronSpec, spec_model
 from models.plasticity import SynapseModel, SynapseSpec
 from models.sources import NoiseSource, PoissonSource, SpikeSource
-from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from simulator.plastic import PlasticState, checked_synapse
 from simulator.population import Population, PopulationView
 from simulator.projection import Projection
@@ -40,6 +40,14 @@ class FileFormatError(ValueError):
 # ------------------------------------------------------------------------------- saving
 def _write_monitor(g, mon):
     g.attrs.update(kind=mon.kind, name=mon.name, pop=mon.pop.name)
+    if isinstance(mon, WeightMonitor):
+        g.attrs.update(proj=mon.proj.name, variables=json.dumps(mon.variables), every=mon.every)
+        g["index"] = mon.index
+        g["steps"] = np.concatenate(mon._steps) if mon._steps else np.zeros(0, np.int64)
+        for v in mon.variables:
+            g[f"v_{v}"] = mon[v]
+        g.attrs["dt"] = mon.net.dt
+        return
     g["sel"] = mon.sel
     if isinstance(mon, SpikeMonitor):
         g["steps"], g["ids"] = mon.steps_recorded, mon.ids
@@ -338,6 +346,19 @@ class _StoredRule:
 
 def _read_monitor(net, g, path):
     kind = str(g.attrs["kind"])
+    if kind == "weights":
+        variables = json.loads(g.attrs["variables"])
+        mon = WeightMonitor(
+            net,
+            net.projections[str(g.attrs["proj"])],
+            _read(g, "index", path),
+            variables,
+            int(g.attrs["every"]),
+            str(g.attrs["name"]),
+        )
+        mon._steps = [_read(g, "steps", path)]
+        mon._data = {v: [_read(g, f"v_{v}", path)] for v in variables}
+        return mon
     pop = net.populations[str(g.attrs["pop"])]
     sel = _read(g, "sel", path)
     target = pop if np.array_equal(sel, pop.ids) else PopulationView(pop, sel)
@@ -404,7 +425,7 @@ def load_recordings(path) -> dict:
             data = {k: _read(g, k, path) for k in g}
             if kind == "spikes":
                 data["times"] = (data["steps"] + 1) * dt
-            elif kind == "state":
+            elif kind in ("state", "weights"):
                 data["t"] = (data["steps"] + 1) * dt
             else:
                 steps = (

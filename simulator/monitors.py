@@ -122,7 +122,61 @@ class SpikeMonitor(Monitor):
         return f"<SpikeMonitor {self.name!r} of {self.pop.name!r}: {self.num_spikes} spikes>"
 
 
-class StateMonitor(Monitor):
+class _Sampled:
+    """Shared by monitors that sample chosen elements every ``every`` steps: buffers sized
+    per kernel call, sample times, access by variable name."""
+
+    def _setup_sampling(self, variables, index, every, what):
+        if isinstance(every, bool) or int(every) != every or every < 1:
+            raise ValueError(
+                f"{what}: every must be a positive integer number of steps, got {every!r}"
+            )
+        self.variables, self.every = list(variables), int(every)
+        self.index = np.ascontiguousarray(index, dtype=np.int64)
+        self._steps, self._data = [], {v: [] for v in self.variables}
+
+    def plan_variables(self):
+        return tuple(self.variables)
+
+    def kernel_args(self, M, k0, k1):
+        n_samples = k1 // self.every - k0 // self.every
+        self._buf = {
+            v: np.zeros((n_samples, len(self.index)), self.net.dtype) for v in self.variables
+        }
+        self._bsteps = np.zeros(n_samples, np.int64)
+        self._cnt = np.zeros(1, np.int64)
+        out = {
+            f"m{M}_every": self.every,
+            f"m{M}_ids": self.index,
+            f"m{M}_steps": self._bsteps,
+            f"m{M}_cnt": self._cnt,
+        }
+        out.update({f"m{M}_v_{v}": b for v, b in self._buf.items()})
+        return out
+
+    def drain(self):
+        c = int(self._cnt[0])
+        self._steps.append(self._bsteps[:c])
+        for v in self.variables:
+            self._data[v].append(self._buf[v][:c])
+
+    @property
+    def t(self) -> np.ndarray:
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        return (steps + 1).astype(np.float64) * self.net.dt
+
+    def __getitem__(self, variable) -> np.ndarray:
+        if variable not in self._data:
+            raise KeyError(
+                f"{type(self).__name__} {self.name!r} records {self.variables}, not {variable!r}"
+            )
+        parts = self._data[variable]
+        if len(parts) > 1:
+            self._data[variable] = parts = [np.concatenate(parts)]
+        return parts[0] if parts else np.zeros((0, len(self.index)), self.net.dtype)
+
+
+class StateMonitor(_Sampled, Monitor):
     """Records state variables of chosen neurons every ``every`` steps.
 
     ``mon.t`` [s] holds sample times; ``mon["v"]`` is an array (samples, neurons).
@@ -147,61 +201,50 @@ class StateMonitor(Monitor):
                 )
         if not variables:
             raise ValueError(f"StateMonitor {name!r}: give at least one variable")
-        if isinstance(every, bool) or int(every) != every or every < 1:
-            raise ValueError(
-                f"StateMonitor {name!r}: every must be a positive integer "
-                f"number of steps, got {every!r}"
-            )
         local = np.arange(len(self.sel)) if ids is None else np.asarray(ids, dtype=np.int64)
         if local.ndim != 1 or (len(local) and (local.min() < 0 or local.max() >= len(self.sel))):
             raise ValueError(
                 f"StateMonitor {name!r}: ids must be indices in 0..{len(self.sel) - 1}"
             )
-        self.variables, self.every = variables, int(every)
         self.record_ids = local
-        self.pop_ids = np.ascontiguousarray(self.sel[local], dtype=np.int64)
-        self._steps, self._data = [], {v: [] for v in variables}
-
-    def plan_variables(self):
-        return tuple(self.variables)
-
-    def kernel_args(self, M, k0, k1):
-        n_samples = k1 // self.every - k0 // self.every
-        self._buf = {
-            v: np.zeros((n_samples, len(self.pop_ids)), self.net.dtype) for v in self.variables
-        }
-        self._bsteps = np.zeros(n_samples, np.int64)
-        self._cnt = np.zeros(1, np.int64)
-        out = {
-            f"m{M}_every": self.every,
-            f"m{M}_ids": self.pop_ids,
-            f"m{M}_steps": self._bsteps,
-            f"m{M}_cnt": self._cnt,
-        }
-        out.update({f"m{M}_v_{v}": b for v, b in self._buf.items()})
-        return out
-
-    def drain(self):
-        c = int(self._cnt[0])
-        self._steps.append(self._bsteps[:c])
-        for v in self.variables:
-            self._data[v].append(self._buf[v][:c])
+        self._setup_sampling(variables, self.sel[local], every, f"StateMonitor {name!r}")
 
     @property
-    def t(self) -> np.ndarray:
-        steps = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
-        return (steps + 1).astype(np.float64) * self.net.dt
-
-    def __getitem__(self, variable) -> np.ndarray:
-        if variable not in self._data:
-            raise KeyError(f"StateMonitor {self.name!r} records {self.variables}, not {variable!r}")
-        parts = self._data[variable]
-        if len(parts) > 1:
-            self._data[variable] = parts = [np.concatenate(parts)]
-        return parts[0] if parts else np.zeros((0, len(self.pop_ids)), self.net.dtype)
+    def pop_ids(self):
+        return self.index
 
     def __repr__(self):
         return f"<StateMonitor {self.name!r} of {self.pop.name!r}: {self.variables}>"
+
+
+class WeightMonitor(_Sampled):
+    """Records per-synapse variables (``"w"`` and any state of a plastic rule) of chosen
+    synapses of a projection every ``every`` steps. ``synapses`` index the projection's
+    storage order (see ``proj.pre_ids`` / ``proj.post_ids``). ``mon.t``, ``mon["w"]``."""
+
+    kind = "weights"
+
+    def __init__(self, net, proj, synapses, variables, every, name):
+        self.net, self.name, self.proj = net, name, proj
+        self.pop = proj.post_pop  # for bookkeeping shared with the other monitors
+        idx = np.arange(len(proj)) if synapses is None else np.asarray(synapses, np.int64)
+        if idx.ndim != 1 or (len(idx) and (idx.min() < 0 or idx.max() >= len(proj))):
+            raise ValueError(
+                f"WeightMonitor {name!r}: synapses must be indices in "
+                f"0..{len(proj) - 1} of projection {proj.name!r}"
+            )
+        variables = [variables] if isinstance(variables, str) else list(variables)
+        known = list(proj.plastic.state) if proj.plastic is not None else ["w"]
+        for v in variables:
+            if v not in known:
+                raise ValueError(
+                    f"WeightMonitor {name!r}: {v!r} is not a synapse variable of "
+                    f"{proj.name!r}; choose from {known}"
+                )
+        self._setup_sampling(variables, idx, every, f"WeightMonitor {name!r}")
+
+    def __repr__(self):
+        return f"<WeightMonitor {self.name!r} of {self.proj.name!r}: {self.variables}>"
 
 
 class RateMonitor(Monitor):

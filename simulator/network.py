@@ -16,7 +16,7 @@ import numpy as np
 from models.sources import StepCurrent
 from simulator import codegen
 from simulator.connectivity import AllToAll
-from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor
+from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from simulator.population import Population, resolve
 from simulator.projection import Projection
 
@@ -238,6 +238,34 @@ class Network:
             StateMonitor(self, target, variables, ids, every, name or f"mon{len(self.monitors)}")
         )
 
+    def weight_monitor(self, proj, synapses=None, variables=("w",), every=1, name=None):
+        """Record per-synapse variables of chosen synapses of a projection over time.
+
+        Parameters
+        ----------
+        proj : Projection
+        synapses : array of int, optional
+            Indices into the projection's synapses (storage order: ``proj.pre_ids[i]``,
+            ``proj.post_ids[i]``); default all.
+        variables : str or sequence of str
+            ``"w"`` and, for plastic rules, their other per-synapse state.
+        every : int
+            Sample after every ``every``-th step.
+
+        Returns
+        -------
+        WeightMonitor
+            ``t`` [s] and ``mon["w"]`` with shape ``(samples, len(synapses))``.
+        """
+        if not isinstance(proj, Projection) or proj.net is not self:
+            raise TypeError("weight_monitor: expected a projection of this network")
+        mon = WeightMonitor(
+            self, proj, synapses, variables, every, name or f"mon{len(self.monitors)}"
+        )
+        self.monitors.append(mon)
+        self._structure_changed = True
+        return mon
+
     def rate_monitor(self, target, name=None) -> RateMonitor:
         """Record the population rate of ``target``.
 
@@ -296,10 +324,15 @@ class Network:
                     proj.plastic.checked if proj.plastic is not None else None,
                 )
             )
+        proj_index = {id(p): j for j, p in enumerate(self.projections.values())}
         for mon in self.monitors:
             plan.mons.append(
                 codegen.MonPlan(
-                    mon.kind, index[id(mon.pop)], mon.plan_variables(), mon.pop.kind == "poisson"
+                    mon.kind,
+                    index[id(mon.pop)],
+                    mon.plan_variables(),
+                    mon.pop.kind == "poisson",
+                    proj_index.get(id(getattr(mon, "proj", None)), -1),
                 )
             )
         return plan

@@ -183,3 +183,44 @@ def test_user_rule_spec_errors():
         make(("w += eta*x", "x += 1")).run(0.001)
     with pytest.raises(sim.SpecError, match="cannot assign to 'eta'"):
         make(("eta = 1",)).run(0.001)
+
+
+@pytest.mark.slow
+def test_song_miller_abbott_bimodal_weights_and_rate_regulation():
+    """Song, Miller & Abbott (2000) with the paper's parameters, 60 s (the example runs
+    100 s). From a uniform start (19 % of weights in the outer tenths of [0, g_max], 42 %
+    in the middle [0.3, 0.7]) the distribution splits: measured 37 % outer, 28 % middle;
+    thresholds 30 % and 33 %. The output rate falls as competition sets in (measured
+    44 Hz in the first 5 s, 25 Hz over the last 20 s; threshold: at least 25 % lower)."""
+    from conftest import load_example
+
+    ex = load_example("song_stdp")
+    net, proj, spikes = ex.build(seed=1)
+    net.run(60.0)
+    w = proj.weights / ex.G_MAX
+    assert w.min() >= 0 and w.max() <= 1
+    assert np.mean((w < 0.1) | (w > 0.9)) > 0.30
+    assert np.mean((w > 0.3) & (w < 0.7)) < 0.33
+    t = spikes.times
+    assert np.sum(t > 40) / 20 < 0.75 * np.sum(t < 5) / 5
+
+
+def test_weight_monitor_follows_plastic_weights():
+    r = rule()
+    dw, _t, proj, net = pairing(r, offsets=np.array([-10.0, 10.0]) * ms, run=0.2)
+    net2 = sim.Network(dt=0.1 * ms, seed=1)  # the same protocol with a monitor
+    pre = net2.population(SpikeSource(np.full(2, T0), [0, 1]), n=2)
+    force = net2.population(SpikeSource(T0 + np.array([-10.0, 10.0]) * ms - 0.1 * ms, [0, 1]), n=2)
+    post = net2.population(
+        LIF(kinetics="delta", v_rest=0.0, v_thresh=1 * mV, v_reset=0.0, t_ref=0.0), n=2, v=0.0
+    )
+    net2.connect(force, post, rule=sim.OneToOne(), weight=5 * mV)
+    p2 = net2.connect(pre, post, rule=sim.OneToOne(), weight=W0, synapse=r)
+    mon = net2.weight_monitor(p2, synapses=[0, 1], every=10)
+    net2.run(0.2)
+    assert mon["w"].shape == (200, 2)
+    np.testing.assert_allclose(mon["w"][-1], proj.weights)
+    before = mon.t < T0 - 10 * ms
+    assert np.all(mon["w"][before] == W0)
+    with pytest.raises(ValueError, match="'c' is not a synapse variable"):
+        net2.weight_monitor(p2, variables="c")
