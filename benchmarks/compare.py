@@ -126,7 +126,7 @@ def main():
     results = []
     python_for = lambda sim: sys.executable if sim == "spikeforge" else a.peer_python  # noqa: E731
     for workload in a.workloads:
-        durations = a.durations or ([1.0] if workload == "cuba" else [0.2, 1.0])
+        durations = a.durations or ([0.2, 1.0] if workload == "brunel" else [1.0])
         for duration in durations:
             for r in best_of(python_for, a.simulators, workload, duration, a.repeat):
                 print(json.dumps(r), flush=True)

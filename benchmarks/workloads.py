@@ -13,7 +13,8 @@ Simulators: ``spikeforge``, ``brian2-runtime`` (Cython), ``brian2-cpp`` (cpp_sta
 * ``brunel``: Brunel 2000 model A with delta synapses, N = 50,000 (40,000 E + 10,000 I),
   fixed in-degree 800 E + 200 I, J = 0.1 mV, g = 5, D = 1.5 ms, external Poisson input
   at 2 nu_thr through C_E synapses per neuron, dt 0.1 ms.
-* ``plastic`` / ``static``: reserved for the plasticity benchmark (issue 4).
+* ``plastic`` / ``static``: the plasticity benchmark of issue 4 (benchmarks/plasticity.py):
+  10^7 synapses from 10,000 Poisson inputs onto 10,000 LIF, with and without STDP.
 """
 
 from __future__ import annotations
@@ -416,12 +417,31 @@ def nest_run(workload, duration, seed, n=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("simulator", choices=["spikeforge", "brian2-runtime", "brian2-cpp", "nest"])
-    ap.add_argument("workload", choices=["cuba", "brunel"])
+    ap.add_argument("workload", choices=["cuba", "brunel", "plastic", "static"])
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n", type=int, default=None, help="network size (brunel)")
     ap.add_argument("--precision", default="float64")
     a = ap.parse_args()
+    if a.workload in ("plastic", "static"):
+        import plasticity
+
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+        if a.simulator == "spikeforge":
+            res = plasticity.spikeforge(a.workload, a.duration, a.seed)
+        elif a.simulator.startswith("brian2"):
+            res = plasticity.brian2(a.workload, a.duration, a.seed, a.simulator.split("-")[1])
+        else:
+            res = plasticity.nest_run(a.workload, a.duration, a.seed)
+        res.update(
+            simulator=a.simulator,
+            workload=a.workload,
+            duration=a.duration,
+            seed=a.seed,
+            peak_mb=rss_mb("VmHWM"),
+        )
+        print("RESULT " + json.dumps(res))
+        return
     if a.simulator == "spikeforge":
         res = spikeforge(a.workload, a.duration, a.seed, a.n, a.precision)
     elif a.simulator.startswith("brian2"):
