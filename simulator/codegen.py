@@ -504,33 +504,17 @@ def _monitor(src: _Src, M: int, mon: MonPlan, plan: NetPlan):
         src.add(4, "c += 1")
         src.add(2, f"{m}cnt[0] = c")
     elif mon.kind == "state":
-        for a in ("every", "ids", "steps", "cnt"):
-            src.arg(m + a)
-        for v in mon.variables:
-            src.arg(f"{m}v_{v}")
-        src.add(2, f"# monitor {M}: state of population {P}")
-        src.add(2, f"if (k + 1) % {m}every == 0:")
-        src.add(3, f"c = {m}cnt[0]")
-        src.add(3, f"{m}steps[c] = k")
-        src.add(3, f"for z in range({m}ids.shape[0]):")
-        for v in mon.variables:
-            src.add(4, f"{m}v_{v}[c, z] = p{P}_x_{v}[{m}ids[z]]")
-        src.add(3, f"{m}cnt[0] = c + 1")
+        _sampled_monitor(
+            src, m, f"state of population {P}", {v: f"p{P}_x_{v}" for v in mon.variables}
+        )
     elif mon.kind == "weights":
-        for a in ("every", "ids", "steps", "cnt"):
-            src.arg(m + a)
-        for v in mon.variables:
-            src.arg(f"{m}v_{v}")
         plastic = plan.projs[mon.proj].plastic is not None
-        src.add(2, f"# monitor {M}: synapse variables of projection {mon.proj}")
-        src.add(2, f"if (k + 1) % {m}every == 0:")
-        src.add(3, f"c = {m}cnt[0]")
-        src.add(3, f"{m}steps[c] = k")
-        src.add(3, f"for z in range({m}ids.shape[0]):")
-        for v in mon.variables:
-            arr = f"j{mon.proj}_s_{v}" if plastic else f"j{mon.proj}_w"
-            src.add(4, f"{m}v_{v}[c, z] = {arr}[{m}ids[z]]")
-        src.add(3, f"{m}cnt[0] = c + 1")
+        _sampled_monitor(
+            src,
+            m,
+            f"synapse variables of projection {mon.proj}",
+            {v: f"j{mon.proj}_s_{v}" if plastic else f"j{mon.proj}_w" for v in mon.variables},
+        )
     elif mon.kind == "rate":
         for a in ("map", "counts", "base"):
             src.arg(m + a)
@@ -540,6 +524,23 @@ def _monitor(src: _Src, M: int, mon: MonPlan, plan: NetPlan):
         src.add(3, f"if {m}map[p{P}_spk[s]] >= 0:")
         src.add(4, f"c += {f'p{P}_mult[s]' if mon.mult else 1}")
         src.add(2, f"{m}counts[k - {m}base] = c")
+
+
+def _sampled_monitor(src: _Src, m: str, what: str, arrays: dict):
+    """Every ``every`` steps, copy ``arrays[var][ids]`` into row ``cnt`` of each buffer
+    (state monitors read neuron state, weight monitors per-synapse variables)."""
+    for a in ("every", "ids", "steps", "cnt"):
+        src.arg(m + a)
+    for v in arrays:
+        src.arg(f"{m}v_{v}")
+    src.add(2, f"# monitor: {what}")
+    src.add(2, f"if (k + 1) % {m}every == 0:")
+    src.add(3, f"c = {m}cnt[0]")
+    src.add(3, f"{m}steps[c] = k")
+    src.add(3, f"for z in range({m}ids.shape[0]):")
+    for v, arr in arrays.items():
+        src.add(4, f"{m}v_{v}[c, z] = {arr}[{m}ids[z]]")
+    src.add(3, f"{m}cnt[0] = c + 1")
 
 
 def generate(plan: NetPlan) -> tuple[str, list]:
