@@ -5,7 +5,14 @@ Nothing here imports the simulator; ``simulator`` compiles these specs into kern
 
 from models.base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
 from models.neurons import LIF, AdEx, Izhikevich, LIFCond
-from models.plasticity import STDP, SynapseModel, SynapseSpec
+from models.plasticity import (
+    STDP,
+    DopamineSTDP,
+    SynapseModel,
+    SynapseSpec,
+    TripletSTDP,
+    TsodyksMarkram,
+)
 from models.sources import DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
 
 __all__ = [
@@ -15,6 +22,9 @@ __all__ = [
     "compose",
     "spec_model",
     "STDP",
+    "TripletSTDP",
+    "TsodyksMarkram",
+    "DopamineSTDP",
     "SynapseModel",
     "SynapseSpec",
     "LIF",

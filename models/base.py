@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -21,8 +21,45 @@ import numpy as np
 RESERVED_KWARGS = ("kinetics", "method")
 
 
+def _jsonable(value):
+    """Tuples become lists (recursively), so a spec round-trips through JSON."""
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _frozen(value):
+    """Inverse of :func:`_jsonable`: lists become tuples again."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    return value
+
+
+class SpecData:
+    """``to_dict`` / ``from_dict`` / ``to_json`` for spec dataclasses (saved files and cache
+    keys). Fields missing from an older file take their defaults."""
+
+    def to_dict(self) -> dict:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"{cls.__name__}: unknown field(s) {unknown} in a saved spec")
+        return cls(**{k: _frozen(v) for k, v in d.items()})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
 @dataclass(frozen=True)
-class NeuronSpec:
+class NeuronSpec(SpecData):
     """The structure of a neuron model.
 
     Parameters
@@ -74,46 +111,6 @@ class NeuronSpec:
     subexpressions: dict = field(default_factory=dict)
     method: str = "auto"
     source: str = ""
-
-    def to_dict(self) -> dict:
-        """A JSON-serialisable dict of this spec (used by save/load and cache keys)."""
-        return {
-            "name": self.name,
-            "parameters": {k: list(v) for k, v in self.parameters.items()},
-            "state": {k: list(v) for k, v in self.state.items()},
-            "equations": list(self.equations),
-            "threshold": self.threshold,
-            "reset": list(self.reset),
-            "refractory": self.refractory,
-            "clamped": list(self.clamped),
-            "ports": dict(self.ports),
-            "port_signs": dict(self.port_signs),
-            "subexpressions": dict(self.subexpressions),
-            "method": self.method,
-            "source": self.source,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> NeuronSpec:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            name=d["name"],
-            parameters={k: tuple(v) for k, v in d["parameters"].items()},
-            state={k: tuple(v) for k, v in d["state"].items()},
-            equations=tuple(d["equations"]),
-            threshold=d["threshold"],
-            reset=tuple(d["reset"]),
-            refractory=d["refractory"],
-            clamped=tuple(d["clamped"]),
-            ports=dict(d["ports"]),
-            port_signs={k: int(v) for k, v in d["port_signs"].items()},
-            subexpressions=dict(d["subexpressions"]),
-            method=d["method"],
-            source=d.get("source", ""),
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
 
 
 # --------------------------------------------------------------------------------------

@@ -17,20 +17,20 @@ Event semantics (stated once, used by every rule):
   ``t_pre``; to reproduce NEST with delay ``d``, shift the post times by ``d``.)
 * Within one step, presynaptic events are processed before postsynaptic ones, so
   ``dt_pair = 0`` counts as "post after pre".
-* Statements that assign a trace run once per spike, before the per-synapse statements;
-  a trace is read at its value at the event time (decayed exactly).
+* Statements that assign a trace run once per spike, in the order listed relative to the
+  per-synapse statements; a trace is read at its value at the event time (decayed
+  exactly).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from models.base import check_params
+from models.base import SpecData, check_params
 
 
 @dataclass(frozen=True)
-class SynapseSpec:
+class SynapseSpec(SpecData):
     """The structure of a plastic synapse.
 
     Parameters
@@ -44,8 +44,23 @@ class SynapseSpec:
         ``trace -> name of its time-constant parameter``; each trace decays as
         ``dx/dt = -x/tau`` and is kept once per presynaptic / postsynaptic neuron.
     on_pre, on_post : tuple of str
-        Statements (``x = expr``, ``x += expr``); ``clip(x, lo, hi)``, ``min``, ``max``,
-        ``exp``, ``abs`` and ``sqrt`` are available.
+        Statements (``x = expr``, ``x += expr``), run in the order given: statements that
+        assign an own-side trace run once per spike (before or after the per-synapse
+        statements, wherever they are listed), the others once per synapse. ``clip(x, lo,
+        hi)``, ``min``, ``max``, ``exp``, ``abs`` and ``sqrt`` are available. A name
+        ``<var>_post`` / ``<var>_pre`` that is not declared here reads the state variable
+        ``var`` of the postsynaptic / presynaptic neuron (e.g. ``v_post``).
+    transmit : str
+        What a presynaptic spike adds to the target's port, evaluated per synapse after
+        the on_pre statements (default ``"w"``; ``"w*u*x"`` for short-term plasticity).
+    eligibility : dict
+        Per-synapse variables that decay exponentially, ``name -> tau parameter`` (three-
+        factor rules; at most one). Events change them with ordinary statements.
+    modulated : str
+        ``"dw/dt = c*(expr)"`` for a three-factor rule: ``c`` is the eligibility variable
+        and ``expr`` is linear in ``mod``, the concentration of the network modulator the
+        projection is bound to. Integrated in closed form between events; the rule must
+        have parameters ``w_min`` and ``w_max``.
     source : str
         Paper and equations the rule implements.
     """
@@ -57,35 +72,10 @@ class SynapseSpec:
     post_traces: dict = field(default_factory=dict)
     on_pre: tuple = ()
     on_post: tuple = ()
+    transmit: str = "w"
+    eligibility: dict = field(default_factory=dict)
+    modulated: str = ""
     source: str = ""
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "parameters": {k: list(v) for k, v in self.parameters.items()},
-            "state": {k: list(v) for k, v in self.state.items()},
-            "pre_traces": dict(self.pre_traces),
-            "post_traces": dict(self.post_traces),
-            "on_pre": list(self.on_pre),
-            "on_post": list(self.on_post),
-            "source": self.source,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> SynapseSpec:
-        return cls(
-            name=d["name"],
-            parameters={k: tuple(v) for k, v in d["parameters"].items()},
-            state={k: tuple(v) for k, v in d["state"].items()},
-            pre_traces=dict(d["pre_traces"]),
-            post_traces=dict(d["post_traces"]),
-            on_pre=tuple(d["on_pre"]),
-            on_post=tuple(d["on_post"]),
-            source=d.get("source", ""),
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
 
 
 class SynapseModel:
@@ -107,11 +97,11 @@ class SynapseModel:
         for name, value in self.params.items():
             if not isinstance(value, float):
                 raise TypeError(f"{type(self).__name__}: parameter {name!r} must be a scalar")
-        for trace, tau in {**spec.pre_traces, **spec.post_traces}.items():
+        for trace, tau in {**spec.pre_traces, **spec.post_traces, **spec.eligibility}.items():
             if self.params[tau] <= 0:
                 raise ValueError(
                     f"{type(self).__name__}: {tau} = {self.params[tau]:g} must be > 0 "
-                    f"(time constant of trace {trace!r}, seconds)"
+                    f"(time constant of {trace!r}, seconds)"
                 )
         self.validate()
 
@@ -217,3 +207,240 @@ class STDP(SynapseModel):
             p["a_plus"] * np.exp(-dt_pair / p["tau_plus"]),
             p["a_minus"] * np.exp(dt_pair / p["tau_minus"]),
         )
+
+
+def _check_bounds(model):
+    p = model.params
+    if p["w_min"] > p["w_max"]:
+        raise ValueError(
+            f"{type(model).__name__}: w_min = {p['w_min']:g} is above w_max = {p['w_max']:g}; "
+            "give w_min <= w_max"
+        )
+
+
+class TripletSTDP(SynapseModel):
+    r"""Triplet spike-timing-dependent plasticity (Pfister & Gerstner 2006).
+
+    Source: J.-P. Pfister & W. Gerstner (2006) J. Neurosci. 26:9673, eqs. (3)-(4). Two
+    presynaptic traces ``r1`` (``tau_plus``), ``r2`` (``tau_x``) and two postsynaptic
+    traces ``o1`` (``tau_minus``), ``o2`` (``tau_y``), each jumping by 1 per spike
+    (all-to-all) or set to 1 (``pairing="nearest"``). At a presynaptic spike
+    ``w -= o1*(A2_minus + A3_minus*r2)`` and at a postsynaptic spike
+    ``w += r1*(A2_plus + A3_plus*o2)``, with ``r2`` / ``o2`` taken just *before* their own
+    increment (the paper's ``t - epsilon``); weights stay in ``[w_min, w_max]``. The
+    amplitudes are in the weight's unit per unit of the paper's (dimensionless) weight,
+    so scale them with ``w_max`` when weights carry units.
+
+    Presets (Table 4 of the paper, "full" models fitted to visual cortex data, Sjöström
+    et al. 2001; the values NEST's ``stdp_triplet_synapse`` examples use) via
+    :meth:`preset`: ``"visual_cortex_all_to_all"``, ``"visual_cortex_nearest"``,
+    ``"visual_cortex_minimal"`` (all-to-all, A2_plus = A3_minus = 0) and
+    ``"hippocampal_all_to_all"`` (Wang et al. 2005 data).
+    """
+
+    PRESETS = {
+        "visual_cortex_all_to_all": dict(
+            tau_plus=16.8e-3, tau_x=101e-3, tau_minus=33.7e-3, tau_y=125e-3,
+            A2_plus=5e-10, A3_plus=6.2e-3, A2_minus=7e-3, A3_minus=2.3e-4, pairing="all",
+        ),
+        "visual_cortex_nearest": dict(
+            tau_plus=16.8e-3, tau_x=714e-3, tau_minus=33.7e-3, tau_y=40e-3,
+            A2_plus=8.8e-11, A3_plus=5.3e-2, A2_minus=6.6e-3, A3_minus=3.1e-3,
+            pairing="nearest",
+        ),
+        "visual_cortex_minimal": dict(
+            tau_plus=16.8e-3, tau_x=101e-3, tau_minus=33.7e-3, tau_y=125e-3,
+            A2_plus=0.0, A3_plus=6.5e-3, A2_minus=7.1e-3, A3_minus=0.0, pairing="all",
+        ),
+        "hippocampal_all_to_all": dict(
+            tau_plus=16.8e-3, tau_x=946e-3, tau_minus=33.7e-3, tau_y=27e-3,
+            A2_plus=6.1e-3, A3_plus=6.7e-3, A2_minus=1.6e-3, A3_minus=1.4e-3, pairing="all",
+        ),
+    }  # fmt: skip
+
+    def __init__(self, pairing="all", **params):
+        if pairing not in ("all", "nearest"):
+            raise ValueError(f"TripletSTDP: pairing must be 'all' or 'nearest', got {pairing!r}")
+        self.pairing = pairing
+        self.options = dict(pairing=pairing)
+        super().__init__(**params)
+
+    @classmethod
+    def preset(cls, name, **overrides):
+        """A rule with the named published parameter set (see the class docstring)."""
+        if name not in cls.PRESETS:
+            raise ValueError(
+                f"TripletSTDP: unknown preset {name!r}; choose from {sorted(cls.PRESETS)}"
+            )
+        return cls(**{**cls.PRESETS[name], **overrides})
+
+    def build_spec(self) -> SynapseSpec:
+        add = "+=" if self.pairing == "all" else "="
+        return SynapseSpec(
+            name=f"TripletSTDP[{self.pairing}]",
+            parameters={
+                "tau_plus": (16.8e-3, "s", "fast presynaptic trace r1"),
+                "tau_x": (101e-3, "s", "slow presynaptic trace r2"),
+                "tau_minus": (33.7e-3, "s", "fast postsynaptic trace o1"),
+                "tau_y": (125e-3, "s", "slow postsynaptic trace o2"),
+                "A2_plus": (5e-10, "weight", "pair potentiation"),
+                "A3_plus": (6.2e-3, "weight", "triplet potentiation"),
+                "A2_minus": (7e-3, "weight", "pair depression (positive number)"),
+                "A3_minus": (2.3e-4, "weight", "triplet depression (positive number)"),
+                "w_min": (0.0, "weight", "lower bound"),
+                "w_max": (1.0, "weight", "upper bound"),
+            },
+            state={"w": (0.0, "weight", "synaptic weight")},
+            pre_traces={"r1": "tau_plus", "r2": "tau_x"},
+            post_traces={"o1": "tau_minus", "o2": "tau_y"},
+            on_pre=(
+                "w = clip(w - o1*(A2_minus + A3_minus*r2), w_min, w_max)",
+                f"r1 {add} 1",
+                f"r2 {add} 1",
+            ),
+            on_post=(
+                "w = clip(w + r1*(A2_plus + A3_plus*o2), w_min, w_max)",
+                f"o1 {add} 1",
+                f"o2 {add} 1",
+            ),
+            source="Pfister & Gerstner (2006) J. Neurosci. 26:9673, eqs. (3)-(4), Table 4",
+        )
+
+    def validate(self):
+        _check_bounds(self)
+        for a in ("A2_plus", "A3_plus", "A2_minus", "A3_minus"):
+            if self.params[a] < 0:
+                raise ValueError(
+                    f"TripletSTDP: {a} = {self.params[a]:g} must be >= 0 (the signs are in "
+                    "the rule: pre spikes depress, post spikes potentiate)"
+                )
+
+
+class TsodyksMarkram(SynapseModel):
+    r"""Short-term depression and facilitation (Tsodyks & Markram model).
+
+    Sources: Tsodyks, Pawelzik & Markram (1998) Neural Comput. 10:821; the event-based
+    recursion of Maass & Markram (2002) Neural Comput. 14:2561, eqs. (4)-(5), as in
+    NEST's ``tsodyks2_synapse``. For the n-th presynaptic spike, Delta = time since the
+    previous one:
+
+    .. math::
+        u_n = U + u_{n-1}(1-U)e^{-\Delta/\tau_{fac}}, \qquad
+        x_n = 1 - (1 - x_{n-1}(1-u_{n-1}))e^{-\Delta/\tau_{rec}},
+
+    and the spike transmits ``w*u_n*x_n``. The first spike transmits ``w*U`` (``x = 1``,
+    no facilitation yet; NEST instead starts from ``u = U`` and facilitates the first
+    spike too). ``tau_fac = 0`` turns facilitation off (``u = U``). ``u`` and ``x``
+    depend only on the presynaptic train, so they are kept once per presynaptic neuron
+    as traces, not per synapse. Weights are static.
+    """
+
+    def __init__(self, **params):
+        tau_fac = params.get("tau_fac", 0.0)
+        if isinstance(tau_fac, (int, float)) and tau_fac < 0:
+            raise ValueError(
+                f"TsodyksMarkram: tau_fac = {tau_fac:g} must be >= 0 (seconds; 0 turns "
+                "facilitation off)"
+            )
+        self._facilitates = not (isinstance(tau_fac, (int, float)) and tau_fac == 0)
+        self.options = {}
+        super().__init__(**params)
+
+    def build_spec(self) -> SynapseSpec:
+        params = {
+            "U": (0.5, "1", "utilisation of synaptic efficacy (release probability)"),
+            "tau_rec": (0.8, "s", "recovery from depression"),
+            "tau_fac": (0.0, "s", "decay of facilitation (0: none)"),
+        }
+        # traces: d = 1 - x just before a spike's release (recovering with tau_rec), r =
+        # the fraction released at the last spike, u*x (it too recovers with tau_rec, so
+        # 1 - x at the next spike is (d + r) decayed), uf = u (decaying with tau_fac)
+        if self._facilitates:
+            traces = {"uf": "tau_fac", "d": "tau_rec", "r": "tau_rec"}
+            on_pre = ("d = d + r", "uf = U + (1 - U)*uf", "r = (1 - d)*uf")
+        else:
+            traces = {"d": "tau_rec", "r": "tau_rec"}
+            on_pre = ("d = d + r", "r = (1 - d)*U")
+        return SynapseSpec(
+            name=f"TsodyksMarkram[{'facilitating' if self._facilitates else 'depressing'}]",
+            parameters=params,
+            state={"w": (0.0, "weight", "synaptic weight (absolute efficacy)")},
+            pre_traces=traces,
+            on_pre=on_pre,
+            transmit="w*r",
+            source="Tsodyks, Pawelzik & Markram (1998); Maass & Markram (2002) eqs. (4)-(5)",
+        )
+
+    def validate(self):
+        p = self.params
+        if not 0 < p["U"] <= 1:
+            raise ValueError(f"TsodyksMarkram: U = {p['U']:g} must be in (0, 1]")
+
+
+class DopamineSTDP(SynapseModel):
+    r"""Dopamine-modulated STDP: a three-factor rule with an eligibility trace.
+
+    Source: Izhikevich (2007) Cereb. Cortex 17:2443, eqs. (1)-(2) and its code
+    (``daspnet.m``); the same rule as NEST's ``stdp_dopamine_synapse`` (Potjans, Morrison
+    & Diesmann 2010). Pairs of pre and post spikes do not change the weight but an
+    eligibility ``c`` of the synapse, by the STDP window (``a_plus`` for post after pre,
+    ``a_minus`` for pre after post, traces ``tau_plus`` / ``tau_minus``); ``c`` decays
+    with ``tau_c`` and the weight follows
+
+    .. math:: \frac{dc}{dt} = -\frac{c}{\tau_c} + \mathrm{STDP}, \qquad
+              \frac{dw}{dt} = c\,(\mathrm{mod} + \mathrm{tonic})
+
+    where ``mod`` is the concentration of the network modulator the projection is
+    connected with (``net.connect(..., synapse=DopamineSTDP(...), modulator=mod)``) and
+    ``tonic`` a constant background level. Weights stay in ``[w_min, w_max]``. Between
+    events both integrate in closed form (simulator.plastic); nothing runs per synapse
+    per step.
+
+    Defaults are the paper's: ``tau_c`` = 1 s, windows of 20 ms, weights in [0, 4] (mV
+    in the paper's Izhikevich network), and ``a_plus = 10``, ``a_minus = -15``, ``tonic =
+    0.002`` per second: the code adds 0.1 and -0.15 to ``c`` and moves ``w`` by
+    ``(0.002 + DA)*c`` every 10 ms. ``pairing="nearest"`` (the code's traces are reset,
+    not summed) or ``"all"``.
+    """
+
+    def __init__(self, pairing="nearest", **params):
+        if pairing not in ("all", "nearest"):
+            raise ValueError(f"DopamineSTDP: pairing must be 'all' or 'nearest', got {pairing!r}")
+        self.pairing = pairing
+        self.options = dict(pairing=pairing)
+        super().__init__(**params)
+
+    def build_spec(self) -> SynapseSpec:
+        add = "+=" if self.pairing == "all" else "="
+        return SynapseSpec(
+            name=f"DopamineSTDP[{self.pairing}]",
+            parameters={
+                "tau_plus": (20e-3, "s", "potentiation window"),
+                "tau_minus": (20e-3, "s", "depression window"),
+                "a_plus": (10.0, "weight/s", "eligibility step, post after pre"),
+                "a_minus": (-15.0, "weight/s", "eligibility step, pre after post (<= 0)"),
+                "tau_c": (1.0, "s", "eligibility time constant"),
+                "tonic": (0.002, "modulator", "background modulator level"),
+                "w_min": (0.0, "weight", "lower bound"),
+                "w_max": (4.0, "weight", "upper bound"),
+            },
+            state={"w": (0.0, "weight", "synaptic weight")},
+            pre_traces={"x_pre": "tau_plus"},
+            post_traces={"x_post": "tau_minus"},
+            eligibility={"c": "tau_c"},
+            on_pre=(f"x_pre {add} a_plus", "c += x_post"),
+            on_post=(f"x_post {add} a_minus", "c += x_pre"),
+            modulated="dw/dt = c*(mod + tonic)",
+            source="Izhikevich (2007) Cereb. Cortex 17:2443, eqs. (1)-(2)",
+        )
+
+    def validate(self):
+        _check_bounds(self)
+        p = self.params
+        if p["a_plus"] < 0 or p["a_minus"] > 0:
+            raise ValueError(
+                f"DopamineSTDP: need a_plus >= 0 and a_minus <= 0, got a_plus = "
+                f"{p['a_plus']:g}, a_minus = {p['a_minus']:g}"
+            )
+        if p["tonic"] < 0:
+            raise ValueError(f"DopamineSTDP: tonic = {p['tonic']:g} must be >= 0")

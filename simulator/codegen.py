@@ -52,6 +52,7 @@ class ProjPlan:
     port: str
     pre_mult: bool  # pre population can emit several spikes per source per step
     plastic: object = None  # a simulator.plastic.CheckedSynapse for plastic projections
+    mod: int = -1  # index of the modulator a three-factor rule reads
 
 
 @dataclass
@@ -64,10 +65,17 @@ class MonPlan:
 
 
 @dataclass
+class ModPlan:
+    source: int  # population whose spikes raise the concentration, or -1
+    mult: bool  # the source emits spike counts (Poisson)
+
+
+@dataclass
 class NetPlan:
     pops: list = field(default_factory=list)
     projs: list = field(default_factory=list)
     mons: list = field(default_factory=list)
+    mods: list = field(default_factory=list)
 
 
 class _Src:
@@ -348,136 +356,196 @@ def _projection(src: _Src, J: int, proj: ProjPlan):
     src.add(4, f"{rb}[a] += {w}")
 
 
-def _synapse_printer(J, checked, own_side, other_index):
-    """Names for a plastic rule's statements: synapse state and own-side traces are locals,
-    the other side's traces are read from their stored form (``S * f``)."""
-    spec = checked.spec
-    names = {k: f"s_{k}" for k in spec.state}
+def _synapse_printer(J, proj: ProjPlan, own_side, own_index, other_index):
+    """Names for a plastic rule's statements: synapse state, eligibility and own-side
+    traces are locals, the other side's traces are read from their stored form
+    (``S * f``), ``<var>_pre`` / ``<var>_post`` read neuron state."""
+    c = proj.plastic
+    spec = c.spec
+    names = {k: f"s_{k}" for k in (*spec.state, *spec.eligibility)}
     names.update({p: f"j{J}_p_{p}" for p in spec.parameters})
-    for trace, (side, _tau) in checked.traces.items():
+    for trace, (side, _tau) in c.traces.items():
         names[trace] = (
-            f"tr_{trace}" if side == own_side else f"(j{J}_S_{trace}[{other_index}]*f_{trace})"
+            f"tr_{trace}" if side == own_side else f"(j{J}_S_{trace}[{other_index}]*f{J}_{trace})"
         )
+    for side, pop in (("pre", proj.pre), ("post", proj.post)):
+        index = own_index if side == own_side else other_index
+        for v in c.neuron_reads[side]:
+            names[f"{v}_{side}"] = f"p{pop}_x_{v}[{index}]"
     names["dt"] = "dt"
     return NumbaPrinter(names)
+
+
+def _modulators(src: _Src, plan: NetPlan):
+    """Each modulator: keep this step's starting value for the projections' integrals,
+    then decay over the step and add the source's spikes (at the end of the step)."""
+    for K, mod in enumerate(plan.mods):
+        for a in ("m", "decay", "amount"):
+            src.arg(f"md{K}_{a}")
+        src.add(2, f"# modulator {K}")
+        src.add(2, f"mk{K} = md{K}_m[0]")
+        if mod.source < 0:
+            src.add(2, f"md{K}_m[0] = mk{K}*md{K}_decay")
+            continue
+        count = f"nsp_{mod.source}"
+        if mod.mult:
+            src.add(2, "cnt = 0")
+            src.add(2, f"for s in range(nsp_{mod.source}):")
+            src.add(3, f"cnt += p{mod.source}_mult[s]")
+            count = "cnt"
+        src.add(2, f"md{K}_m[0] = mk{K}*md{K}_decay + md{K}_amount*{count}")
+
+
+def _sync_weight(J, c, q="q", store=True):
+    """Lines that bring synapse ``q``'s weight up to date (three-factor rules)."""
+    w = (
+        f"min(max(j{J}_s_w[{q}] + j{J}_E_{c.eligibility}[{q}]*(g{J} - j{J}_glast[{q}]), "
+        f"j{J}_p_w_min), j{J}_p_w_max)"
+    )
+    if not store:
+        return w
+    return [f"j{J}_s_w[{q}] = {w}", f"j{J}_glast[{q}] = g{J}"]
+
+
+def _plastic_prologue(src: _Src, J: int, proj: ProjPlan):
+    """Per step: trace decay factors ``f``, re-referencing far from overflow, and for
+    three-factor rules the modulation integral ``G`` over this step."""
+    from simulator.plastic import ELIG_RENORM, RENORM
+
+    c = proj.plastic
+    spec = c.spec
+    decays = dict(c.traces)
+    decays.update({e: ("syn", tau) for e, tau in spec.eligibility.items()})
+    if not decays:
+        return
+    for a in ("ref", "glast", "G"):
+        src.arg(f"j{J}_{a}")
+    src.add(2, f"e = (k - j{J}_ref[0])*dt")
+    limits = [f"{RENORM}*j{J}_p_{tau}" for _side, tau in c.traces.values()]
+    limits += [f"{ELIG_RENORM}*j{J}_p_{tau}" for tau in spec.eligibility.values()]
+    limits = list(dict.fromkeys(limits))
+    limit = limits[0] if len(limits) == 1 else "min(" + ", ".join(limits) + ")"
+    src.add(2, f"if e > {limit}:")
+    if c.eligibility is not None:
+        src.add(3, f"g{J} = j{J}_G[0]")
+        src.add(3, f"for q in range(j{J}_s_w.shape[0]):")
+        for line in _sync_weight(J, c):
+            src.add(4, line)
+        src.add(3, f"j{J}_G[0] = 0.0")
+        src.add(3, f"j{J}_glast[:] = 0.0")
+    for name, (_side, tau) in decays.items():
+        arr = f"j{J}_E_{name}" if name in spec.eligibility else f"j{J}_S_{name}"
+        src.add(3, f"fr = math.exp(-e/j{J}_p_{tau})")
+        src.add(3, f"for z in range({arr}.shape[0]):")
+        src.add(4, f"{arr}[z] *= fr")
+    src.add(3, f"j{J}_ref[0] = k")
+    src.add(3, "e = 0.0")
+    for name, (_side, tau) in decays.items():
+        src.add(2, f"f{J}_{name} = math.exp(-e/j{J}_p_{tau})")
+    if c.eligibility is not None:
+        pr = NumbaPrinter({p: f"j{J}_p_{p}" for p in spec.parameters})
+        tau = f"j{J}_p_{spec.eligibility[c.eligibility]}"
+        for a in ("gm", "gb"):
+            src.arg(f"j{J}_{a}")
+        # the step's events sit at its end, one step after the reference of its factor
+        src.add(
+            2,
+            f"j{J}_G[0] += math.exp((dt - e)/{tau})*(({pr.expr(c.mod_alpha)})*mk{proj.mod}"
+            f"*j{J}_gm + ({pr.expr(c.mod_beta)})*j{J}_gb)",
+        )
+        src.add(2, f"g{J} = j{J}_G[0]")
 
 
 def _plastic_projection(src: _Src, J: int, proj: ProjPlan):
     """Delivery with an on_pre rule per outgoing synapse; on_post runs later in the step
     (see :func:`_plastic_post`). Traces are read as ``S * f`` (simulator.plastic)."""
-    from simulator.plastic import RENORM
-
     c = proj.plastic
     spec = c.spec
-    pre, post = f"p{proj.pre}_", f"p{proj.post}_"
-    for a in ("ptr", "off", "ref", "tgt"):
+    for a in ("ptr", "off") + (("tgt",) if c.needs_targets else ()):
         src.arg(f"j{J}_{a}")
     for k in spec.state:
         src.arg(f"j{J}_s_{k}")
     for t in c.traces:
         src.arg(f"j{J}_S_{t}")
+    for e in spec.eligibility:
+        src.arg(f"j{J}_E_{e}")
     for p in spec.parameters:
         src.arg(f"j{J}_p_{p}")
-    rb = f"{post}rb_{proj.port}"
-    n_post = f"n_{proj.post}"
-    taus = sorted({tau for _side, tau in c.traces.values()})
+    for side, P in (("pre", proj.pre), ("post", proj.post)):
+        for v in c.neuron_reads[side]:
+            src.arg(f"p{P}_x_{v}")
     src.add(
         2,
         f"# projection {J}: population {proj.pre} -> {proj.post}, port {proj.port}, "
         f"plastic {spec.name}",
     )
-    if taus:
-        src.add(2, f"e = (k - j{J}_ref[0])*dt")
-        min_tau = (
-            f"min({', '.join(f'j{J}_p_{t}' for t in taus)})"
-            if len(taus) > 1
-            else f"j{J}_p_{taus[0]}"
-        )
-        src.add(2, f"if e > {RENORM}*{min_tau}:")
-        for trace, (_side, tau) in c.traces.items():
-            src.add(3, f"fr = math.exp(-e/j{J}_p_{tau})")
-            src.add(3, f"for z in range(j{J}_S_{trace}.shape[0]):")
-            src.add(4, f"j{J}_S_{trace}[z] *= fr")
-        src.add(3, f"j{J}_ref[0] = k")
-        src.add(3, "e = 0.0")
-    for trace, (_side, tau) in c.traces.items():
-        src.add(2, f"f_{trace} = math.exp(-e/j{J}_p_{tau})")
-    src.add(2, f"base = slot*{n_post}")
-    src.add(2, f"wrap = L*{n_post}")
-    pr = _synapse_printer(J, c, "pre", f"j{J}_tgt[q]")
+    _plastic_prologue(src, J, proj)
+    src.add(2, f"base = slot*n_{proj.post}")
+    src.add(2, f"wrap = L*n_{proj.post}")
+    pr = _synapse_printer(J, proj, "pre", "src_i", f"j{J}_tgt[q]")
     src.add(2, f"for s in range(nsp_{proj.pre}):")
-    src.add(3, f"src_i = {pre}spk[s]")
+    src.add(3, f"src_i = p{proj.pre}_spk[s]")
     ind = 3
     if proj.pre_mult:  # a Poisson count of k is k spikes, each with its own updates
-        src.add(3, f"for _rep in range({pre}mult[s]):")
+        src.add(3, f"for _rep in range(p{proj.pre}_mult[s]):")
         ind = 4
-    _emit_side(
-        src,
-        J,
-        c,
-        pr,
-        c.pre_trace_stmts,
-        c.pre_syn_stmts,
-        "pre",
-        "src_i",
-        ind,
-        f"range(j{J}_ptr[src_i], j{J}_ptr[src_i + 1])",
-        "q",
-        deliver=(rb, n_post),
-    )
+    loop = f"range(j{J}_ptr[src_i], j{J}_ptr[src_i + 1])"
+    _emit_side(src, J, c, pr, c.pre, "pre", "src_i", ind, loop, f"p{proj.post}_rb_{proj.port}")
 
 
-def _emit_side(src, J, c, pr, trace_stmts, syn_stmts, side, index, ind, loop, qname, deliver=None):
-    """Trace statements once per spike, then the synapse loop with per-synapse statements."""
-    own = [t for t, (sd, _tau) in c.traces.items() if sd == side]
+def _emit_side(src, J, c, pr, side, where, index, ind, loop, rb=None):
+    """Own traces once per spike, statements in order (trace statements before and after
+    the synapse loop), and for presynaptic events the transmission of each synapse."""
+    own = [t for t, (sd, _tau) in c.traces.items() if sd == where]
     for t in own:
-        src.add(ind, f"tr_{t} = j{J}_S_{t}[{index}]*f_{t}")
-    for tgt, op, node in trace_stmts:
+        src.add(ind, f"tr_{t} = j{J}_S_{t}[{index}]*f{J}_{t}")
+    for tgt, op, node in side.before:
+        src.add(ind, pr.stmt(tgt, op, node))
+    if side.syn or where == "pre":
+        src.add(ind, f"for {'q' if where == 'pre' else 'r'} in {loop}:")
+        body = ind + 1
+        if where == "post":
+            src.add(body, f"q = j{J}_tidx[r]")
+        if c.eligibility is not None:
+            for line in _sync_weight(J, c):
+                src.add(body, line)
+        for k in c.spec.state:
+            src.add(body, f"s_{k} = j{J}_s_{k}[q]")
+        for e in c.spec.eligibility:
+            src.add(body, f"s_{e} = j{J}_E_{e}[q]*f{J}_{e}")
+        for tgt, op, node in side.syn:
+            src.add(body, pr.stmt(tgt, op, node))
+        for tgt in dict.fromkeys(t for t, _op, _n in side.syn):
+            if tgt in c.spec.eligibility:
+                src.add(body, f"j{J}_E_{tgt}[q] = s_{tgt}/f{J}_{tgt}")
+            else:
+                src.add(body, f"j{J}_s_{tgt}[q] = s_{tgt}")
+        if where == "pre":
+            src.add(body, f"a = base + j{J}_off[q]")
+            src.add(body, "if a >= wrap:")
+            src.add(body + 1, "a -= wrap")
+            src.add(body, f"{rb}[a] += {pr.expr(c.transmit)}")
+    for tgt, op, node in side.after:
         src.add(ind, pr.stmt(tgt, op, node))
     for t in own:
-        src.add(ind, f"j{J}_S_{t}[{index}] = tr_{t}/f_{t}")
-    src.add(ind, f"for {qname} in {loop}:")
-    body = ind + 1
-    if qname != "q":
-        src.add(body, f"q = j{J}_tidx[{qname}]")
-    for k in c.spec.state:
-        src.add(body, f"s_{k} = j{J}_s_{k}[q]")
-    for tgt, op, node in syn_stmts:
-        src.add(body, pr.stmt(tgt, op, node))
-    for k in c.spec.state:
-        src.add(body, f"j{J}_s_{k}[q] = s_{k}")
-    if deliver is not None:
-        rb, _n_post = deliver
-        src.add(body, f"a = base + j{J}_off[q]")
-        src.add(body, "if a >= wrap:")
-        src.add(body + 1, "a -= wrap")
-        src.add(body, f"{rb}[a] += s_w")
+        src.add(ind, f"j{J}_S_{t}[{index}] = tr_{t}/f{J}_{t}")
 
 
 def _plastic_post(src: _Src, J: int, proj: ProjPlan):
-    """on_post of a plastic projection: for each postsynaptic spike of this step, visit the
-    neuron's incoming synapses through the target-sorted index."""
+    """on_post of a plastic projection: for each postsynaptic spike of this step, update
+    the neuron's traces and visit its incoming synapses through the target-sorted index."""
     c = proj.plastic
-    post = f"p{proj.post}_"
-    for a in ("tptr", "tidx", "tsrc"):
-        src.arg(f"j{J}_{a}")
+    side = c.post
+    if not (side.before or side.syn or side.after):
+        return
+    if c.needs_target_index:
+        for a in ("tptr", "tidx", "tsrc"):
+            src.arg(f"j{J}_{a}")
     src.add(2, f"# projection {J}: postsynaptic events ({c.spec.name})")
-    pr = _synapse_printer(J, c, "post", f"j{J}_tsrc[r]")
+    pr = _synapse_printer(J, proj, "post", "t_i", f"j{J}_tsrc[r]")
     src.add(2, f"for s in range(nsp_{proj.post}):")
-    src.add(3, f"t_i = {post}spk[s]")
-    _emit_side(
-        src,
-        J,
-        c,
-        pr,
-        c.post_trace_stmts,
-        c.post_syn_stmts,
-        "post",
-        "t_i",
-        3,
-        f"range(j{J}_tptr[t_i], j{J}_tptr[t_i + 1])",
-        "r",
-    )
+    src.add(3, f"t_i = p{proj.post}_spk[s]")
+    _emit_side(src, J, c, pr, side, "post", "t_i", 3, f"range(j{J}_tptr[t_i], j{J}_tptr[t_i + 1])")
 
 
 def _monitor_check(src: _Src, M: int, mon: MonPlan, plan: NetPlan):
@@ -505,16 +573,22 @@ def _monitor(src: _Src, M: int, mon: MonPlan, plan: NetPlan):
         src.add(2, f"{m}cnt[0] = c")
     elif mon.kind == "state":
         _sampled_monitor(
-            src, m, f"state of population {P}", {v: f"p{P}_x_{v}" for v in mon.variables}
+            src, m, f"state of population {P}", {v: f"p{P}_x_{v}[{{i}}]" for v in mon.variables}
         )
     elif mon.kind == "weights":
-        plastic = plan.projs[mon.proj].plastic is not None
-        _sampled_monitor(
-            src,
-            m,
-            f"synapse variables of projection {mon.proj}",
-            {v: f"j{mon.proj}_s_{v}" if plastic else f"j{mon.proj}_w" for v in mon.variables},
-        )
+        J = mon.proj
+        c = plan.projs[J].plastic
+        reads = {}
+        for v in mon.variables:
+            if c is None:
+                reads[v] = f"j{J}_w[{{i}}]"
+            elif v in c.spec.eligibility:
+                reads[v] = f"j{J}_E_{v}[{{i}}]*f{J}_{v}"
+            elif v == "w" and c.eligibility is not None:
+                reads[v] = _sync_weight(J, c, "{i}", store=False)  # up to date, not stored
+            else:
+                reads[v] = f"j{J}_s_{v}[{{i}}]"
+        _sampled_monitor(src, m, f"synapse variables of projection {J}", reads)
     elif mon.kind == "rate":
         for a in ("map", "counts", "base"):
             src.arg(m + a)
@@ -526,20 +600,21 @@ def _monitor(src: _Src, M: int, mon: MonPlan, plan: NetPlan):
         src.add(2, f"{m}counts[k - {m}base] = c")
 
 
-def _sampled_monitor(src: _Src, m: str, what: str, arrays: dict):
-    """Every ``every`` steps, copy ``arrays[var][ids]`` into row ``cnt`` of each buffer
-    (state monitors read neuron state, weight monitors per-synapse variables)."""
+def _sampled_monitor(src: _Src, m: str, what: str, reads: dict):
+    """Every ``every`` steps, store ``reads[var]`` (an expression with ``{i}`` for the
+    index) of the chosen ids into row ``cnt`` of each buffer (state monitors read neuron
+    state, weight monitors per-synapse variables)."""
     for a in ("every", "ids", "steps", "cnt"):
         src.arg(m + a)
-    for v in arrays:
+    for v in reads:
         src.arg(f"{m}v_{v}")
     src.add(2, f"# monitor: {what}")
     src.add(2, f"if (k + 1) % {m}every == 0:")
     src.add(3, f"c = {m}cnt[0]")
     src.add(3, f"{m}steps[c] = k")
     src.add(3, f"for z in range({m}ids.shape[0]):")
-    for v, arr in arrays.items():
-        src.add(4, f"{m}v_{v}[c, z] = {arr}[{m}ids[z]]")
+    for v, expr in reads.items():
+        src.add(4, f"{m}v_{v}[c, z] = {expr.format(i=f'{m}ids[z]')}")
     src.add(3, f"{m}cnt[0] = c + 1")
 
 
@@ -557,6 +632,7 @@ def generate(plan: NetPlan) -> tuple[str, list]:
             "poisson": _poisson_source,
             "noise": _noise_source,
         }[pop.kind](body, P, pop)
+    _modulators(body, plan)
     for J, proj in enumerate(plan.projs):
         _projection(body, J, proj)
     # postsynaptic plasticity events come after all of this step's deliveries, so a pre

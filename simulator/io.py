@@ -113,6 +113,9 @@ def save_network(net, path):
             else:
                 g["rates"], g["rate_times"] = pop.model.rates, pop.model.rate_times
                 g["seg"] = pop.seg
+        mods = f.create_group("modulators")
+        for i, mod in enumerate(net.modulators.values()):
+            mods.create_group(str(i)).attrs.update(info=json.dumps(mod.describe()), value=mod.value)
         projs = f.create_group("projections")
         for i, proj in enumerate(net.projections.values()):
             g = projs.create_group(str(i))
@@ -239,6 +242,17 @@ def load_network(path):
             pop.merged_spikes = int(g.attrs["merged_spikes"])
             pop.spk[:] = _read(g, "spk", path)
             net.populations[name] = pop
+        for key in sorted(f.get("modulators", {}), key=int):
+            g = f["modulators"][key]
+            info = json.loads(g.attrs["info"])
+            src = info["source"]
+            net.modulator(
+                info["name"],
+                info["tau"],
+                None if src is None else net.populations[src],
+                info["amount"],
+                float(g.attrs["value"]),
+            )
         for key in sorted(f["projections"], key=int):
             g = f["projections"][key]
             proj = Projection.__new__(Projection)
@@ -299,7 +313,11 @@ def _write_plastic(g, pl):
         g[f"state/{k}"] = v
     for k, v in pl.traces.items():
         g[f"traces/{k}"] = v
-    g["ref"] = pl.ref
+    for k, v in pl.elig.items():
+        g[f"eligibility/{k}"] = v
+    g["ref"], g["glast"], g["G"] = pl.ref, pl.glast, pl.G
+    if pl.modulator is not None:
+        g.attrs["modulator"] = pl.modulator.name
 
 
 def _synapse_model(g):
@@ -325,9 +343,14 @@ def _read_plastic(proj, g, path):
     pl.checked = checked_synapse(pl.model.spec)
     pl.state = {k: _read(g["state"], k, path) for k in pl.model.spec.state}
     pl.traces = {k: _read(g["traces"], k, path) for k in pl.checked.traces}
+    pl.elig = {k: _read(g["eligibility"], k, path) for k in pl.model.spec.eligibility}
     pl.ref = _read(g, "ref", path)
-    fresh = PlasticState.index_arrays(proj)
-    pl.tgt, pl.tptr, pl.tidx, pl.tsrc = fresh
+    pl.glast = _read(g, "glast", path) if "glast" in g else np.zeros(0)
+    pl.G = _read(g, "G", path) if "G" in g else np.zeros(1)
+    pl.modulator = None
+    if "modulator" in g.attrs:
+        pl.modulator = proj.net.modulators[str(g.attrs["modulator"])]
+    pl.tgt, pl.tptr, pl.tidx, pl.tsrc = pl.index_arrays(proj)
     return pl
 
 

@@ -234,7 +234,8 @@ class WeightMonitor(_Sampled):
                 f"0..{len(proj) - 1} of projection {proj.name!r}"
             )
         variables = [variables] if isinstance(variables, str) else list(variables)
-        known = list(proj.plastic.state) if proj.plastic is not None else ["w"]
+        pl = proj.plastic
+        known = [*pl.state, *pl.model.spec.eligibility] if pl is not None else ["w"]
         for v in variables:
             if v not in known:
                 raise ValueError(

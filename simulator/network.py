@@ -16,6 +16,7 @@ import numpy as np
 from models.sources import StepCurrent
 from simulator import codegen
 from simulator.connectivity import AllToAll
+from simulator.modulators import Modulator
 from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from simulator.population import Population, resolve
 from simulator.projection import Projection
@@ -80,6 +81,7 @@ class Network:
         self.populations: dict[str, Population] = {}
         self.projections: dict[str, Projection] = {}
         self.monitors: list = []
+        self.modulators: dict[str, Modulator] = {}
         self.injections: list = []
         self.step = 0
         self._kernel = None
@@ -144,6 +146,7 @@ class Network:
         name=None,
         round_delays=False,
         synapse=None,
+        modulator=None,
     ) -> Projection:
         """Create synapses from ``pre`` to ``post``.
 
@@ -168,6 +171,9 @@ class Network:
         synapse : SynapseModel, optional
             A plasticity rule such as ``STDP(...)``; ``weight`` gives the initial weights
             and ``proj.weights`` always shows the current ones. Default: static synapses.
+        modulator : Modulator or str, optional
+            For three-factor rules (``DopamineSTDP``): the modulator they read
+            (see :meth:`modulator`).
 
         Returns
         -------
@@ -191,11 +197,83 @@ class Network:
             name,
             round_delays,
             synapse,
+            self._modulator(modulator, f"connect {name!r}") if modulator is not None else None,
         )
         self.projections[name] = proj
         self._structure_changed = True
         self.timings["build"] += time.perf_counter() - t0
         return proj
+
+    # ------------------------------------------------------------------- modulators
+    def modulator(self, name="dopamine", tau=0.2, source=None, amount=1.0, value=0.0):
+        """Create a neuromodulator (volume transmitter) for three-factor rules.
+
+        Parameters
+        ----------
+        name : str
+            Unique name; ``net.modulators[name]``.
+        tau : float [s] or None
+            Decay time constant of the concentration (Izhikevich 2007: 0.2 s); ``None``
+            holds it constant until set again (a reward or error signal given per chunk).
+        source : Population, optional
+            Neurons (e.g. dopaminergic) whose spikes each add ``amount``.
+        amount : float
+            Jump per source spike.
+        value : float
+            Initial concentration.
+
+        Returns
+        -------
+        Modulator
+            ``mod.value`` is readable and settable between runs.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"modulator: name must be a non-empty string, got {name!r}")
+        if name in self.modulators:
+            raise ValueError(f"modulator: the name {name!r} is already used")
+        mod = Modulator(self, name, tau, source, amount, value)
+        self.modulators[name] = mod
+        self._structure_changed = True
+        return mod
+
+    def _modulator(self, which, where):
+        if isinstance(which, Modulator):
+            if which.net is not self:
+                raise ValueError(f"{where}: the modulator belongs to another network")
+            return which
+        if which is None and len(self.modulators) == 1:
+            return next(iter(self.modulators.values()))
+        if which not in self.modulators:
+            known = sorted(self.modulators) or "none; create one with net.modulator(...)"
+            raise ValueError(f"{where}: unknown modulator {which!r}; modulators: {known}")
+        return self.modulators[which]
+
+    def set_modulator(self, value, name=None):
+        """Set a modulator's concentration now (between runs), e.g. a reward.
+
+        ``name`` may be omitted when the network has one modulator. The value then
+        evolves as the modulator's ``tau`` says. Raises ``ValueError`` if no projection
+        reads the modulator, since the call would have no effect.
+        """
+        if not self.modulators:
+            raise ValueError(
+                "set_modulator: the network has no modulator and no modulated projection; "
+                "create one with net.modulator(...) and connect with a three-factor rule "
+                "(synapse=DopamineSTDP(...), modulator=...)"
+            )
+        if name is None and len(self.modulators) > 1:
+            raise ValueError(
+                f"set_modulator: the network has modulators {sorted(self.modulators)}; "
+                "name the one to set"
+            )
+        mod = self._modulator(name, "set_modulator")
+        if not mod.projections:
+            raise ValueError(
+                f"set_modulator: no projection is modulated by {mod.name!r}, so the value "
+                "would change nothing; connect with a three-factor rule "
+                f"(synapse=DopamineSTDP(...), modulator={mod.name!r})"
+            )
+        mod.value = value
 
     def _add_monitor(self, mon):
         if mon.pop.net is not self:
@@ -324,6 +402,17 @@ class Network:
                     proj.plastic.checked if proj.plastic is not None else None,
                 )
             )
+        mods = list(self.modulators.values())
+        for mod in mods:
+            src = mod.source
+            plan.mods.append(
+                codegen.ModPlan(
+                    -1 if src is None else index[id(src)], src is not None and src.kind == "poisson"
+                )
+            )
+        for J, proj in enumerate(self.projections.values()):
+            if proj.plastic is not None and proj.plastic.modulator is not None:
+                plan.projs[J].mod = mods.index(proj.plastic.modulator)
         proj_index = {id(p): j for j, p in enumerate(self.projections.values())}
         for mon in self.monitors:
             plan.mons.append(
@@ -470,6 +559,8 @@ class Network:
                 args.update(proj.kernel_args(J))
             for M, mon in enumerate(self.monitors):
                 args.update(mon.kernel_args(M, self.step, stop))
+            for K, mod in enumerate(self.modulators.values()):
+                args.update(mod.kernel_args(K, self.dt))
             argv = [args[a] for a in self._argnames]
             if self._first_call:
                 # A zero-step call compiles (or loads) the kernel, timed apart from the run.

@@ -11,28 +11,53 @@ through a target-sorted index (``tptr``, ``tidx``, ``tsrc``).
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
 from models.plasticity import SynapseModel, SynapseSpec
-from simulator.spec import CONSTANTS, SpecError, _Inline, _statement
+from simulator.spec import (
+    CONSTANTS,
+    FUNCTIONS,
+    SpecError,
+    _check_names,
+    _copy,
+    _Inline,
+    _statement,
+    degree,
+)
 
 #: rescale stored traces when (k - ref)*dt/tau exceeds this (exp(300) ~ 1e130)
 RENORM = 300.0
 
 
 @dataclass
+class Side:
+    """The statements of one event side, in execution order: trace statements run once
+    per spike before and after the synapse loop, ``syn`` once per synapse."""
+
+    before: list
+    syn: list
+    after: list
+
+
+@dataclass
 class CheckedSynapse:
-    """A parsed synapse spec: statements split into trace updates (once per spike) and
-    per-synapse updates, for each event side."""
+    """A parsed synapse spec (see :func:`check_synapse_spec`)."""
 
     spec: SynapseSpec
-    pre_trace_stmts: list
-    pre_syn_stmts: list
-    post_trace_stmts: list
-    post_syn_stmts: list
+    pre: Side
+    post: Side
+    transmit: ast.AST
+    #: ``"pre" | "post" -> neuron state variables the rule reads`` (``v_post`` -> "v")
+    neuron_reads: dict
+    #: three-factor rules: the eligibility variable, and dw/dt = c*(alpha*mod + beta)
+    eligibility: str | None = None
+    mod_alpha: ast.AST | None = None
+    mod_beta: ast.AST | None = None
 
     @property
     def traces(self) -> dict:
@@ -41,47 +66,141 @@ class CheckedSynapse:
         out.update({t: ("post", tau) for t, tau in self.spec.post_traces.items()})
         return out
 
+    @property
+    def needs_target_index(self) -> bool:
+        """Postsynaptic events visit synapses (otherwise they only update traces)."""
+        return bool(self.post.syn)
+
+    @property
+    def needs_targets(self) -> bool:
+        """Presynaptic per-synapse code reads the target's traces or state."""
+        post_names = set(self.spec.post_traces) | {f"{v}_post" for v in self.neuron_reads["post"]}
+        nodes = [n for _t, _op, n in self.pre.syn] + [self.transmit]
+        return any(_names(n) & post_names for n in nodes)
+
+
+def _names(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _neuron_reads(spec: SynapseSpec, declared: set) -> dict:
+    """Undeclared ``<var>_post`` / ``<var>_pre`` names: reads of neuron state."""
+    reads = {"pre": set(), "post": set()}
+    for text in (*spec.on_pre, *spec.on_post, spec.transmit):
+        try:
+            tree = ast.parse(str(text).strip())
+        except SyntaxError:
+            continue  # reported with its context by the statement check
+        for name in _names(tree) - declared:
+            m = re.fullmatch(r"([A-Za-z_]\w*)_(pre|post)", name)
+            if m:
+                reads[m.group(2)].add(m.group(1))
+    return reads
+
+
+def _modulation(spec: SynapseSpec, elig: str | None, params: set):
+    """Parse ``dw/dt = c*(expr)`` into the coefficients (alpha, beta) of ``expr =
+    alpha*mod + beta``."""
+    where = "modulated"
+    text = spec.modulated
+    m = re.fullmatch(r"\s*dw\s*/\s*dt\s*=(.*)", text, re.S)
+    if elig is None or m is None:
+        raise SpecError(
+            f"synapse spec {spec.name!r}, modulated {text!r}: expected 'dw/dt = c*(...)' "
+            "with c declared in eligibility={'c': 'tau_c'}"
+        )
+    try:
+        rhs = ast.parse(m.group(1).strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise SpecError(f"synapse spec {spec.name!r}, {where} {text!r}: {exc.msg}") from None
+    if not (isinstance(rhs, ast.BinOp) and isinstance(rhs.op, ast.Mult)):
+        rhs = None
+    else:
+        sides = [rhs.left, rhs.right]
+        is_c = [isinstance(x, ast.Name) and x.id == elig for x in sides]
+        rhs = sides[1] if is_c[0] else sides[0] if is_c[1] else None
+    if rhs is None:
+        raise SpecError(
+            f"synapse spec {spec.name!r}, {where} {text!r}: the right side must be "
+            f"{elig}*(expression in mod and parameters)"
+        )
+    _check_names(spec, where, text, rhs, params | {"mod"} | set(CONSTANTS))
+    if degree(rhs, {"mod"}) > 1:
+        raise SpecError(
+            f"synapse spec {spec.name!r}, {where} {text!r}: the factor must be linear in "
+            "mod (closed-form integration)"
+        )
+    at = {v: _Inline({"mod": ast.Constant(float(v))}).visit(_copy(rhs)) for v in (0, 1)}
+    alpha = ast.BinOp(left=at[1], op=ast.Sub(), right=at[0])
+    return alpha, at[0]
+
 
 def check_synapse_spec(spec: SynapseSpec) -> CheckedSynapse:
     """Validate names and statement order of a synapse spec (raises SpecError)."""
     params, state = set(spec.parameters), set(spec.state)
     pre_t, post_t = set(spec.pre_traces), set(spec.post_traces)
+    elig_t = set(spec.eligibility)
     if "w" not in state:
         raise SpecError(f"synapse spec {spec.name!r}: state must contain the weight 'w'")
-    names = [params, state, pre_t, post_t]
+    names = [params, state, pre_t, post_t, elig_t]
     everything = set().union(*names)
     if sum(len(x) for x in names) != len(everything):
         raise SpecError(
             f"synapse spec {spec.name!r}: parameter, state and trace names must be distinct"
         )
-    for trace, tau in {**spec.pre_traces, **spec.post_traces}.items():
+    if len(elig_t) > 1:
+        raise SpecError(f"synapse spec {spec.name!r}: at most one eligibility variable")
+    for trace, tau in {**spec.pre_traces, **spec.post_traces, **spec.eligibility}.items():
         if tau not in params:
             raise SpecError(
-                f"synapse spec {spec.name!r}: trace {trace!r} decays with {tau!r}, "
+                f"synapse spec {spec.name!r}: {trace!r} decays with {tau!r}, "
                 "which is not a parameter"
             )
-    allowed = everything | {"dt"} | set(CONSTANTS)
+    reads = _neuron_reads(spec, everything)
+    read_names = {f"{v}_{sd}" for sd in reads for v in reads[sd]}
+    allowed = everything | read_names | {"dt"} | set(CONSTANTS)
     inline = _Inline({})
 
     def side(stmts, own_traces, where):
-        traces, syn = [], []
+        own = own_traces | {f"{v}_{where[3:]}" for v in reads[where[3:]]}
+        once = params | own | {"dt"} | set(CONSTANTS)
+        before, syn, after = [], [], []
         for text in stmts:
-            tgt, op, node = _statement(spec, where, text, state | own_traces, allowed)
+            tgt, op, node = _statement(spec, where, text, state | elig_t | own_traces, allowed)
             node = inline.visit(node)
             if tgt in own_traces:
-                if syn:
+                if not _names(node) <= once:
+                    bad = sorted(_names(node) - once - set(FUNCTIONS))
                     raise SpecError(
-                        f"synapse spec {spec.name!r}, {where} {text!r}: trace updates run once "
-                        "per spike before the per-synapse statements; list them first"
+                        f"synapse spec {spec.name!r}, {where} {text!r}: a trace statement "
+                        f"runs once per spike, so it cannot read {bad} (per-synapse "
+                        "variables or the other side's traces)"
                     )
-                traces.append((tgt, op, node))
+                (after if syn else before).append((tgt, op, node))
+            elif after:
+                raise SpecError(
+                    f"synapse spec {spec.name!r}, {where} {text!r}: trace statements may "
+                    "come before or after the per-synapse statements, not between them"
+                )
             else:
                 syn.append((tgt, op, node))
-        return traces, syn
+        return Side(before, syn, after)
 
-    pre_tr, pre_syn = side(spec.on_pre, pre_t, "on_pre")
-    post_tr, post_syn = side(spec.on_post, post_t, "on_post")
-    return CheckedSynapse(spec, pre_tr, pre_syn, post_tr, post_syn)
+    pre = side(spec.on_pre, pre_t, "on_pre")
+    post = side(spec.on_post, post_t, "on_post")
+    transmit = _statement(spec, "transmit", f"w = {spec.transmit}", {"w"}, allowed)[2]
+    transmit = inline.visit(transmit)
+    elig = next(iter(spec.eligibility), None)
+    alpha = beta = None
+    if spec.modulated or elig is not None:
+        alpha, beta = _modulation(spec, elig, params)
+        missing = {"w_min", "w_max"} - params
+        if missing:
+            raise SpecError(
+                f"synapse spec {spec.name!r}: a modulated rule needs parameters "
+                f"{sorted(missing)} (the weight is clipped to them)"
+            )
+    return CheckedSynapse(spec, pre, post, transmit, reads, elig, alpha, beta)
 
 
 _CHECKED: dict = {}
@@ -113,17 +232,43 @@ def _by_target(off, n_post):
     return tptr, tidx
 
 
-class PlasticState:
-    """Per-synapse state, per-neuron traces and index arrays of one plastic projection."""
+#: three-factor rules: re-reference the eligibility and the modulation integral when
+#: (k - ref)*dt/tau_c exceeds this; the integral's increments shrink as exp(-(k-ref)dt/tau_c),
+#: so a small bound keeps its differences accurate (e^10 ~ 2e4 -> ~1e-12 relative)
+ELIG_RENORM = 10.0
 
-    def __init__(self, proj, model: SynapseModel):
+
+class PlasticState:
+    """Per-synapse state, per-neuron traces and index arrays of one plastic projection.
+
+    Three-factor rules add the eligibility ``c`` stored as ``C = c*exp((k - ref)*dt/tau_c)``,
+    a projection-wide integral ``G = int exp(-(s - ref)/tau_c)*(alpha*mod + beta) ds`` and
+    per synapse the value of ``G`` when its weight was last brought up to date
+    (``glast``): ``w(now) = clip(w + C*(G - glast), w_min, w_max)``, exact because ``c``
+    keeps its sign between events (and ``mod`` >= 0 when alpha, beta >= 0).
+    """
+
+    def __init__(self, proj, model: SynapseModel, modulator=None):
         if not isinstance(model, SynapseModel):
             raise TypeError(
                 f"connect {proj.name!r}: synapse must be a plasticity rule such as "
                 f"STDP(...), got {model!r}"
             )
         self.model = model
-        self.checked = checked_synapse(model.spec)
+        self.checked = c = checked_synapse(model.spec)
+        self._check_neuron_reads(proj)
+        self.modulator = modulator
+        if c.eligibility is not None and modulator is None:
+            raise ValueError(
+                f"connect {proj.name!r}: {model!r} is a three-factor rule; give the "
+                "modulator it reads, e.g. connect(..., modulator=net.modulator('dopamine', "
+                "tau=0.2))"
+            )
+        if c.eligibility is None and modulator is not None:
+            raise ValueError(
+                f"connect {proj.name!r}: modulator= given, but {model!r} does not read a "
+                "modulator (it has no 'modulated' weight equation)"
+            )
         n_syn, n_pre, n_post = len(proj.off), proj.pre_pop.n, proj.post_pop.n
         dtype = proj.net.dtype
         self.state = {}
@@ -140,36 +285,95 @@ class PlasticState:
                     f"outside [w_min, w_max] = [{p['w_min']:.4g}, {p['w_max']:.4g}] of {model!r}"
                 )
         self.traces = {
-            t: np.zeros(n_pre if side == "pre" else n_post)
-            for t, (side, _tau) in self.checked.traces.items()
+            t: np.zeros(n_pre if side == "pre" else n_post) for t, (side, _tau) in c.traces.items()
         }
+        self.elig = {e: np.zeros(n_syn) for e in model.spec.eligibility}
+        self.glast = np.zeros(n_syn if c.eligibility else 0)
+        self.G = np.zeros(1)
         self.ref = np.zeros(1, np.int64)
         self.tgt, self.tptr, self.tidx, self.tsrc = self.index_arrays(proj)
 
-    @staticmethod
-    def index_arrays(proj):
-        """Target of each synapse and the target-sorted index (derived from the CSR store,
-        so they are rebuilt on load rather than saved)."""
+    def _check_neuron_reads(self, proj):
+        for side, pop in (("pre", proj.pre_pop), ("post", proj.post_pop)):
+            wanted = self.checked.neuron_reads[side]
+            have = set(pop.checked.spec.state) if pop.kind == "neuron" else set()
+            missing = sorted(wanted - have)
+            if missing:
+                model = type(pop.model).__name__
+                raise ValueError(
+                    f"connect {proj.name!r}: rule {self.model.spec.name!r} reads "
+                    f"{', '.join(f'{v}_{side}' for v in missing)}, the state variable(s) "
+                    f"{missing} of the {side}synaptic population {pop.name!r}, but its model "
+                    f"{model} has {'state ' + str(sorted(have)) if have else 'no state'}; "
+                    f"use a model with {missing} or change the rule"
+                )
+
+    def index_arrays(self, proj):
+        """Target of each synapse and the target-sorted index, if the rule needs them
+        (derived from the CSR store, so they are rebuilt on load rather than saved)."""
         n_syn, n_pre, n_post = len(proj.off), proj.pre_pop.n, proj.post_pop.n
-        tgt = (proj.off % n_post).astype(np.int32)
+        empty = np.zeros(0, np.int32)
+        tgt = (proj.off % n_post).astype(np.int32) if self.checked.needs_targets else empty
+        if not self.checked.needs_target_index:
+            return tgt, np.zeros(1, np.int64), empty, empty
         tptr, tidx = _by_target(proj.off, n_post)
         src = np.repeat(np.arange(n_pre, dtype=np.int32), np.diff(proj.ptr))
         return tgt, tptr, tidx.astype(np.int32 if n_syn < 2**31 else np.int64), src[tidx]
 
-    def kernel_args(self, J: int) -> dict:
+    @property
+    def arrays(self) -> list:
+        """Every array this rule keeps (for memory accounting)."""
+        return [
+            *(a for k, a in self.state.items()),
+            *self.traces.values(),
+            *self.elig.values(),
+            self.glast,
+            self.tgt,
+            self.tptr,
+            self.tidx,
+            self.tsrc,
+        ]
+
+    def kernel_args(self, J: int, dt: float) -> dict:
         out = {
             f"j{J}_ref": self.ref,
             f"j{J}_tgt": self.tgt,
             f"j{J}_tptr": self.tptr,
             f"j{J}_tidx": self.tidx,
             f"j{J}_tsrc": self.tsrc,
+            f"j{J}_glast": self.glast,
+            f"j{J}_G": self.G,
         }
         out.update({f"j{J}_s_{k}": v for k, v in self.state.items()})
         out.update({f"j{J}_S_{k}": v for k, v in self.traces.items()})
+        out.update({f"j{J}_E_{k}": v for k, v in self.elig.items()})
         out.update({f"j{J}_p_{k}": v for k, v in self.model.params.items()})
+        if self.checked.eligibility is not None:
+            tau_c = self.model.params[self.model.spec.eligibility[self.checked.eligibility]]
+            tau_m = self.modulator.tau
+            tau_s = tau_c if tau_m is None else 1.0 / (1.0 / tau_c + 1.0 / tau_m)
+            # exact integrals over one step of exp(-u/tau_c)*mod(u) and exp(-u/tau_c)
+            out[f"j{J}_gm"] = tau_s * -np.expm1(-dt / tau_s)
+            out[f"j{J}_gb"] = tau_c * -np.expm1(-dt / tau_c)
         return out
+
+    def sync(self):
+        """Bring every weight of a three-factor rule up to date (exact; idempotent)."""
+        if self.checked.eligibility is None:
+            return
+        p = self.model.params
+        w = self.state["w"]
+        C = self.elig[self.checked.eligibility]
+        np.clip(w + C * (self.G[0] - self.glast), p["w_min"], p["w_max"], out=w)
+        self.glast[:] = self.G[0]
 
     def trace_values(self, trace: str, step: int, dt: float) -> np.ndarray:
         """Values of ``trace`` at network step ``step`` (for inspection and tests)."""
         _side, tau = self.checked.traces[trace]
         return self.traces[trace] * np.exp(-(step - self.ref[0]) * dt / self.model.params[tau])
+
+    def eligibility_values(self, step: int, dt: float) -> np.ndarray:
+        """Per-synapse eligibility at network step ``step``."""
+        name = self.checked.eligibility
+        tau = self.model.params[self.model.spec.eligibility[name]]
+        return self.elig[name] * np.exp(-(step - self.ref[0]) * dt / tau)

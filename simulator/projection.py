@@ -38,7 +38,9 @@ class Projection:
         Delays in seconds (multiples of dt).
     """
 
-    def __init__(self, net, pre, post, rule, weight, delay, port, name, round_delays, synapse=None):
+    def __init__(
+        self, net, pre, post, rule, weight, delay, port, name, round_delays, synapse, modulator
+    ):
         self.net, self.name = net, name
         self.pre_pop, self.pre_sel = resolve(pre, f"connect {name!r}: pre")
         self.post_pop, self.post_sel = resolve(post, f"connect {name!r}: post")
@@ -88,13 +90,18 @@ class Projection:
             np.float32 if synapse is None else net.dtype,
         )
         self.plastic = None
+        if synapse is None and modulator is not None:
+            raise ValueError(
+                f"connect {name!r}: modulator= needs a three-factor rule "
+                "(synapse=DopamineSTDP(...)); static synapses read no modulator"
+            )
         if synapse is not None:
             if self.pre_pop.kind == "noise":
                 raise TypeError(
                     f"connect {name!r}: a NoiseSource cannot drive a plastic synapse "
                     "(it emits amplitudes, not spikes)"
                 )
-            self.plastic = PlasticState(self, synapse)
+            self.plastic = PlasticState(self, synapse, modulator)
             self.w = self.plastic.state["w"]  # one array: the kernel updates it in place
 
     def _check_sign(self, w):
@@ -169,6 +176,8 @@ class Projection:
 
     @property
     def weights(self) -> np.ndarray:
+        if self.plastic is not None:
+            self.plastic.sync()  # three-factor rules integrate weights lazily
         return self.w.astype(np.float64)
 
     @weights.setter
@@ -183,6 +192,7 @@ class Projection:
                     f"projection {self.name!r}: weights must lie in [w_min, w_max] = "
                     f"[{p['w_min']:.4g}, {p['w_max']:.4g}]"
                 )
+            self.plastic.sync()  # pending modulated changes apply before the new values
         self.w[:] = w
 
     @property
@@ -193,16 +203,13 @@ class Projection:
     def nbytes(self) -> int:
         total = self.w.nbytes + self.off.nbytes + self.ptr.nbytes
         if self.plastic is not None:
-            pl = self.plastic
-            total += sum(a.nbytes for k, a in pl.state.items() if k != "w")
-            total += pl.tgt.nbytes + pl.tptr.nbytes + pl.tidx.nbytes + pl.tsrc.nbytes
-            total += sum(a.nbytes for a in pl.traces.values())
+            total += sum(a.nbytes for a in self.plastic.arrays) - self.w.nbytes
         return total
 
     def kernel_args(self, J: int) -> dict:
         out = {f"j{J}_ptr": self.ptr, f"j{J}_off": self.off, f"j{J}_w": self.w}
         if self.plastic is not None:
-            out.update(self.plastic.kernel_args(J))
+            out.update(self.plastic.kernel_args(J, self.net.dt))
         return out
 
     def __repr__(self):

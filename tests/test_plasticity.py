@@ -179,10 +179,34 @@ def test_user_rule_spec_errors():
 
     with pytest.raises(sim.SpecError, match="unknown symbol 'y'"):
         make(("x += 1", "w += eta*y")).run(0.001)
-    with pytest.raises(sim.SpecError, match="trace updates run once per spike .* list them first"):
-        make(("w += eta*x", "x += 1")).run(0.001)
+    with pytest.raises(sim.SpecError, match="before or after the per-synapse statements, not"):
+        make(("w += eta*x", "x += 1", "w += eta")).run(0.001)
+    with pytest.raises(sim.SpecError, match=r"runs once per spike, so it cannot read \['w'\]"):
+        make(("x += w",)).run(0.001)
     with pytest.raises(sim.SpecError, match="cannot assign to 'eta'"):
         make(("eta = 1",)).run(0.001)
+
+
+def test_rule_reading_a_neuron_variable_the_model_lacks():
+    spec = SynapseSpec(
+        name="ThetaGated",
+        parameters={"eta": (1e-3, "", "")},
+        state={"w": (0.0, "", "")},
+        on_post=("w += eta*(v_post - theta_post)",),
+    )
+    cls = type("ThetaGated", (SynapseModel,), {"spec": spec})
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    src = net.population(SpikeSource([0.01], [0]), n=1, name="src")
+    lif = net.population(LIF(), n=2, name="lif")
+    with pytest.raises(ValueError, match=r"reads theta_post.*'lif'.*LIF has state \[") as err:
+        net.connect(src, lif, weight=0.0, synapse=cls())
+    assert "'v'" in str(err.value)  # it lists what the model has
+    spec2 = SynapseSpec(
+        name="PreV", parameters={}, state={"w": (0.0, "", "")}, on_pre=("w += v_pre",)
+    )
+    cls2 = type("PreV", (SynapseModel,), {"spec": spec2})
+    with pytest.raises(ValueError, match=r"reads v_pre.*'src'.*SpikeSource has no state"):
+        net.connect(src, lif, weight=0.0, synapse=cls2())
 
 
 @pytest.mark.slow

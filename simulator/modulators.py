@@ -1,0 +1,86 @@
+"""Neuromodulators: a concentration shared by the three-factor synapses bound to it.
+
+A :class:`Modulator` is a volume transmitter in the sense of NEST's ``volume_transmitter``
+(Potjans, Morrison & Diesmann 2010, Front. Comput. Neurosci. 4:141): one concentration
+``mod`` per modulator, read by every synapse of the projections bound to it
+(``net.connect(..., synapse=DopamineSTDP(...), modulator=mod)``). It decays as
+``dmod/dt = -mod/tau`` (or holds its value when ``tau`` is ``None``), jumps by ``amount``
+for each spike of an optional ``source`` population (dopaminergic neurons) at the end of
+the step the spike is emitted in, and can be set from Python between runs
+(``net.set_modulator(value)``), e.g. to deliver a reward.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class Modulator:
+    """A modulator concentration (see the module docstring). Create with
+    :meth:`simulator.Network.modulator`."""
+
+    def __init__(self, net, name, tau, source, amount, value):
+        if tau is not None and (not np.isfinite(tau) or tau <= 0):
+            raise ValueError(
+                f"modulator {name!r}: tau must be a positive time in seconds (or None to "
+                f"hold the value), got {tau!r}"
+            )
+        if not np.isfinite(amount):
+            raise ValueError(f"modulator {name!r}: amount must be finite, got {amount!r}")
+        if source is not None:
+            from simulator.population import resolve
+
+            pop, sel = resolve(source, f"modulator {name!r}: source")
+            if len(sel) != pop.n:
+                raise ValueError(
+                    f"modulator {name!r}: the source must be a whole population "
+                    f"(got a view of {pop.name!r})"
+                )
+            if pop.net is not net:
+                raise ValueError(f"modulator {name!r}: the source belongs to another network")
+            if pop.kind == "noise":
+                raise TypeError(f"modulator {name!r}: a NoiseSource emits no spikes")
+            source = pop
+        self.net, self.name, self.tau, self.source = net, name, tau, source
+        self.amount = float(amount)
+        self.m = np.zeros(1)
+        self.value = value
+
+    @property
+    def value(self) -> float:
+        """The concentration at the current network time."""
+        return float(self.m[0])
+
+    @value.setter
+    def value(self, v):
+        number = isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)
+        if not number or not np.isfinite(v):
+            raise ValueError(f"modulator {self.name!r}: value must be a finite number, got {v!r}")
+        self.m[0] = float(v)
+
+    @property
+    def projections(self) -> list:
+        """The projections whose rule reads this modulator."""
+        return [
+            p
+            for p in self.net.projections.values()
+            if p.plastic is not None and p.plastic.modulator is self
+        ]
+
+    def kernel_args(self, K: int, dt: float) -> dict:
+        decay = 1.0 if self.tau is None else math.exp(-dt / self.tau)
+        return {f"md{K}_m": self.m, f"md{K}_decay": decay, f"md{K}_amount": self.amount}
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "tau": self.tau,
+            "amount": self.amount,
+            "source": None if self.source is None else self.source.name,
+        }
+
+    def __repr__(self):
+        src = f", source={self.source.name!r}" if self.source is not None else ""
+        return f"<Modulator {self.name!r}: value={self.value:.4g}, tau={self.tau}{src}>"
