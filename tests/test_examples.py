@@ -7,6 +7,7 @@ Reference numbers: CUBA from Brian2 2.9 on the identical network
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import load_example
 
@@ -63,3 +64,21 @@ def test_izhikevich_network_rhythms():
     assert 3 < exc_rate < 20, exc_rate
     power = ex.band_power(rate, (8, 13)) + ex.band_power(rate, (30, 50))
     assert power > 0.2, power
+
+
+@pytest.mark.slow
+def test_izhikevich_2007_distal_reward_finds_the_rewarded_synapse():
+    """Izhikevich (2007), Fig. 1 (examples/distal_reward.py, seed 1): the synapse whose
+    pairing is rewarded with dopamine 1-3 s later reaches the maximum (4 mV) within the
+    paper's one-hour experiment (here it gets there after about 6 min; the test allows 15)
+    while the other 79,999 excitatory synapses stay low: their median is below an eighth
+    of the maximum and at least 95% of them are below 90% of it."""
+    ex = load_example("distal_reward")
+    r = ex.run(duration=900.0, hold=5.0, progress=False)
+    w_max = ex.W_MAX
+    assert r["reached"] is not None and r["reached"] < 900.0, r["w_rewarded"]
+    assert r["w_rewarded"] >= 0.99 * w_max
+    others = r["w_others"]
+    assert np.median(others) < w_max / 8, np.median(others)
+    assert np.mean(others < 0.9 * w_max) > 0.95
+    assert len(r["rewards"]) > 10  # the rewards were earned, not given
