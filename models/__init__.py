@@ -4,7 +4,7 @@ Nothing here imports the simulator; ``simulator`` compiles these specs into kern
 """
 
 from models.base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
-from models.neurons import LIF, AdEx, Izhikevich, LIFCond
+from models.neurons import LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
 from models.plasticity import (
     STDP,
     DopamineSTDP,
@@ -29,6 +29,7 @@ __all__ = [
     "SynapseSpec",
     "LIF",
     "LIFCond",
+    "LIFHomeostatic",
     "Izhikevich",
     "AdEx",
     "SpikeSource",

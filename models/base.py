@@ -246,7 +246,7 @@ class NeuronModel:
                     f"{type(self).__name__}: kinetics={kinetics!r} is not available; "
                     f"choose one of {self.allowed_kinetics}"
                 )
-            spec = compose(self.membrane, kinetics)
+            spec = self.adjust_spec(compose(self.membrane, kinetics))
         elif self.spec is not None:
             if kinetics is not None:
                 raise TypeError(
@@ -260,6 +260,10 @@ class NeuronModel:
         self.kinetics = kinetics
         self.spec = spec
         self.params = check_params(spec, params, type(self).__name__)
+
+    def adjust_spec(self, spec: NeuronSpec) -> NeuronSpec:
+        """Change the composed spec (membrane + kinetics); the default keeps it."""
+        return spec
 
     def __repr__(self):
         shown = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())

@@ -7,6 +7,8 @@ Synaptic kinetics are chosen per population with ``kinetics=`` (see
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from models.base import NeuronModel, NeuronSpec
 
 _LIF_MEMBRANE = NeuronSpec(
@@ -204,3 +206,68 @@ class AdEx(NeuronModel):
         source="Brette & Gerstner (2005) J. Neurophysiol. 94:3637, eqs. (1)-(2)",
     )
     default_kinetics = "exp"
+
+
+_HOMEOSTATIC_MEMBRANE = replace(
+    _LIF_MEMBRANE,
+    name="LIFHomeostatic",
+    parameters={
+        **_LIF_MEMBRANE.parameters,
+        "r_target": (5.0, "Hz", "target firing rate"),
+        "theta_plus": (0.0, "V", "threshold jump per spike (0: no intrinsic plasticity)"),
+        "tau_theta": (1e4, "s", "decay of the threshold shift"),
+        "tau_rate": (1.0, "s", "time constant of the rate estimate"),
+        "beta": (0.0, "1/(Hz s)", "synaptic scaling rate (0: no scaling)"),
+    },
+    state={
+        **_LIF_MEMBRANE.state,
+        "theta": (0.0, "V", "adaptive threshold shift"),
+        "rate": ("r_target", "Hz", "rate estimate (spikes/s)"),
+        "log_scale": (0.0, "1", "log of the excitatory input scale"),
+    },
+    equations=(
+        *_LIF_MEMBRANE.equations,
+        "dtheta/dt = -theta/tau_theta - theta_plus*r_target",
+        "drate/dt = -rate/tau_rate",
+        "dlog_scale/dt = beta*(r_target - rate)",
+    ),
+    threshold="v >= v_thresh + theta",
+    reset=("v = v_reset", "theta += theta_plus", "rate += 1/tau_rate"),
+    source="Homeostasis: adaptive threshold as Diehl & Cook (2015) Front. Comput. Neurosci. "
+    "9:99, with a drift toward a target rate (intrinsic plasticity); multiplicative synaptic "
+    "scaling of van Rossum, Bi & Turrigiano (2000) J. Neurosci. 20:8812, eqs. (3)-(4).",
+)
+
+
+class LIFHomeostatic(NeuronModel):
+    r"""LIF neuron (as :class:`LIF`) with two homeostatic mechanisms toward ``r_target``.
+
+    *Intrinsic plasticity of the threshold* (adaptive threshold; Diehl & Cook 2015): the
+    threshold is ``v_thresh + theta``; each spike raises ``theta`` by ``theta_plus`` and
+
+    .. math:: \frac{d\theta}{dt} = -\frac{\theta}{\tau_\theta} - \theta_+ r_{target},
+
+    so with a long ``tau_theta`` the threshold settles where the neuron fires at
+    ``r_target`` (on average ``d theta/dt = theta_plus*(rate - r_target)``).
+
+    *Synaptic scaling* (van Rossum, Bi & Turrigiano 2000, eqs. 3-4): a rate estimate
+    ``rate`` (jumps by ``1/tau_rate`` per spike, decays with ``tau_rate``) drives a
+    multiplicative scale of all excitatory input,
+    :math:`dw/dt = \beta\,w\,(r_{target} - rate)`. All excitatory synapses of a neuron
+    scale together, so the scale is kept once per neuron: weights arriving at ``exc``
+    are multiplied by ``exp(log_scale)`` with ``d log_scale/dt = beta*(r_target - rate)``.
+    The system stays linear, so it is integrated exactly like :class:`LIF`.
+
+    Parameters (besides :class:`LIF`'s): ``r_target`` [Hz], ``theta_plus`` [V] (0 turns
+    the adaptive threshold off), ``tau_theta`` [s], ``tau_rate`` [s], ``beta`` [1/(Hz s)]
+    (0 turns scaling off). State adds ``theta`` [V], ``rate`` [Hz] (starts at
+    ``r_target``) and ``log_scale``.
+    """
+
+    membrane = _HOMEOSTATIC_MEMBRANE
+    default_kinetics = "exp"
+
+    def adjust_spec(self, spec):
+        ports = dict(spec.ports)
+        ports["exc"] = ports["exc"].replace("w_in", "w_in*exp(log_scale)")
+        return replace(spec, ports=ports)
