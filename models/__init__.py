@@ -8,6 +8,7 @@ from models.neurons import LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
 from models.plasticity import (
     STDP,
     DopamineSTDP,
+    ErrorModulatedHebbian,
     SynapseModel,
     SynapseSpec,
     TripletSTDP,
@@ -25,6 +26,7 @@ __all__ = [
     "TripletSTDP",
     "TsodyksMarkram",
     "DopamineSTDP",
+    "ErrorModulatedHebbian",
     "SynapseModel",
     "SynapseSpec",
     "LIF",

@@ -444,3 +444,54 @@ class DopamineSTDP(SynapseModel):
             )
         if p["tonic"] < 0:
             raise ValueError(f"DopamineSTDP: tonic = {p['tonic']:g} must be >= 0")
+
+
+class ErrorModulatedHebbian(SynapseModel):
+    r"""Error-modulated, attention-gated three-factor Hebbian rule for readout learning.
+
+    Source: the readout rule of Yamada & Chao (2025), "Joint encoding of 'what' and
+    'when' predictions through error-modulated plasticity in reservoir spiking
+    networks", arXiv:2510.14382 (an Izhikevich reservoir whose readouts learn from a
+    local Hebbian term gated by attention and scaled by the prediction error), in the
+    eligibility form of the three-factor framework of Frémaux & Gerstner (2016) Front.
+    Neural Circuits 9:85, eq. (3). The exact constants of the paper are not reproduced
+    here; the rule is the general form:
+
+    .. math:: \frac{dc}{dt} = -\frac{c}{\tau_c} + a_{pre}\sum\delta(t - t_{pre})
+              + a_{hebb}\,x_{pre}\sum\delta(t - t_{post}), \qquad
+              \frac{dw}{dt} = c\cdot\mathrm{mod}
+
+    with ``x_pre`` a presynaptic trace (``tau_pre``), and ``mod = gate * error`` given
+    from Python between runs (``net.set_modulator(gate*(target - output))`` on a
+    modulator created with ``tau=None``, which holds its value): the attention gate
+    switches learning on and off, the error sets its sign and size. ``a_pre`` alone is
+    the delta rule on presynaptic activity; ``a_hebb`` adds the Hebbian pre-post term.
+    Use one projection and one modulator per readout neuron for per-neuron errors.
+    Weights stay in ``[w_min, w_max]``.
+    """
+
+    def __init__(self, **params):
+        self.options = {}
+        super().__init__(**params)
+
+    spec = SynapseSpec(
+        name="ErrorModulatedHebbian",
+        parameters={
+            "tau_pre": (20e-3, "s", "presynaptic trace for the Hebbian term"),
+            "tau_c": (50e-3, "s", "eligibility time constant"),
+            "a_pre": (1.0, "weight/s", "eligibility per presynaptic spike"),
+            "a_hebb": (0.0, "weight/s", "eligibility per post spike, times x_pre"),
+            "w_min": (-1.0, "weight", "lower bound"),
+            "w_max": (1.0, "weight", "upper bound"),
+        },
+        state={"w": (0.0, "weight", "synaptic weight")},
+        pre_traces={"x_pre": "tau_pre"},
+        eligibility={"c": "tau_c"},
+        on_pre=("x_pre += 1", "c += a_pre"),
+        on_post=("c += a_hebb*x_pre",),
+        modulated="dw/dt = c*mod",
+        source="Yamada & Chao (2025) arXiv:2510.14382; Frémaux & Gerstner (2016) eq. (3)",
+    )
+
+    def validate(self):
+        _check_bounds(self)

@@ -313,3 +313,55 @@ def test_modulator_errors():
         net.set_modulator(float("nan"))
     net.set_modulator(0.5)
     assert mod.value == 0.5
+
+
+# ------------------------------------------------------- error-modulated readout
+def test_error_modulated_hebbian_matches_its_closed_form():
+    """Post neuron silent: c(t) = sum_s a_pre*exp(-(t - t_s)/tau_c), and with mod held
+    at m_k during [T_k, T_k+1), w gains m_k * int c dt (closed form per spike)."""
+    from models import ErrorModulatedHebbian
+
+    a_pre, tau_c = 2e-6, 0.05
+    rule = ErrorModulatedHebbian(a_pre=a_pre, tau_c=tau_c, w_min=-1e-4, w_max=1e-4)
+    pre = np.round(np.sort(np.random.default_rng(2).uniform(0.0, 0.9, 40)), 4)
+    sets = [(0.0, 0.0), (0.2, 1.5), (0.5, -0.7), (0.7, 0.0), (0.8, 2.0)]
+    proj, _ = forced_pair(rule, pre, [], 0.0, 1.0, modulator=dict(tau=None), schedule=sets[1:])
+    bounds = [t for t, _ in sets] + [1.0]
+    expected = 0.0
+    for (start, m), end in zip(sets, bounds[1:]):
+        for ts in pre[pre < end]:
+            lo = max(start, ts)
+            expected += (
+                m * a_pre * tau_c * (np.exp(-(lo - ts) / tau_c) - np.exp(-(end - ts) / tau_c))
+            )
+    assert abs(proj.weights[0] - expected) < 1e-12 * 1e-4 + 1e-9 * abs(expected)
+    assert abs(expected) > 1e-7
+
+
+def test_error_modulated_readout_learns_a_target_rate_only_when_attending():
+    """A readout neuron learns to fire at 20 Hz from 200 Poisson inputs when the
+    modulator carries gate*(target - rate) every 100 ms; with the gate closed the
+    weights do not move although the error is large."""
+    from models import ErrorModulatedHebbian, PoissonSource
+
+    net = sim.Network(dt=DT, seed=5)
+    inp = net.population(PoissonSource(rate=10.0), n=200)
+    out = net.population(LIF(), n=1, name="readout")
+    mod = net.modulator("error", tau=None)
+    rule = ErrorModulatedHebbian(a_pre=2e-12, tau_c=0.05, w_min=0.0, w_max=100e-12)
+    proj = net.connect(inp, out, weight=0.0, delay=1 * ms, synapse=rule, modulator=mod)
+    spikes = net.spike_monitor(out)
+    target, chunk, rates = 20.0, 0.1, [0.0]
+    for step in range(100):
+        gate = 1.0 if step < 80 else 0.0  # attention on for 8 s, then off
+        net.set_modulator(gate * (target - rates[-1]))
+        if step == 80:
+            frozen = proj.weights.copy()
+        before = len(spikes.times)
+        net.run(chunk)
+        rates.append((len(spikes.times) - before) / chunk)
+    rates = rates[1:]
+    assert np.mean(rates[:5]) < 2.0  # silent at first
+    assert abs(np.mean(rates[60:80]) - target) < 5.0, rates[60:80]
+    np.testing.assert_array_equal(proj.weights, frozen)  # gate closed: no learning
+    assert abs(rates[-1] - target) < 15.0
