@@ -53,6 +53,7 @@ class ProjPlan:
     pre_mult: bool  # pre population can emit several spikes per source per step
     plastic: object = None  # a simulator.plastic.CheckedSynapse for plastic projections
     mod: int = -1  # index of the modulator a three-factor rule reads
+    deferred: bool = False  # potentiation applied at the next presynaptic spike
 
 
 @dataclass
@@ -407,10 +408,21 @@ def _sync_weight(J, c, q="q", store=True):
     return [f"j{J}_s_w[{q}] = {w}", f"j{J}_glast[{q}] = g{J}"]
 
 
+def _deferred_sync(J, proj: ProjPlan):
+    """Apply synapse ``q``'s pending potentiation ``K*S_i*(Q[j] - qlast)`` (``sold`` holds
+    S_i as it was before this spike; see PlasticState.set_deferred)."""
+    trace, k, lo, hi = proj.plastic.deferrable
+    pr = NumbaPrinter({p: f"j{J}_p_{p}" for p in proj.plastic.spec.parameters})
+    w = f"j{J}_s_w[q] + ({pr.expr(k)})*sold*(j{J}_Q[j{J}_tgt[q]] - j{J}_qlast[q])"
+    if lo is not None:
+        w = f"min(max({w}, {pr.expr(lo)}), {pr.expr(hi)})"
+    return [f"j{J}_s_w[q] = {w}"]
+
+
 def _plastic_prologue(src: _Src, J: int, proj: ProjPlan):
     """Per step: trace decay factors ``f``, re-referencing far from overflow, and for
     three-factor rules the modulation integral ``G`` over this step."""
-    from simulator.plastic import ELIG_RENORM, RENORM
+    from simulator.plastic import DEFER_RENORM, ELIG_RENORM, RENORM
 
     c = proj.plastic
     spec = c.spec
@@ -423,6 +435,8 @@ def _plastic_prologue(src: _Src, J: int, proj: ProjPlan):
     src.add(2, f"e = (k - j{J}_ref[0])*dt")
     limits = [f"{RENORM}*j{J}_p_{tau}" for _side, tau in c.traces.values()]
     limits += [f"{ELIG_RENORM}*j{J}_p_{tau}" for tau in spec.eligibility.values()]
+    if proj.deferred:
+        limits.append(f"{DEFER_RENORM}*j{J}_p_{c.traces[c.deferrable[0]][1]}")
     limits = list(dict.fromkeys(limits))
     limit = limits[0] if len(limits) == 1 else "min(" + ", ".join(limits) + ")"
     src.add(2, f"if e > {limit}:")
@@ -433,6 +447,14 @@ def _plastic_prologue(src: _Src, J: int, proj: ProjPlan):
             src.add(4, line)
         src.add(3, f"j{J}_G[0] = 0.0")
         src.add(3, f"j{J}_glast[:] = 0.0")
+    if proj.deferred:  # apply all pending potentiation, then restart Q
+        src.add(3, f"for i in range(j{J}_S_{c.deferrable[0]}.shape[0]):")
+        src.add(4, f"sold = j{J}_S_{c.deferrable[0]}[i]")
+        src.add(4, f"for q in range(j{J}_ptr[i], j{J}_ptr[i + 1]):")
+        for line in _deferred_sync(J, proj):
+            src.add(5, line)
+        src.add(5, f"j{J}_qlast[q] = 0.0")
+        src.add(3, f"j{J}_Q[:] = 0.0")
     for name, (_side, tau) in decays.items():
         arr = f"j{J}_E_{name}" if name in spec.eligibility else f"j{J}_S_{name}"
         src.add(3, f"fr = math.exp(-e/j{J}_p_{tau})")
@@ -461,8 +483,11 @@ def _plastic_projection(src: _Src, J: int, proj: ProjPlan):
     (see :func:`_plastic_post`). Traces are read as ``S * f`` (simulator.plastic)."""
     c = proj.plastic
     spec = c.spec
-    for a in ("ptr", "off") + (("tgt",) if c.needs_targets else ()):
+    for a in ("ptr", "off") + (("tgt",) if c.needs_targets or proj.deferred else ()):
         src.arg(f"j{J}_{a}")
+    if proj.deferred:
+        src.arg(f"j{J}_Q")
+        src.arg(f"j{J}_qlast")
     for k in spec.state:
         src.arg(f"j{J}_s_{k}")
     for t in c.traces:
@@ -490,18 +515,22 @@ def _plastic_projection(src: _Src, J: int, proj: ProjPlan):
         src.add(3, f"for _rep in range(p{proj.pre}_mult[s]):")
         ind = 4
     loop = f"range(j{J}_ptr[src_i], j{J}_ptr[src_i + 1])"
-    _emit_side(src, J, c, pr, c.pre, "pre", "src_i", ind, loop, f"p{proj.post}_rb_{proj.port}")
+    _emit_side(src, J, proj, pr, c.pre, "pre", "src_i", ind, loop, f"p{proj.post}_rb_{proj.port}")
 
 
-def _emit_side(src, J, c, pr, side, where, index, ind, loop, rb=None):
+def _emit_side(src, J, proj, pr, side, where, index, ind, loop, rb=None):
     """Own traces once per spike, statements in order (trace statements before and after
     the synapse loop), and for presynaptic events the transmission of each synapse."""
+    c = proj.plastic
     own = [t for t, (sd, _tau) in c.traces.items() if sd == where]
+    deferred = proj.deferred and where == "pre"
+    if deferred:
+        src.add(ind, f"sold = j{J}_S_{c.deferrable[0]}[{index}]")
     for t in own:
         src.add(ind, f"tr_{t} = j{J}_S_{t}[{index}]*f{J}_{t}")
     for tgt, op, node in side.before:
         src.add(ind, pr.stmt(tgt, op, node))
-    if side.syn or where == "pre":
+    if (side.syn and not (proj.deferred and where == "post")) or where == "pre":
         src.add(ind, f"for {'q' if where == 'pre' else 'r'} in {loop}:")
         body = ind + 1
         if where == "post":
@@ -509,6 +538,10 @@ def _emit_side(src, J, c, pr, side, where, index, ind, loop, rb=None):
         if c.eligibility is not None:
             for line in _sync_weight(J, c):
                 src.add(body, line)
+        if deferred:
+            for line in _deferred_sync(J, proj):
+                src.add(body, line)
+            src.add(body, f"j{J}_qlast[q] = j{J}_Q[j{J}_tgt[q]]")
         for k in c.spec.state:
             src.add(body, f"s_{k} = j{J}_s_{k}[q]")
         for e in c.spec.eligibility:
@@ -529,6 +562,8 @@ def _emit_side(src, J, c, pr, side, where, index, ind, loop, rb=None):
         src.add(ind, pr.stmt(tgt, op, node))
     for t in own:
         src.add(ind, f"j{J}_S_{t}[{index}] = tr_{t}/f{J}_{t}")
+    if proj.deferred and where == "post":  # potentiation waits for the next pre spike
+        src.add(ind, f"j{J}_Q[{index}] += f{J}_{c.deferrable[0]}")
 
 
 def _plastic_post(src: _Src, J: int, proj: ProjPlan):
@@ -538,14 +573,15 @@ def _plastic_post(src: _Src, J: int, proj: ProjPlan):
     side = c.post
     if not (side.before or side.syn or side.after):
         return
-    if c.needs_target_index:
+    if side.syn and not proj.deferred:
         for a in ("tptr", "tidx", "tsrc"):
             src.arg(f"j{J}_{a}")
     src.add(2, f"# projection {J}: postsynaptic events ({c.spec.name})")
     pr = _synapse_printer(J, proj, "post", "t_i", f"j{J}_tsrc[r]")
     src.add(2, f"for s in range(nsp_{proj.post}):")
     src.add(3, f"t_i = p{proj.post}_spk[s]")
-    _emit_side(src, J, c, pr, side, "post", "t_i", 3, f"range(j{J}_tptr[t_i], j{J}_tptr[t_i + 1])")
+    loop = f"range(j{J}_tptr[t_i], j{J}_tptr[t_i + 1])"
+    _emit_side(src, J, proj, pr, side, "post", "t_i", 3, loop)
 
 
 def _monitor_check(src: _Src, M: int, mon: MonPlan, plan: NetPlan):

@@ -316,6 +316,8 @@ def _write_plastic(g, pl):
     for k, v in pl.elig.items():
         g[f"eligibility/{k}"] = v
     g["ref"], g["glast"], g["G"] = pl.ref, pl.glast, pl.G
+    g["Q"], g["qlast"] = pl.Q, pl.qlast  # deferred potentiation (empty when off)
+    g.attrs["deferred"] = pl.deferred
     if pl.modulator is not None:
         g.attrs["modulator"] = pl.modulator.name
 
@@ -350,6 +352,10 @@ def _read_plastic(proj, g, path):
     pl.modulator = None
     if "modulator" in g.attrs:
         pl.modulator = proj.net.modulators[str(g.attrs["modulator"])]
+    pl.proj = proj
+    pl.deferred = bool(g.attrs.get("deferred", False))
+    pl.Q = _read(g, "Q", path) if "Q" in g else np.zeros(0)
+    pl.qlast = _read(g, "qlast", path) if "qlast" in g else np.zeros(0)
     pl.tgt, pl.tptr, pl.tidx, pl.tsrc = pl.index_arrays(proj)
     return pl
 

@@ -392,7 +392,12 @@ class Network:
                     pop.uniform,
                 )
             )
+        watched = {id(m.proj) for m in self.monitors if isinstance(m, WeightMonitor)}
         for proj in self.projections.values():
+            if proj.plastic is not None:
+                # deferred potentiation walks weights in storage order only; a weight
+                # monitor reads weights every few steps, so watched projections do not defer
+                proj.plastic.set_deferred(id(proj) not in watched)
             plan.projs.append(
                 codegen.ProjPlan(
                     index[id(proj.pre_pop)],
@@ -400,6 +405,7 @@ class Network:
                     proj.port,
                     proj.pre_pop.kind in ("poisson", "noise"),
                     proj.plastic.checked if proj.plastic is not None else None,
+                    deferred=proj.plastic is not None and proj.plastic.deferred,
                 )
             )
         mods = list(self.modulators.values())

@@ -58,6 +58,9 @@ class CheckedSynapse:
     eligibility: str | None = None
     mod_alpha: ast.AST | None = None
     mod_beta: ast.AST | None = None
+    #: on_post is ``w = clip(w + K*T, lo, hi)`` with T a presynaptic trace: (T, K, lo, hi)
+    #: (lo/hi None without clip); such rules may defer potentiation (see PlasticState)
+    deferrable: tuple | None = None
 
     @property
     def traces(self) -> dict:
@@ -65,11 +68,6 @@ class CheckedSynapse:
         out = {t: ("pre", tau) for t, tau in self.spec.pre_traces.items()}
         out.update({t: ("post", tau) for t, tau in self.spec.post_traces.items()})
         return out
-
-    @property
-    def needs_target_index(self) -> bool:
-        """Postsynaptic events visit synapses (otherwise they only update traces)."""
-        return bool(self.post.syn)
 
     @property
     def needs_targets(self) -> bool:
@@ -200,7 +198,58 @@ def check_synapse_spec(spec: SynapseSpec) -> CheckedSynapse:
                 f"synapse spec {spec.name!r}: a modulated rule needs parameters "
                 f"{sorted(missing)} (the weight is clipped to them)"
             )
-    return CheckedSynapse(spec, pre, post, transmit, reads, elig, alpha, beta)
+    deferrable = None if elig is not None else _deferrable(post, set(spec.pre_traces), params)
+    return CheckedSynapse(spec, pre, post, transmit, reads, elig, alpha, beta, deferrable)
+
+
+def _deferrable(post: Side, pre_traces: set, params: set):
+    """Recognise ``on_post: w = clip(w + K*T, lo, hi)`` (or ``w += K*T``), K, lo and hi
+    parameter expressions and T a presynaptic trace. Between two presynaptic spikes of a
+    synapse its potentiations then all have the sign of K*T, so applying their sum at the
+    next presynaptic spike, clipped once, equals applying them one by one."""
+    if len(post.syn) != 1 or post.syn[0][0] != "w":
+        return None
+    _tgt, op, node = post.syn[0]
+    lo = hi = None
+    if op == "=":
+
+        def call(n, name, nargs):
+            return (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Name)
+                and n.func.id == name
+                and len(n.args) == nargs
+            )
+
+        if call(node, "min", 2) and call(node.args[0], "max", 2):
+            (inner, lo), hi = node.args[0].args, node.args[1]
+        else:
+            inner = node
+        if not (isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Add)):
+            return None
+        sides = [inner.left, inner.right]
+        is_w = [isinstance(x, ast.Name) and x.id == "w" for x in sides]
+        if is_w[0] == is_w[1]:
+            return None
+        inc = sides[1] if is_w[0] else sides[0]
+    elif op == "+=":
+        inc = node
+    else:
+        return None
+    constant = params | set(CONSTANTS)
+    if isinstance(inc, ast.Name) and inc.id in pre_traces:
+        trace, k = inc.id, ast.Constant(1.0)
+    elif isinstance(inc, ast.BinOp) and isinstance(inc.op, ast.Mult):
+        pair = [inc.left, inc.right]
+        is_t = [isinstance(x, ast.Name) and x.id in pre_traces for x in pair]
+        if is_t[0] == is_t[1]:
+            return None
+        trace, k = (pair[0].id, pair[1]) if is_t[0] else (pair[1].id, pair[0])
+    else:
+        return None
+    if any(not _names(x) <= constant for x in (k, lo, hi) if x is not None):
+        return None
+    return trace, k, lo, hi
 
 
 _CHECKED: dict = {}
@@ -236,6 +285,10 @@ def _by_target(off, n_post):
 #: (k - ref)*dt/tau_c exceeds this; the integral's increments shrink as exp(-(k-ref)dt/tau_c),
 #: so a small bound keeps its differences accurate (e^10 ~ 2e4 -> ~1e-12 relative)
 ELIG_RENORM = 10.0
+#: deferred potentiation: apply what is pending and restart Q when (k - ref)*dt/tau_T
+#: exceeds this (Q's increments shrink as exp(-(k - ref)*dt/tau_T); e^15 ~ 3e6 keeps the
+#: differences Q - qlast accurate to ~1e-10 relative)
+DEFER_RENORM = 15.0
 
 
 class PlasticState:
@@ -291,6 +344,9 @@ class PlasticState:
         self.glast = np.zeros(n_syn if c.eligibility else 0)
         self.G = np.zeros(1)
         self.ref = np.zeros(1, np.int64)
+        self.deferred = False
+        self.Q, self.qlast = np.zeros(0), np.zeros(0)
+        self.proj = proj
         self.tgt, self.tptr, self.tidx, self.tsrc = self.index_arrays(proj)
 
     def _check_neuron_reads(self, proj):
@@ -313,8 +369,9 @@ class PlasticState:
         (derived from the CSR store, so they are rebuilt on load rather than saved)."""
         n_syn, n_pre, n_post = len(proj.off), proj.pre_pop.n, proj.post_pop.n
         empty = np.zeros(0, np.int32)
-        tgt = (proj.off % n_post).astype(np.int32) if self.checked.needs_targets else empty
-        if not self.checked.needs_target_index:
+        needs_tgt = self.checked.needs_targets or self.deferred
+        tgt = (proj.off % n_post).astype(np.int32) if needs_tgt else empty
+        if not self.checked.post.syn or self.deferred:
             return tgt, np.zeros(1, np.int64), empty, empty
         tptr, tidx = _by_target(proj.off, n_post)
         src = np.repeat(np.arange(n_pre, dtype=np.int32), np.diff(proj.ptr))
@@ -328,6 +385,8 @@ class PlasticState:
             *self.traces.values(),
             *self.elig.values(),
             self.glast,
+            self.qlast,
+            self.Q,
             self.tgt,
             self.tptr,
             self.tidx,
@@ -343,6 +402,8 @@ class PlasticState:
             f"j{J}_tsrc": self.tsrc,
             f"j{J}_glast": self.glast,
             f"j{J}_G": self.G,
+            f"j{J}_Q": self.Q,
+            f"j{J}_qlast": self.qlast,
         }
         out.update({f"j{J}_s_{k}": v for k, v in self.state.items()})
         out.update({f"j{J}_S_{k}": v for k, v in self.traces.items()})
@@ -357,15 +418,62 @@ class PlasticState:
             out[f"j{J}_gb"] = tau_c * -np.expm1(-dt / tau_c)
         return out
 
-    def sync(self):
-        """Bring every weight of a three-factor rule up to date (exact; idempotent)."""
-        if self.checked.eligibility is None:
+    def set_deferred(self, deferred: bool):
+        """Switch deferred potentiation on or off (the network chooses: on for rules that
+        allow it, unless a weight monitor watches the projection). Pending potentiation
+        is applied to the weights when switching off, so the weights stay exact.
+
+        Deferred: a postsynaptic spike only adds the trace factor ``f_T`` to ``Q[j]``; the
+        potentiations of synapse (i, j) since its last visit, ``K*sum_p T_i(t_p) =
+        K*S_i*(Q[j] - qlast)`` (``S_i`` the stored form of the presynaptic trace, constant
+        between spikes of i), are applied at i's next spike, before its own update. No
+        synapse is visited at a postsynaptic spike, so the weights are only ever walked in
+        storage order. ``Q`` restarts at each re-referencing (every ``DEFER_RENORM``
+        trace time constants) after all pending potentiation is applied, which keeps the
+        differences ``Q - qlast`` accurate (their increments shrink as ``f_T``).
+        """
+        deferred = bool(deferred) and self.checked.deferrable is not None
+        if deferred == self.deferred:
             return
+        if not deferred:
+            self.state["w"][:] = self.current_weights()
+        self.deferred = deferred
+        n_syn, n_post = len(self.proj.off), self.proj.post_pop.n
+        self.Q = np.zeros(n_post if deferred else 0)
+        self.qlast = np.zeros(n_syn if deferred else 0)
+        self.tgt, self.tptr, self.tidx, self.tsrc = self.index_arrays(self.proj)
+
+    def _pending_terms(self):
+        """(K, lo, hi) of a deferrable rule, evaluated with this projection's parameters."""
+        from simulator.spec import evaluate
+
+        _t, k, lo, hi = self.checked.deferrable
         p = self.model.params
+        return tuple(None if x is None else float(evaluate(x, p)) for x in (k, lo, hi))
+
+    def current_weights(self) -> np.ndarray:
+        """The weights now, including what three-factor rules and deferred potentiation
+        hold back until a synapse's next event (computed; the state is not changed, so
+        reading weights never changes a run)."""
         w = self.state["w"]
-        C = self.elig[self.checked.eligibility]
-        np.clip(w + C * (self.G[0] - self.glast), p["w_min"], p["w_max"], out=w)
-        self.glast[:] = self.G[0]
+        p = self.model.params
+        if self.checked.eligibility is not None:
+            C = self.elig[self.checked.eligibility]
+            return np.clip(w + C * (self.G[0] - self.glast), p["w_min"], p["w_max"])
+        if self.deferred:
+            k, lo, hi = self._pending_terms()
+            trace = self.traces[self.checked.deferrable[0]]
+            src = np.repeat(np.arange(len(trace)), np.diff(self.proj.ptr))
+            out = w + k * trace[src] * (self.Q[self.tgt] - self.qlast)
+            return np.clip(out, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+        return w.copy()
+
+    def drop_pending(self):
+        """Forget held-back changes (the weights were just set from Python)."""
+        if self.checked.eligibility is not None:
+            self.glast[:] = self.G[0]
+        if self.deferred:
+            self.qlast[:] = self.Q[self.tgt]
 
     def trace_values(self, trace: str, step: int, dt: float) -> np.ndarray:
         """Values of ``trace`` at network step ``step`` (for inspection and tests)."""

@@ -177,7 +177,7 @@ class Projection:
     @property
     def weights(self) -> np.ndarray:
         if self.plastic is not None:
-            self.plastic.sync()  # three-factor rules integrate weights lazily
+            return self.plastic.current_weights().astype(np.float64)
         return self.w.astype(np.float64)
 
     @weights.setter
@@ -192,8 +192,9 @@ class Projection:
                     f"projection {self.name!r}: weights must lie in [w_min, w_max] = "
                     f"[{p['w_min']:.4g}, {p['w_max']:.4g}]"
                 )
-            self.plastic.sync()  # pending modulated changes apply before the new values
         self.w[:] = w
+        if self.plastic is not None:
+            self.plastic.drop_pending()  # the new values replace held-back changes
 
     @property
     def delays(self) -> np.ndarray:

@@ -248,3 +248,44 @@ def test_weight_monitor_follows_plastic_weights():
     assert np.all(mon["w"][before] == W0)
     with pytest.raises(ValueError, match="'c' is not a synapse variable"):
         net2.weight_monitor(p2, variables="c")
+
+
+def _stdp_net(monitor, w_dependence="additive"):
+    from models import PoissonSource
+
+    net = sim.Network(dt=0.1 * ms, seed=12)
+    inp = net.population(PoissonSource(rate=20.0), n=200)
+    out = net.population(LIF(tau_syn_exc=5 * ms), n=40)
+    rule = STDP(a_plus=2e-12, a_minus=-2.1e-12, w_min=0.0, w_max=150e-12, w_dependence=w_dependence)
+    proj = net.connect(
+        inp, out, rule=sim.FixedInDegree(60), weight=sim.uniform(40e-12, 110e-12), synapse=rule
+    )
+    spikes = net.spike_monitor(out)
+    if monitor:
+        net.weight_monitor(proj, [0], every=1000)
+    return net, proj, spikes
+
+
+def test_deferred_potentiation_equals_immediate():
+    """Additive STDP applies potentiation at the synapse's next presynaptic spike
+    (PlasticState.set_deferred); a weight monitor switches a projection to immediate
+    updates. Both give the same weights (to rounding) and spikes, across several
+    re-referencings (every 15 tau_plus = 0.3 s)."""
+    a, pa, sa = _stdp_net(monitor=False)
+    b, pb, sb = _stdp_net(monitor=True)
+    a.run(3.0)
+    b.run(3.0)
+    assert pa.plastic.deferred and not pb.plastic.deferred
+    np.testing.assert_allclose(pa.weights, pb.weights, rtol=1e-9, atol=1e-22)
+    np.testing.assert_array_equal(sa.counts, sb.counts)
+    assert np.ptp(pa.weights) > 100e-12  # weights spread toward the bounds
+
+
+def test_reading_weights_does_not_change_a_run():
+    a, pa, _ = _stdp_net(monitor=False)
+    b, pb, _ = _stdp_net(monitor=False)
+    for _ in range(10):
+        a.run(0.1)
+        _ = a.projections[pa.name].weights  # an observer
+    b.run(1.0)
+    np.testing.assert_array_equal(pa.weights, pb.weights)
