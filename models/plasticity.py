@@ -78,6 +78,16 @@ class SynapseSpec(SpecData):
     source: str = ""
 
 
+#: all-to-all pairing sums trace jumps; nearest-neighbour pairing resets the trace
+#: (Morrison, Diesmann & Gerstner 2008, Sec. 4.1)
+_TRACE_OP = {"all": "+=", "nearest": "="}
+
+
+def _check_pairing(owner, pairing):
+    if pairing not in _TRACE_OP:
+        raise ValueError(f"{owner}: pairing must be 'all' or 'nearest', got {pairing!r}")
+
+
 class SynapseModel:
     """A synapse spec plus parameter values: what ``Network.connect(synapse=...)`` takes.
 
@@ -151,14 +161,13 @@ class STDP(SynapseModel):
             raise ValueError(
                 f"STDP: w_dependence must be 'additive' or 'multiplicative', got {w_dependence!r}"
             )
-        if pairing not in ("all", "nearest"):
-            raise ValueError(f"STDP: pairing must be 'all' or 'nearest', got {pairing!r}")
+        _check_pairing("STDP", pairing)
         self.w_dependence, self.pairing, self.symmetric = w_dependence, pairing, bool(symmetric)
         self.options = dict(w_dependence=w_dependence, pairing=pairing, symmetric=self.symmetric)
         super().__init__(**params)
 
     def build_spec(self) -> SynapseSpec:
-        add = "+=" if self.pairing == "all" else "="
+        add = _TRACE_OP[self.pairing]
         if self.w_dependence == "additive":
             pot, dep = "x_pre", "x_post"
         else:
@@ -259,8 +268,7 @@ class TripletSTDP(SynapseModel):
     }  # fmt: skip
 
     def __init__(self, pairing="all", **params):
-        if pairing not in ("all", "nearest"):
-            raise ValueError(f"TripletSTDP: pairing must be 'all' or 'nearest', got {pairing!r}")
+        _check_pairing("TripletSTDP", pairing)
         self.pairing = pairing
         self.options = dict(pairing=pairing)
         super().__init__(**params)
@@ -275,7 +283,7 @@ class TripletSTDP(SynapseModel):
         return cls(**{**cls.PRESETS[name], **overrides})
 
     def build_spec(self) -> SynapseSpec:
-        add = "+=" if self.pairing == "all" else "="
+        add = _TRACE_OP[self.pairing]
         return SynapseSpec(
             name=f"TripletSTDP[{self.pairing}]",
             parameters={
@@ -404,14 +412,13 @@ class DopamineSTDP(SynapseModel):
     """
 
     def __init__(self, pairing="nearest", **params):
-        if pairing not in ("all", "nearest"):
-            raise ValueError(f"DopamineSTDP: pairing must be 'all' or 'nearest', got {pairing!r}")
+        _check_pairing("DopamineSTDP", pairing)
         self.pairing = pairing
         self.options = dict(pairing=pairing)
         super().__init__(**params)
 
     def build_spec(self) -> SynapseSpec:
-        add = "+=" if self.pairing == "all" else "="
+        add = _TRACE_OP[self.pairing]
         return SynapseSpec(
             name=f"DopamineSTDP[{self.pairing}]",
             parameters={
