@@ -84,3 +84,40 @@ class Modulator:
     def __repr__(self):
         src = f", source={self.source.name!r}" if self.source is not None else ""
         return f"<Modulator {self.name!r}: value={self.value:.4g}, tau={self.tau}{src}>"
+
+
+def find(net, which, where) -> Modulator:
+    """The modulator ``which`` (object or name; ``None`` if the network has one)."""
+    if isinstance(which, Modulator):
+        if which.net is not net:
+            raise ValueError(f"{where}: the modulator belongs to another network")
+        return which
+    if which is None and len(net.modulators) == 1:
+        return next(iter(net.modulators.values()))
+    if which not in net.modulators:
+        known = sorted(net.modulators) or "none; create one with net.modulator(...)"
+        raise ValueError(f"{where}: unknown modulator {which!r}; modulators: {known}")
+    return net.modulators[which]
+
+
+def set_value(net, value, name):
+    """``Network.set_modulator``: checks that the call would change something."""
+    if not net.modulators:
+        raise ValueError(
+            "set_modulator: the network has no modulator and no modulated projection; "
+            "create one with net.modulator(...) and connect with a three-factor rule "
+            "(synapse=DopamineSTDP(...), modulator=...)"
+        )
+    if name is None and len(net.modulators) > 1:
+        raise ValueError(
+            f"set_modulator: the network has modulators {sorted(net.modulators)}; "
+            "name the one to set"
+        )
+    mod = find(net, name, "set_modulator")
+    if not mod.projections:
+        raise ValueError(
+            f"set_modulator: no projection is modulated by {mod.name!r}, so the value "
+            "would change nothing; connect with a three-factor rule "
+            f"(synapse=DopamineSTDP(...), modulator={mod.name!r})"
+        )
+    mod.value = value

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from models.sources import StepCurrent
-from simulator import codegen
+from simulator import codegen, modulators
 from simulator.connectivity import AllToAll
 from simulator.modulators import Modulator
 from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
@@ -237,16 +237,7 @@ class Network:
         return mod
 
     def _modulator(self, which, where):
-        if isinstance(which, Modulator):
-            if which.net is not self:
-                raise ValueError(f"{where}: the modulator belongs to another network")
-            return which
-        if which is None and len(self.modulators) == 1:
-            return next(iter(self.modulators.values()))
-        if which not in self.modulators:
-            known = sorted(self.modulators) or "none; create one with net.modulator(...)"
-            raise ValueError(f"{where}: unknown modulator {which!r}; modulators: {known}")
-        return self.modulators[which]
+        return modulators.find(self, which, where)
 
     def set_modulator(self, value, name=None):
         """Set a modulator's concentration now (between runs), e.g. a reward.
@@ -255,25 +246,7 @@ class Network:
         evolves as the modulator's ``tau`` says. Raises ``ValueError`` if no projection
         reads the modulator, since the call would have no effect.
         """
-        if not self.modulators:
-            raise ValueError(
-                "set_modulator: the network has no modulator and no modulated projection; "
-                "create one with net.modulator(...) and connect with a three-factor rule "
-                "(synapse=DopamineSTDP(...), modulator=...)"
-            )
-        if name is None and len(self.modulators) > 1:
-            raise ValueError(
-                f"set_modulator: the network has modulators {sorted(self.modulators)}; "
-                "name the one to set"
-            )
-        mod = self._modulator(name, "set_modulator")
-        if not mod.projections:
-            raise ValueError(
-                f"set_modulator: no projection is modulated by {mod.name!r}, so the value "
-                "would change nothing; connect with a three-factor rule "
-                f"(synapse=DopamineSTDP(...), modulator={mod.name!r})"
-            )
-        mod.value = value
+        modulators.set_value(self, value, name)
 
     def _add_monitor(self, mon):
         if mon.pop.net is not self:

@@ -5,8 +5,17 @@ Traces are kept lazily and exactly: a trace ``x`` with time constant ``tau`` is 
 ``f_k = exp(-(k - ref)*dt/tau)`` shared by all neurons and computed once per step. A
 synaptic event then costs one multiplication (no ``exp``), nothing is decayed per step,
 and the stored values are rescaled (``S *= f_k``, ``ref = k``) when the exponent exceeds
-``RENORM`` to stay far from overflow. For postsynaptic events the synapses are visited
-through a target-sorted index (``tptr``, ``tidx``, ``tsrc``).
+``RENORM`` to stay far from overflow.
+
+Postsynaptic events reach synapses in one of two ways. Rules whose ``on_post`` is an
+additive potentiation by a presynaptic trace (pair STDP, additive) *defer* it: a post
+spike only adds its trace factor to a per-neuron sum, and each synapse takes its pending
+potentiation at its next presynaptic spike, so weights are only walked in storage order
+(:meth:`PlasticState.set_deferred`). Other rules, or projections under a weight monitor,
+visit the incoming synapses through a target-sorted index (``tptr``, ``tidx``, ``tsrc``).
+Three-factor rules integrate eligibility x modulator in closed form between events
+(:class:`PlasticState`). Reading weights computes the held-back changes without storing
+them, so it never changes a run.
 """
 
 from __future__ import annotations
