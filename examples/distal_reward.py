@@ -6,12 +6,11 @@ dopamine signaling", Cereb. Cortex 17:2443 (2007), Fig. 1, and its code ``daspne
 100 synapses per neuron (excitatory onto any neuron, inhibitory onto excitatory ones,
 random targets), 1 ms delays; excitatory synapses start at 1 mV, are plastic with
 :class:`models.DopamineSTDP` (eligibility tau_c = 1 s, windows 20 ms, bounds [0, 4] mV)
-and inhibitory ones are -1 mV. Every millisecond each neuron gets random input (the
-code's 13*(rand - 0.5) mV, here Gaussian with the same standard deviation 13/sqrt(12)
-mV). One synapse, from neuron n1 to neuron n2, starts at 0. Whenever n2 fires within 20
-ms after n1, a reward arrives 1-3 s later (uniform), raising the dopamine concentration
-by 0.5 (decay 0.2 s). Nothing else is rewarded, and in between n1 and n2 fire with
-thousands of other pairs.
+and inhibitory ones are -1 mV. Every millisecond each neuron gets uniform random input
+(the code's 13*(rand - 0.5) mV). One synapse, from neuron n1 to neuron n2, starts at 0.
+Whenever n2 fires within 20 ms after n1, a reward arrives 1-3 s later (uniform), raising
+the dopamine concentration by 0.5 (decay 0.2 s). Nothing else is rewarded, and in
+between n1 and n2 fire with thousands of other pairs.
 
 Expected outcome (paper, Fig. 1): the rewarded synapse climbs to the maximum 4 mV
 within the one-hour experiment while the other excitatory synapses stay low (the
@@ -64,7 +63,10 @@ def build(seed=1, dt=0.5 * ms, n_exc=800, n_inh=200, fanout=100):
         port="inh",
         name="inh",
     )
-    noise = net.population(NoiseSource(std=1.0, period=1 * ms), n=n, name="thalamus")
+    # the code's 13*(rand - 0.5) mV every millisecond: uniform, standard deviation 13/sqrt(12)
+    noise = net.population(
+        NoiseSource(std=1.0, period=1 * ms, distribution="uniform"), n=n, name="thalamus"
+    )
     net.connect(noise, pop, rule=sim.OneToOne(), weight=13 / np.sqrt(12) * mV, delay=dt)
     n1 = 0
     rewarded = int(proj.ptr[n1])  # n1's first synapse (storage is ordered by source)

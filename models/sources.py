@@ -116,22 +116,35 @@ class PoissonSource:
 
 
 class NoiseSource:
-    """Gaussian input events: every ``period`` [s] each source emits an event of amplitude
-    ``mean + std * N(0, 1)`` (independent across sources and periods).
+    """Random input events: every ``period`` [s] each source emits an event of amplitude
+    ``mean + std * X`` (independent across sources and periods), X standard normal
+    (``distribution="normal"``) or uniform with unit variance (``"uniform"``: X uniform
+    in [-sqrt(3), sqrt(3)), e.g. Izhikevich's ``13*(rand - 0.5)`` is ``std = 13/sqrt(12)``).
 
     Connected with ``OneToOne`` and weight ``w``, target ``i`` receives ``amplitude * w``
     through the port. ``period`` must be a multiple of ``dt`` (default: every step).
     """
 
-    def __init__(self, std, mean=0.0, period=None):
+    DISTRIBUTIONS = ("normal", "uniform")
+
+    def __init__(self, std, mean=0.0, period=None, distribution="normal"):
         if not np.isfinite(std) or std < 0 or not np.isfinite(mean):
             raise ValueError("NoiseSource: std must be finite and >= 0, mean finite")
         if period is not None and not period > 0:
             raise ValueError("NoiseSource: period must be > 0 seconds")
+        if distribution not in self.DISTRIBUTIONS:
+            raise ValueError(
+                f"NoiseSource: distribution must be one of {self.DISTRIBUTIONS}, "
+                f"got {distribution!r}"
+            )
         self.std, self.mean, self.period = float(std), float(mean), period
+        self.distribution = distribution
 
     def __repr__(self):
-        return f"NoiseSource(mean={self.mean}, std={self.std}, period={self.period})"
+        return (
+            f"NoiseSource(mean={self.mean}, std={self.std}, period={self.period}, "
+            f"distribution={self.distribution!r})"
+        )
 
 
 class StepCurrent:

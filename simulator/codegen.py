@@ -44,6 +44,7 @@ class PopPlan:
     #: is the same for every neuron; part of the structure, so a sweep over values does not
     #: recompile, while a switch between uniform and per-neuron does.
     uniform: frozenset = frozenset()
+    noise: str = "normal"  # distribution of a NoiseSource
 
 
 @dataclass
@@ -324,13 +325,16 @@ def _noise_source(src: _Src, P: int, pop: PopPlan):
     pre = f"p{P}_"
     for a in ("period", "mean", "std", "stream", "spk", "mult"):
         src.arg(f"{pre}{a}")
-    src.add(2, f"# population {P}: Gaussian noise source")
+    src.add(2, f"# population {P}: {pop.noise} noise source")
     src.add(2, f"nsp_{P} = 0")
     src.add(2, f"if (k + 1) % {pre}period == 0:")
     src.add(3, f"key = step_key(seed, {pre}stream, k)")
     src.add(3, f"for i in range({pop.n_name}):")
     src.add(4, f"{pre}spk[i] = i")
-    src.add(4, f"{pre}mult[i] = {pre}mean + {pre}std*normal(key, i)")
+    draw = (
+        "normal(key, i)" if pop.noise == "normal" else "3.4641016151377544*(uniform(key, i) - 0.5)"
+    )
+    src.add(4, f"{pre}mult[i] = {pre}mean + {pre}std*{draw}")
     src.add(3, f"nsp_{P} = {pop.n_name}")
 
 

@@ -108,7 +108,10 @@ def save_network(net, path):
             elif pop.kind == "noise":
                 m = pop.model
                 g.attrs.update(
-                    mean=m.mean, std=m.std, period=-1.0 if m.period is None else m.period
+                    mean=m.mean,
+                    std=m.std,
+                    period=-1.0 if m.period is None else m.period,
+                    distribution=m.distribution,
                 )
             else:
                 g["rates"], g["rate_times"] = pop.model.rates, pop.model.rate_times
@@ -233,7 +236,10 @@ def load_network(path):
             elif kind == "noise":
                 period = float(g.attrs["period"])
                 model = NoiseSource(
-                    float(g.attrs["std"]), float(g.attrs["mean"]), None if period < 0 else period
+                    float(g.attrs["std"]),
+                    float(g.attrs["mean"]),
+                    None if period < 0 else period,
+                    str(g.attrs.get("distribution", "normal")),
                 )
                 pop = Population(net, model, n, name, {})
             else:

@@ -363,6 +363,7 @@ class Network:
                     pop.checked if pop.kind == "neuron" else None,
                     ports,
                     pop.uniform,
+                    pop.model.distribution if pop.kind == "noise" else "normal",
                 )
             )
         watched = {id(m.proj) for m in self.monitors if isinstance(m, WeightMonitor)}

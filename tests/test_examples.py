@@ -70,7 +70,7 @@ def test_izhikevich_network_rhythms():
 def test_izhikevich_2007_distal_reward_finds_the_rewarded_synapse():
     """Izhikevich (2007), Fig. 1 (examples/distal_reward.py, seed 1): the synapse whose
     pairing is rewarded with dopamine 1-3 s later reaches the maximum (4 mV) within the
-    paper's one-hour experiment (here it gets there after about 6 min; the test allows 15)
+    paper's one-hour experiment (here after 445 s, about 7 min; the test allows 15)
     while the other 79,999 excitatory synapses stay low: their median is below an eighth
     of the maximum and at least 95% of them are below 90% of it."""
     ex = load_example("distal_reward")

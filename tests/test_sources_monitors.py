@@ -67,15 +67,26 @@ def test_time_varying_poisson_rate():
         assert abs(n - expected) < 5 * np.sqrt(expected)
 
 
-def test_noise_source_amplitudes_are_gaussian():
+@pytest.mark.parametrize("distribution", ["normal", "uniform"])
+def test_noise_source_amplitude_distribution(distribution):
+    """Kolmogorov-Smirnov against N(0, 1), or U(-sqrt(3), sqrt(3)) (unit variance)."""
     net = sim.Network(dt=0.1 * ms, seed=3)
-    noise = net.population(NoiseSource(std=2.0, mean=1.0, period=1 * ms), n=2000)
+    noise = net.population(
+        NoiseSource(std=2.0, mean=1.0, period=1 * ms, distribution=distribution), n=2000
+    )
     pop = net.population(LIF(kinetics="delta", tau_m=1e9, v_rest=0.0, v_thresh=1e9), n=2000, v=0.0)
     net.connect(noise, pop, rule=sim.OneToOne(), weight=1 * mV, delay=0.1 * ms)
     net.run(0.0011)  # exactly one noise event (emitted at 1 ms) has arrived
     v = pop.get("v") / mV
     assert abs(v.mean() - 1.0) < 5 * 2 / np.sqrt(2000)
-    assert stats.kstest((v - 1.0) / 2.0, "norm").pvalue > 1e-4
+    x = (v - 1.0) / 2.0
+    if distribution == "normal":
+        assert stats.kstest(x, "norm").pvalue > 1e-4
+    else:
+        assert stats.kstest(x, "uniform", args=(-np.sqrt(3), 2 * np.sqrt(3))).pvalue > 1e-4
+        assert np.abs(x).max() <= np.sqrt(3)
+    with pytest.raises(ValueError, match="distribution must be one of"):
+        NoiseSource(std=1.0, distribution="cauchy")
 
 
 def test_step_current_and_dc_source_timing():
