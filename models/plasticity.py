@@ -108,6 +108,11 @@ class SynapseModel:
             if not isinstance(value, float):
                 raise TypeError(f"{type(self).__name__}: parameter {name!r} must be a scalar")
         for trace, tau in {**spec.pre_traces, **spec.post_traces, **spec.eligibility}.items():
+            if tau not in self.params:
+                raise ValueError(
+                    f"synapse spec {spec.name!r}: {trace!r} decays with {tau!r}, which is not "
+                    f"a parameter; parameters are {sorted(self.params)}"
+                )
             if self.params[tau] <= 0:
                 raise ValueError(
                     f"{type(self).__name__}: {tau} = {self.params[tau]:g} must be > 0 "

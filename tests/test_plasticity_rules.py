@@ -365,3 +365,36 @@ def test_error_modulated_readout_learns_a_target_rate_only_when_attending():
     assert abs(np.mean(rates[60:80]) - target) < 5.0, rates[60:80]
     np.testing.assert_array_equal(proj.weights, frozen)  # gate closed: no learning
     assert abs(rates[-1] - target) < 15.0
+
+
+def test_bad_three_factor_specs():
+    from models import SynapseModel, SynapseSpec
+
+    def make(**kw):
+        base = dict(
+            name="Mine",
+            parameters={"tau_c": (0.1, "s", ""), "w_min": (0.0, "", ""), "w_max": (1.0, "", "")},
+            state={"w": (0.0, "", "")},
+            eligibility={"c": "tau_c"},
+            modulated="dw/dt = c*mod",
+        )
+        base.update(kw)
+        cls = type("Mine", (SynapseModel,), {"spec": SynapseSpec(**base)})
+        net = sim.Network(dt=DT, seed=1)
+        a = net.population(SpikeSource([0.01], [0]), n=1)
+        b = net.population(LIF(), n=1)
+        net.connect(a, b, weight=0.0, synapse=cls(), modulator=net.modulator("m", tau=None))
+
+    make()  # the base spec is valid
+    with pytest.raises(sim.SpecError, match="must be linear in mod"):
+        make(modulated="dw/dt = c*(mod*mod)")
+    with pytest.raises(sim.SpecError, match="right side must be c"):
+        make(modulated="dw/dt = mod + c")
+    with pytest.raises(sim.SpecError, match="expected 'dw/dt = c"):
+        make(modulated="dx/dt = c*mod")
+    with pytest.raises(sim.SpecError, match=r"needs parameters \['w_max', 'w_min'\]"):
+        make(parameters={"tau_c": (0.1, "s", "")})
+    with pytest.raises(sim.SpecError, match="unknown symbol 'eta'"):
+        make(modulated="dw/dt = c*(mod + eta)")
+    with pytest.raises(ValueError, match="'c' decays with 'tau_e', which is not a parameter"):
+        make(eligibility={"c": "tau_e"})
