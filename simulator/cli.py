@@ -66,7 +66,10 @@ def _info(args):
     for pop in net.populations.values():
         print(f"  {pop!r}")
     for proj in net.projections.values():
-        print(f"  {proj!r}, {proj.nbytes / 1e6:.2f} MB")
+        rule = "" if proj.plastic is None else f", rule {proj.plastic.model!r}"
+        print(f"  {proj!r}, {proj.nbytes / 1e6:.2f} MB{rule}")
+    for mod in net.modulators.values():
+        print(f"  {mod!r}")
     for mon in net.monitors:
         print(f"  {mon!r}")
     return 0
