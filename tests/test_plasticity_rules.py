@@ -398,3 +398,16 @@ def test_bad_three_factor_specs():
         make(modulated="dw/dt = c*(mod + eta)")
     with pytest.raises(ValueError, match="'c' decays with 'tau_e', which is not a parameter"):
         make(eligibility={"c": "tau_e"})
+
+
+@pytest.mark.parametrize("name", ["STDP", "TripletSTDP", "DopamineSTDP", "ErrorModulatedHebbian"])
+def test_every_bounded_rule_rejects_inverted_bounds_and_negative_taus(name):
+    import models
+
+    cls = getattr(models, name)
+    with pytest.raises(ValueError, match="w_min = 2 is above w_max = 1"):
+        cls(w_min=2.0, w_max=1.0)
+    tau = {"STDP": "tau_plus", "TripletSTDP": "tau_x", "DopamineSTDP": "tau_minus"}
+    tau = tau.get(name, "tau_pre")
+    with pytest.raises(ValueError, match=f"{tau} = -0.01 must be > 0"):
+        cls(**{tau: -0.01})
