@@ -197,11 +197,8 @@ class STDP(SynapseModel):
         )
 
     def validate(self):
+        _check_bounds(self)
         p = self.params
-        if p["w_min"] > p["w_max"]:
-            raise ValueError(
-                f"STDP: w_min = {p['w_min']:g} is above w_max = {p['w_max']:g}; give w_min <= w_max"
-            )
         if p["a_plus"] < 0:
             raise ValueError(f"STDP: a_plus = {p['a_plus']:g} must be >= 0 (potentiation)")
         if p["a_minus"] > 0 and not self.symmetric:

@@ -197,7 +197,7 @@ class Network:
             name,
             round_delays,
             synapse,
-            self._modulator(modulator, f"connect {name!r}") if modulator is not None else None,
+            None if modulator is None else modulators.find(self, modulator, f"connect {name!r}"),
         )
         self.projections[name] = proj
         self._structure_changed = True
@@ -235,9 +235,6 @@ class Network:
         self.modulators[name] = mod
         self._structure_changed = True
         return mod
-
-    def _modulator(self, which, where):
-        return modulators.find(self, which, where)
 
     def set_modulator(self, value, name=None):
         """Set a modulator's concentration now (between runs), e.g. a reward.
