@@ -1,5 +1,5 @@
-"""Run spikeforge, Brian2 and NEST on the same networks, one fresh process each, and
-print a table of times, spikes, rates and memory with ratios to spikeforge.
+"""Run axonforge, Brian2 and NEST on the same networks, one fresh process each, and
+print a table of times, spikes, rates and memory with ratios to axonforge.
 
     python benchmarks/compare.py --peer-python /path/to/peers-venv/bin/python
     python benchmarks/compare.py --workloads brunel --durations 0.2 1.0 --repeat 2
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SIMS = ["spikeforge", "brian2-runtime", "brian2-cpp", "nest"]
+SIMS = ["axonforge", "brian2-runtime", "brian2-cpp", "nest"]
 
 
 def measure(python, simulator, workload, duration, seed=1, extra=()):
@@ -65,12 +65,12 @@ def best_of(python_for, simulators, workload, duration, repeat, extra=()):
 def table(results):
     rows = [
         "| workload | simulator | build [s] | compile [s] | simulate [s] | sim ratio "
-        "(peer / spikeforge) | spikes | rate [Hz] | ISI CV | B/synapse | peak MB |",
+        "(peer / axonforge) | spikes | rate [Hz] | ISI CV | B/synapse | peak MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in dict.fromkeys((r["workload"], r["duration"]) for r in results):
         group = [r for r in results if (r["workload"], r["duration"]) == key]
-        ours = next((r for r in group if r["simulator"] == "spikeforge" and "error" not in r), None)
+        ours = next((r for r in group if r["simulator"] == "axonforge" and "error" not in r), None)
         for r in group:
             name = f"{key[0]} {key[1]} s"
             if "error" in r:
@@ -124,7 +124,7 @@ def main():
     if a.fixture:
         return fixture(a.peer_python)
     results = []
-    python_for = lambda sim: sys.executable if sim == "spikeforge" else a.peer_python  # noqa: E731
+    python_for = lambda sim: sys.executable if sim == "axonforge" else a.peer_python  # noqa: E731
     for workload in a.workloads:
         durations = a.durations or ([0.2, 1.0] if workload == "brunel" else [1.0])
         for duration in durations:

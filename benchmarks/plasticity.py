@@ -4,7 +4,7 @@
 current-based LIF neurons (NEST ``iaf_psc_exp`` dynamics: tau_m 20 ms, C_m 250 pF,
 E_L -70 mV, threshold -55 mV, reset -70 mV, t_ref 2 ms, tau_syn 5 ms), weight 7 pA, delay
 1 ms, dt 0.1 ms: 10^7 synapses, output ~5 Hz. ``plastic`` adds additive all-to-all pair
-STDP (tau 20 ms, a_+ = 0.01 pA, a_- = -0.0105 pA, w in [0, 20 pA]): spikeforge ``STDP``,
+STDP (tau 20 ms, a_+ = 0.01 pA, a_- = -0.0105 pA, w in [0, 20 pA]): axonforge ``STDP``,
 Brian2 ``Synapses`` with event-driven traces, NEST ``stdp_synapse`` (lambda = 5e-4,
 alpha = 1.05, Wmax = 20 pA, mu = 0: the same additive rule). NEST needs one
 ``parrot_neuron`` per input to give each its own Poisson train.
@@ -30,10 +30,10 @@ P = dict(
 )
 
 
-def spikeforge(workload, duration, seed):
-    import simulator as sim
-    from models import LIF, STDP, PoissonSource
-    from simulator.units import Hz, ms, pA
+def axonforge(workload, duration, seed):
+    import axonforge as sim
+    from axonforge.models import LIF, STDP, PoissonSource
+    from axonforge.units import Hz, ms, pA
 
     t0 = time.perf_counter()
     net = sim.Network(dt=0.1 * ms, seed=seed)

@@ -3,9 +3,9 @@
 Prints one JSON line: build, compile and simulation wall times [s], spikes, mean rate [Hz],
 synapse count, resident memory of the built network per synapse [B], and peak resident
 memory [MB]. Run by ``benchmarks/compare.py``, which starts a fresh process per
-measurement (spikeforge in the project's Python, Brian2/NEST in their own venv).
+measurement (axonforge in the project's Python, Brian2/NEST in their own venv).
 
-Simulators: ``spikeforge``, ``brian2-runtime`` (Cython), ``brian2-cpp`` (cpp_standalone),
+Simulators: ``axonforge``, ``brian2-runtime`` (Cython), ``brian2-cpp`` (cpp_standalone),
 ``nest``. Workloads (identical networks in each simulator):
 
 * ``cuba``: Vogels & Abbott 2005 / Brette et al. 2007 benchmark 2, 4000 LIF, p = 0.02,
@@ -39,8 +39,8 @@ def rss_mb(field="VmRSS"):
 def isi_cv(times, ids, min_spikes=3):
     """Mean ISI coefficient of variation over neurons with at least ``min_spikes`` spikes.
 
-    The same statistic as ``simulator.stats.isi_cv``, repeated here because this function
-    also runs in the peers' venv, where spikeforge is not installed."""
+    The same statistic as ``axonforge.stats.isi_cv``, repeated here because this function
+    also runs in the peers' venv, where axonforge is not installed."""
     import numpy as np
 
     times, ids = np.asarray(times, float), np.asarray(ids, np.int64)
@@ -85,13 +85,13 @@ BRUNEL = dict(
 )
 
 
-# ----------------------------------------------------------------------------- spikeforge
-def spikeforge(workload, duration, seed, n=None, precision="float64"):
+# ----------------------------------------------------------------------------- axonforge
+def axonforge(workload, duration, seed, n=None, precision="float64"):
     t0 = time.perf_counter()
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-    import simulator as sim
-    from models import LIF, PoissonSource
-    from simulator.units import ms, mV, pF
+    import axonforge as sim
+    from axonforge.models import LIF, PoissonSource
+    from axonforge.units import ms, mV, pF
 
     t_import = time.perf_counter() - t0
     # Numba's typing context (~60 MB, once per process) is initialised by the first
@@ -416,7 +416,7 @@ def nest_run(workload, duration, seed, n=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("simulator", choices=["spikeforge", "brian2-runtime", "brian2-cpp", "nest"])
+    ap.add_argument("simulator", choices=["axonforge", "brian2-runtime", "brian2-cpp", "nest"])
     ap.add_argument("workload", choices=["cuba", "brunel", "plastic", "static"])
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
@@ -427,8 +427,8 @@ def main():
         import plasticity
 
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-        if a.simulator == "spikeforge":
-            res = plasticity.spikeforge(a.workload, a.duration, a.seed)
+        if a.simulator == "axonforge":
+            res = plasticity.axonforge(a.workload, a.duration, a.seed)
         elif a.simulator.startswith("brian2"):
             res = plasticity.brian2(a.workload, a.duration, a.seed, a.simulator.split("-")[1])
         else:
@@ -442,8 +442,8 @@ def main():
         )
         print("RESULT " + json.dumps(res))
         return
-    if a.simulator == "spikeforge":
-        res = spikeforge(a.workload, a.duration, a.seed, a.n, a.precision)
+    if a.simulator == "axonforge":
+        res = axonforge(a.workload, a.duration, a.seed, a.n, a.precision)
     elif a.simulator.startswith("brian2"):
         res = brian2(a.workload, a.duration, a.seed, a.simulator.split("-")[1], a.n)
     else:

@@ -20,10 +20,10 @@ from __future__ import annotations
 import argparse
 import time
 
-import simulator as sim
-from models import LIF, PoissonSource
-from simulator.stats import isi_cv
-from simulator.units import Hz, ms, mV
+import axonforge as sim
+from axonforge.models import LIF, PoissonSource
+from axonforge.stats import isi_cv
+from axonforge.units import Hz, ms, mV
 
 REGIMES = {"default": dict(g=5.0, eta=2.0), "AI": dict(g=6.0, eta=4.0)}
 

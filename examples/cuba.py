@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import time
 
-import simulator as sim
-from models import LIF
-from simulator.stats import isi_cv
-from simulator.units import ms, mV, pF
+import axonforge as sim
+from axonforge.models import LIF
+from axonforge.stats import isi_cv
+from axonforge.units import ms, mV, pF
 
 C_M, TAU_M = 250 * pF, 20 * ms
 W_EXC = 1.62 * mV * C_M / TAU_M  # 20.25 pA

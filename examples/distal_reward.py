@@ -5,7 +5,7 @@ dopamine signaling", Cereb. Cortex 17:2443 (2007), Fig. 1, and its code ``daspne
 1000 Izhikevich neurons (800 regular-spiking excitatory, 200 fast-spiking inhibitory),
 100 synapses per neuron (excitatory onto any neuron, inhibitory onto excitatory ones,
 random targets), 1 ms delays; excitatory synapses start at 1 mV, are plastic with
-:class:`models.DopamineSTDP` (eligibility tau_c = 1 s, windows 20 ms, bounds [0, 4] mV)
+:class:`axonforge.models.DopamineSTDP` (eligibility tau_c = 1 s, windows 20 ms, bounds [0, 4] mV)
 and inhibitory ones are -1 mV. Every millisecond each neuron gets uniform random input
 (the code's 13*(rand - 0.5) mV). One synapse, from neuron n1 to neuron n2, starts at 0.
 Whenever n2 fires within 20 ms after n1, a reward arrives 1-3 s later (uniform), raising
@@ -26,9 +26,9 @@ import time
 
 import numpy as np
 
-import simulator as sim
-from models import DopamineSTDP, Izhikevich, NoiseSource
-from simulator.units import ms, mV
+import axonforge as sim
+from axonforge.models import DopamineSTDP, Izhikevich, NoiseSource
+from axonforge.units import ms, mV
 
 W_MAX = 4 * mV
 

@@ -22,9 +22,9 @@ import argparse
 
 import numpy as np
 
-import simulator as sim
-from models import Izhikevich, NoiseSource
-from simulator.units import ms, mV
+import axonforge as sim
+from axonforge.models import Izhikevich, NoiseSource
+from axonforge.units import ms, mV
 
 
 def build(seed=1, n_exc=800, n_inh=200, dt=0.5 * ms):

@@ -21,9 +21,9 @@ import argparse
 
 import numpy as np
 
-import simulator as sim
-from models import STDP, LIFCond, PoissonSource
-from simulator.units import Hz, ms, mV, nF
+import axonforge as sim
+from axonforge.models import STDP, LIFCond, PoissonSource
+from axonforge.units import Hz, ms, mV, nF
 
 C_M, TAU_M = 1 * nF, 10 * ms
 G_LEAK = C_M / TAU_M  # 100 nS

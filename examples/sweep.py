@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import simulator as sim
-from models import LIF, PoissonSource
-from simulator.units import Hz, ms, mV, pA
+import axonforge as sim
+from axonforge.models import LIF, PoissonSource
+from axonforge.units import Hz, ms, mV, pA
 
 
 def rate_for(tau_m, seed=1):

@@ -1,11 +1,11 @@
-"""spikeforge model library: neuron, input and (later) plasticity specs as plain data.
+"""axonforge model library: neuron, input and (later) plasticity specs as plain data.
 
 Nothing here imports the simulator; ``simulator`` compiles these specs into kernels.
 """
 
-from models.base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
-from models.neurons import LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
-from models.plasticity import (
+from .base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
+from .neurons import LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
+from .plasticity import (
     STDP,
     DopamineSTDP,
     ErrorModulatedHebbian,
@@ -14,7 +14,7 @@ from models.plasticity import (
     TripletSTDP,
     TsodyksMarkram,
 )
-from models.sources import DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
+from .sources import DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
 
 __all__ = [
     "KINETICS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from models.base import NeuronModel, NeuronSpec
+from .base import NeuronModel, NeuronSpec
 
 _LIF_MEMBRANE = NeuronSpec(
     name="LIF",

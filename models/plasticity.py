@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.base import SpecData, check_params
+from .base import SpecData, check_params
 
 
 @dataclass(frozen=True)
@@ -403,7 +403,7 @@ class DopamineSTDP(SynapseModel):
     where ``mod`` is the concentration of the network modulator the projection is
     connected with (``net.connect(..., synapse=DopamineSTDP(...), modulator=mod)``) and
     ``tonic`` a constant background level. Weights stay in ``[w_min, w_max]``. Between
-    events both integrate in closed form (simulator.plastic); nothing runs per synapse
+    events both integrate in closed form (axonforge.plastic); nothing runs per synapse
     per step.
 
     Defaults are the paper's: ``tau_c`` = 1 s, windows of 20 ms, weights in [0, 4] (mV

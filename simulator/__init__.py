@@ -1,20 +1,22 @@
-"""spikeforge simulator: networks of spiking neurons compiled to Numba kernels.
+"""axonforge: networks of spiking neurons compiled to Numba kernels.
 
-Quick start::
+``import axonforge as af`` gives the simulator API (this package, the repository's
+``simulator/`` folder); the model library is ``axonforge.models`` (``models/``) and the
+hardware layer ``axonforge.hardware`` (``hardware/``). Quick start::
 
-    import simulator as sim
-    from simulator.units import ms, mV, pA
-    from models import LIF
+    import axonforge as af
+    from axonforge.units import ms, pA
+    from axonforge.models import LIF
 
-    net = sim.Network(dt=0.1*ms, seed=1)
+    net = af.Network(dt=0.1*ms, seed=1)
     pop = net.population(LIF(i_offset=400*pA), n=10)
     spikes = net.spike_monitor(pop)
     net.run(0.1)
 """
 
-from simulator import plot  # matplotlib is imported lazily inside
-from simulator.backends.numba_backend import STATS as _STATS
-from simulator.connectivity import (
+from axonforge import plot, stats, units  # plot imports matplotlib lazily, on first use
+from axonforge.backends.numba_backend import STATS as _STATS
+from axonforge.connectivity import (
     AllToAll,
     Distribution,
     Explicit,
@@ -27,8 +29,8 @@ from simulator.connectivity import (
     normal,
     uniform,
 )
-from simulator.network import Network
-from simulator.spec import SpecError, check_spec
+from axonforge.network import Network
+from axonforge.spec import SpecError, check_spec
 
 __version__ = "0.1.0"
 
@@ -41,13 +43,15 @@ def compile_stats() -> dict:
 
 def load(path):
     """Load a network saved with :meth:`Network.save`."""
-    from simulator import io
+    from axonforge import io
 
     return io.load_network(path)
 
 
 __all__ = [
     "plot",
+    "stats",
+    "units",
     "Network",
     "load",
     "compile_stats",

@@ -1,9 +1,9 @@
-"""The ``spikeforge`` command: run saved networks or example scripts, inspect files.
+"""The ``axonforge`` command: run saved networks or example scripts, inspect files.
 
-spikeforge run net.h5 --duration 1.0 --out results/
-spikeforge run examples/cuba.py --duration 2.0   (options after the script go to it)
-spikeforge info net.h5
-spikeforge cache [--clear]
+axonforge run net.h5 --duration 1.0 --out results/
+axonforge run examples/cuba.py --duration 2.0   (options after the script go to it)
+axonforge info net.h5
+axonforge cache [--clear]
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ def _run(args):
     target = Path(args.target)
     if target.suffix == ".py":
         if not target.exists():
-            raise SystemExit(f"spikeforge run: {target}: no such script")
+            raise SystemExit(f"axonforge run: {target}: no such script")
         sys.argv = [str(target)] + list(args.script_args)
         runpy.run_path(str(target), run_name="__main__")
         return 0
-    import simulator as sim
-    from simulator import io, plot
+    import axonforge as sim
+    from axonforge import io, plot
 
     net = sim.load(target)
     out = Path(args.out or target.with_suffix(""))
@@ -59,7 +59,7 @@ def _run(args):
 
 
 def _info(args):
-    import simulator as sim
+    import axonforge as sim
 
     net = sim.load(args.file)
     print(net)
@@ -76,7 +76,7 @@ def _info(args):
 
 
 def _cache(args):
-    from simulator.backends.numba_backend import cache_dir
+    from axonforge.backends.numba_backend import cache_dir
 
     folder = cache_dir()
     files = list(folder.glob("k_*.py"))
@@ -89,7 +89,7 @@ def _cache(args):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="spikeforge", description="spikeforge: spiking-network simulator (Numba kernels)"
+        prog="axonforge", description="axonforge: spiking-network simulator (Numba kernels)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a saved network (.h5) or an example script (.py)")

@@ -1,21 +1,21 @@
 """Code generation for plasticity: plastic projections, their postsynaptic events and
-neuromodulators (the emitters :func:`simulator.codegen.generate` calls for them).
+neuromodulators (the emitters :func:`axonforge.codegen.generate` calls for them).
 
 Per step, for a plastic projection: trace decay factors and re-referencing
 (:func:`_plastic_prologue`), then for each presynaptic spike the rule's ``on_pre``
 statements and the transmission of every outgoing synapse (:func:`_plastic_projection`),
 and after all deliveries the ``on_post`` statements (:func:`_plastic_post`). The state
-layout and the exactness arguments are in :mod:`simulator.plastic`.
+layout and the exactness arguments are in :mod:`axonforge.plastic`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.spec import NumbaPrinter
+from axonforge.spec import NumbaPrinter
 
 if TYPE_CHECKING:
-    from simulator.codegen import NetPlan, ProjPlan, _Src
+    from axonforge.codegen import NetPlan, ProjPlan, _Src
 
 
 def _synapse_printer(J, proj: ProjPlan, own_side, own_index, other_index):
@@ -83,7 +83,7 @@ def _deferred_sync(J, proj: ProjPlan):
 def _plastic_prologue(src: _Src, J: int, proj: ProjPlan):
     """Per step: trace decay factors ``f``, re-referencing far from overflow, and for
     three-factor rules the modulation integral ``G`` over this step."""
-    from simulator.plastic import DEFER_RENORM, ELIG_RENORM, RENORM
+    from axonforge.plastic import DEFER_RENORM, ELIG_RENORM, RENORM
 
     c = proj.plastic
     spec = c.spec
@@ -141,7 +141,7 @@ def _plastic_prologue(src: _Src, J: int, proj: ProjPlan):
 
 def _plastic_projection(src: _Src, J: int, proj: ProjPlan):
     """Delivery with an on_pre rule per outgoing synapse; on_post runs later in the step
-    (see :func:`_plastic_post`). Traces are read as ``S * f`` (simulator.plastic)."""
+    (see :func:`_plastic_post`). Traces are read as ``S * f`` (axonforge.plastic)."""
     c = proj.plastic
     spec = c.spec
     for a in ("ptr", "off") + (("tgt",) if c.needs_targets or proj.deferred else ()):

@@ -4,7 +4,7 @@ A network file stores everything a continued run needs: structure, model specs (
 JSON, so user-defined models load without their Python class), parameters, state,
 refractory counters, ring buffers (spikes in flight), replay positions, projections, the
 step counter and the monitors' recordings. Random input needs no RNG state (the kernel's
-generator is counter based, see :mod:`simulator.rng`), so a run split by save/load
+generator is counter based, see :mod:`axonforge.rng`), so a run split by save/load
 produces exactly the spikes of an unbroken run.
 
 Files carry ``format`` and ``version`` attributes; anything else, a truncated file or a
@@ -20,21 +20,21 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from models.base import NeuronModel, NeuronSpec, spec_model
-from models.plasticity import SynapseModel, SynapseSpec
-from models.sources import NoiseSource, PoissonSource, SpikeSource
-from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
-from simulator.plastic import PlasticState, checked_synapse
-from simulator.population import Population, PopulationView
-from simulator.projection import Projection
+from axonforge.models.base import NeuronModel, NeuronSpec, spec_model
+from axonforge.models.plasticity import SynapseModel, SynapseSpec
+from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
+from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
+from axonforge.plastic import PlasticState, checked_synapse
+from axonforge.population import Population, PopulationView
+from axonforge.projection import Projection
 
-FORMAT_NETWORK = "spikeforge-network"
-FORMAT_RECORDING = "spikeforge-recording"
+FORMAT_NETWORK = "axonforge-network"
+FORMAT_RECORDING = "axonforge-recording"
 VERSION = 1
 
 
 class FileFormatError(ValueError):
-    """A file is not a spikeforge file of the expected kind, or is damaged."""
+    """A file is not a axonforge file of the expected kind, or is damaged."""
 
 
 # ------------------------------------------------------------------------------- saving
@@ -164,7 +164,7 @@ def _open(path, fmt):
     if int(f.attrs.get("version", -1)) > VERSION:
         f.close()
         raise FileFormatError(
-            f"{path}: written by a newer spikeforge (format version "
+            f"{path}: written by a newer axonforge (format version "
             f"{f.attrs['version']}, this one reads {VERSION}); upgrade"
         )
     if not f.attrs.get("complete", False):
@@ -199,7 +199,7 @@ def _model_for(g, path):
 
 def load_network(path):
     """Read a file written by :func:`save_network` and return the network."""
-    from simulator.network import Network
+    from axonforge.network import Network
 
     with _open(path, FORMAT_NETWORK) as f:
         a = f.attrs

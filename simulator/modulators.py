@@ -19,7 +19,7 @@ import numpy as np
 
 class Modulator:
     """A modulator concentration (see the module docstring). Create with
-    :meth:`simulator.Network.modulator`."""
+    :meth:`axonforge.Network.modulator`."""
 
     def __init__(self, net, name, tau, source, amount, value):
         if tau is not None and (not np.isfinite(tau) or tau <= 0):
@@ -30,7 +30,7 @@ class Modulator:
         if not np.isfinite(amount):
             raise ValueError(f"modulator {name!r}: amount must be finite, got {amount!r}")
         if source is not None:
-            from simulator.population import resolve
+            from axonforge.population import resolve
 
             pop, sel = resolve(source, f"modulator {name!r}: source")
             if len(sel) != pop.n:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.population import lookup, resolve
+from axonforge.population import lookup, resolve
 
 
 class Monitor:

@@ -1,7 +1,7 @@
 """The Network: the user's handle on populations, projections, monitors and the run loop.
 
 ``Network`` holds the objects, compiles the network's structure into one kernel (see
-:mod:`simulator.codegen`) the first time it runs, and runs the kernel in chunks. Python
+:mod:`axonforge.codegen`) the first time it runs, and runs the kernel in chunks. Python
 work happens per chunk (progress bar, draining monitors, scheduled current changes),
 never per step.
 """
@@ -13,13 +13,13 @@ import warnings
 
 import numpy as np
 
-from models.sources import StepCurrent
-from simulator import codegen, modulators
-from simulator.connectivity import AllToAll
-from simulator.modulators import Modulator
-from simulator.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
-from simulator.population import Population, resolve
-from simulator.projection import Projection
+from axonforge import codegen, modulators
+from axonforge.connectivity import AllToAll
+from axonforge.models.sources import StepCurrent
+from axonforge.modulators import Modulator
+from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
+from axonforge.population import Population, resolve
+from axonforge.projection import Projection
 
 BACKENDS = ("numba", "cupy")
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
@@ -54,7 +54,7 @@ class Network:
         if dt > 0.01:
             warnings.warn(
                 f"Network: dt={dt} s is unusually large; did you pass milliseconds? "
-                "Use simulator.units (dt=0.1*ms)",
+                "Use axonforge.units (dt=0.1*ms)",
                 stacklevel=2,
             )
         if seed is None:
@@ -70,7 +70,7 @@ class Network:
         if backend == "cupy":
             raise NotImplementedError(
                 "Network: backend='cupy' (GPU) is not available in this version of "
-                "spikeforge; use backend='numba'"
+                "axonforge; use backend='numba'"
             )
         if precision not in PRECISIONS:
             raise ValueError(
@@ -326,7 +326,7 @@ class Network:
         return self._add_monitor(RateMonitor(self, target, name or f"mon{len(self.monitors)}"))
 
     def inject(self, current: StepCurrent, target):
-        """Inject a :class:`models.StepCurrent` into a population or view: it sets the
+        """Inject a :class:`axonforge.models.StepCurrent` into a population or view: it sets the
         targets' ``i_offset`` parameter at each of its times (rounded to the grid; a change
         at time t applies to the steps that start at or after t)."""
         if not isinstance(current, StepCurrent):
@@ -409,7 +409,7 @@ class Network:
 
     def _prepare(self):
         """Allocate ring buffers and compile the kernel after any structural change."""
-        from simulator.backends import numba_backend
+        from axonforge.backends import numba_backend
 
         t0 = time.perf_counter()
         for pop in self.populations.values():
@@ -520,7 +520,7 @@ class Network:
                 pop.dirty = True
 
     def _run_kernel(self, stop):
-        from simulator.backends import numba_backend
+        from axonforge.backends import numba_backend
 
         for pop in self.populations.values():
             if pop.dirty:
@@ -569,8 +569,8 @@ class Network:
     # ---------------------------------------------------------------------- persist
     def save(self, path):
         """Save the whole network (structure, parameters, state, weights, spikes in
-        flight, recordings) to an HDF5 file; :func:`simulator.load` restores it."""
-        from simulator import io
+        flight, recordings) to an HDF5 file; :func:`axonforge.load` restores it."""
+        from axonforge import io
 
         io.save_network(self, path)
 

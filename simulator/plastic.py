@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from models.plasticity import SynapseModel, SynapseSpec
-from simulator.spec import (
+from axonforge.models.plasticity import SynapseModel, SynapseSpec
+from axonforge.spec import (
     CONSTANTS,
     FUNCTIONS,
     SpecError,
@@ -454,7 +454,7 @@ class PlasticState:
 
     def _pending_terms(self):
         """(K, lo, hi) of a deferrable rule, evaluated with this projection's parameters."""
-        from simulator.spec import evaluate
+        from axonforge.spec import evaluate
 
         _t, k, lo, hi = self.checked.deferrable
         p = self.model.params

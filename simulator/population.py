@@ -12,12 +12,12 @@ import warnings
 
 import numpy as np
 
-from models.base import NeuronModel
-from models.sources import NoiseSource, PoissonSource, SpikeSource
-from simulator import propagators
-from simulator.connectivity import values
-from simulator.rng import poisson_cdf_table
-from simulator.spec import check_spec, evaluate
+from axonforge import propagators
+from axonforge.connectivity import values
+from axonforge.models.base import NeuronModel
+from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
+from axonforge.rng import poisson_cdf_table
+from axonforge.spec import check_spec, evaluate
 
 _MAX_LAMBDA = 50.0
 
@@ -95,7 +95,7 @@ class _Selectable:
 class Population(_Selectable):
     """A group of ``n`` neurons of one model, or a spike source.
 
-    Created by :meth:`simulator.Network.population`; do not construct directly.
+    Created by :meth:`axonforge.Network.population`; do not construct directly.
     Attributes: ``name``, ``n``, ``model``, ``kind`` (``"neuron"``, ``"spikes"`` or
     ``"poisson"``), ``state`` and ``params`` (dicts of arrays).
     """

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.connectivity import Rule, csr_build, values
-from simulator.plastic import PlasticState
-from simulator.population import lookup, resolve
+from axonforge.connectivity import Rule, csr_build, values
+from axonforge.plastic import PlasticState
+from axonforge.population import lookup, resolve
 
 _GRID_TOL = 1e-6
 

@@ -4,7 +4,7 @@ For a spec whose ODEs are affine in the state, ``dx/dt = A x + b``, one step of 
 ``h`` is exactly ``x(t+h) = Phi x(t) + psi`` with ``[[Phi, psi], [0, 1]] = expm(h
 [[A, b], [0, 0]])`` (Rotter & Diesmann 1999, Biol. Cybern. 81:381; NEST ``iaf_psc_*``).
 ``A`` and ``b`` are read off the spec by evaluating its right-hand sides at ``x = 0`` and
-at unit vectors (valid because each RHS is affine, which :mod:`simulator.spec` checks).
+at unit vectors (valid because each RHS is affine, which :mod:`axonforge.spec` checks).
 Parameters may differ per neuron: the matrix exponential is taken once per distinct
 parameter set (``scipy.linalg.expm`` batched).
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import expm
 
-from simulator.spec import CheckedSpec, evaluate
+from axonforge.spec import CheckedSpec, evaluate
 
 
 def closure(checked: CheckedSpec, zero_rows=()) -> dict:

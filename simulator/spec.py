@@ -1,4 +1,4 @@
-"""Compiler front end: parse a :class:`models.NeuronSpec` into checked ASTs.
+"""Compiler front end: parse a :class:`axonforge.models.NeuronSpec` into checked ASTs.
 
 Every string in a spec (ODEs, threshold, reset, port statements, initial values) is parsed
 with Python's ``ast`` and checked here, before any code is generated: unknown symbols,
@@ -17,7 +17,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from models.base import NeuronSpec
+from axonforge.models.base import NeuronSpec
 
 #: Functions allowed in spec expressions, with their NumPy and Numba spellings.
 FUNCTIONS = {

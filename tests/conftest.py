@@ -13,7 +13,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 # Kernels compiled by the tests go to a per-session folder unless the caller chose one,
 # so a stale user cache can never mask a codegen change.
-os.environ.setdefault("SPIKEFORGE_CACHE", tempfile.mkdtemp(prefix="spikeforge-test-cache-"))
+os.environ.setdefault("AXONFORGE_CACHE", tempfile.mkdtemp(prefix="axonforge-test-cache-"))
 
 
 def load_example(name):

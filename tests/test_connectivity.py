@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import simulator as sim
-from models import LIF, SpikeSource
-from simulator.units import ms, pA
+import axonforge as sim
+from axonforge.models import LIF, SpikeSource
+from axonforge.units import ms, pA
 
 
 def _net(seed=5):

@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import LIF, NeuronModel, NeuronSpec, SpikeSource
-from simulator import cli
-from simulator.units import ms, mV, pA
+import axonforge as sim
+from axonforge import cli
+from axonforge.models import LIF, NeuronModel, NeuronSpec, SpikeSource
+from axonforge.units import ms, mV, pA
 
 
 class QIF(NeuronModel):
@@ -84,7 +84,7 @@ def test_quadratic_integrate_and_fire_period():
 
 def test_cli_help_and_run_saved_network(tmp_path, capsys):
     out = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "--help"],
+        [sys.executable, "-m", "axonforge.cli", "--help"],
         capture_output=True,
         text=True,
         check=True,

@@ -4,10 +4,10 @@ import h5py
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import LIF, NeuronModel, NeuronSpec, PoissonSource, SpikeSource
-from simulator.io import FileFormatError
-from simulator.units import ms, mV, pA
+import axonforge as sim
+from axonforge.io import FileFormatError
+from axonforge.models import LIF, NeuronModel, NeuronSpec, PoissonSource, SpikeSource
+from axonforge.units import ms, mV, pA
 
 
 @pytest.mark.parametrize("dt", [0.0, -0.1 * ms, float("nan"), float("inf"), "0.1"])
@@ -197,7 +197,7 @@ def test_files_that_are_not_ours(tmp_path):
     other = tmp_path / "other.h5"
     with h5py.File(other, "w") as f:
         f["data"] = np.arange(3)
-    with pytest.raises(FileFormatError, match="not a spikeforge-network file"):
+    with pytest.raises(FileFormatError, match="not a axonforge-network file"):
         sim.load(other)
     with pytest.raises(FileNotFoundError):
         sim.load(tmp_path / "missing.h5")

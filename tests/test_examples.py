@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import load_example
 
-from simulator.stats import isi_cv, population_count_cv
+from axonforge.stats import isi_cv, population_count_cv
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
-"""Homeostasis (models.LIFHomeostatic): the adaptive threshold and synaptic scaling
+"""Homeostasis (axonforge.models.LIFHomeostatic): the adaptive threshold and synaptic scaling
 against their closed-form solutions, and both regulating the rate toward the target."""
 
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import LIFHomeostatic, PoissonSource, SpikeSource
-from simulator.units import Hz, ms, mV, pA
+import axonforge as sim
+from axonforge.models import LIFHomeostatic, PoissonSource, SpikeSource
+from axonforge.units import Hz, ms, mV, pA
 
 DT = 0.1 * ms
 

@@ -3,10 +3,18 @@
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import LIF, Izhikevich, NeuronModel, NeuronSpec, PoissonSource, SpikeSource, StepCurrent
-from simulator import io
-from simulator.units import ms, mV, pA
+import axonforge as sim
+from axonforge import io
+from axonforge.models import (
+    LIF,
+    Izhikevich,
+    NeuronModel,
+    NeuronSpec,
+    PoissonSource,
+    SpikeSource,
+    StepCurrent,
+)
+from axonforge.units import ms, mV, pA
 
 
 def build(seed=7):
@@ -135,7 +143,7 @@ def test_recordings_round_trip(tmp_path):
     np.testing.assert_array_equal(rec["izh_v"].t, mon_v.t)
     rate = {m.name: m for m in net.monitors}["rate"]
     np.testing.assert_array_equal(rec["rate"].rate, rate.rate)
-    with pytest.raises(io.FileFormatError, match="not a spikeforge-recording file"):
+    with pytest.raises(io.FileFormatError, match="not a axonforge-recording file"):
         io.load_recordings(_network_file(tmp_path))
 
 

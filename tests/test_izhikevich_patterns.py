@@ -8,9 +8,9 @@ measured values, so the test checks the class, not a trace).
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import Izhikevich, StepCurrent
-from simulator.units import ms, pA
+import axonforge as sim
+from axonforge.models import Izhikevich, StepCurrent
+from axonforge.units import ms, pA
 
 
 @pytest.fixture(scope="module")

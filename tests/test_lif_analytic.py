@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import LIF, SpikeSource
-from simulator.units import ms, mV, pA, pF
+import axonforge as sim
+from axonforge.models import LIF, SpikeSource
+from axonforge.units import ms, mV, pA, pF
 
 TAU, C, V_REST = 20 * ms, 250 * pF, -70 * mV
 R = TAU / C

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import LIF, AdEx, Izhikevich, LIFCond, SpikeSource, StepCurrent
-from simulator.units import ms, mV, nS, pA, pF
+import axonforge as sim
+from axonforge.models import LIF, AdEx, Izhikevich, LIFCond, SpikeSource, StepCurrent
+from axonforge.units import ms, mV, nS, pA, pF
 
 FIX = json.loads((Path(__file__).parent / "fixtures" / "nest_single_neurons.json").read_text())
 

@@ -9,9 +9,9 @@ issue's bound; float64 weights give ~1e-15).
 import numpy as np
 import pytest
 
-import simulator as sim
-from models import LIF, STDP, NoiseSource, SpikeSource, SynapseModel, SynapseSpec
-from simulator.units import ms, mV
+import axonforge as sim
+from axonforge.models import LIF, STDP, NoiseSource, SpikeSource, SynapseModel, SynapseSpec
+from axonforge.units import ms, mV
 
 T0 = 150 * ms
 OFFSETS = np.arange(-100, 101) * ms
@@ -251,7 +251,7 @@ def test_weight_monitor_follows_plastic_weights():
 
 
 def _stdp_net(monitor, w_dependence="additive"):
-    from models import PoissonSource
+    from axonforge.models import PoissonSource
 
     net = sim.Network(dt=0.1 * ms, seed=12)
     inp = net.population(PoissonSource(rate=20.0), n=200)

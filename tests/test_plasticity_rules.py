@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-import simulator as sim
-from models import LIF, DopamineSTDP, SpikeSource, TripletSTDP, TsodyksMarkram
-from simulator.units import ms, mV
+import axonforge as sim
+from axonforge.models import LIF, DopamineSTDP, SpikeSource, TripletSTDP, TsodyksMarkram
+from axonforge.units import ms, mV
 
 DT = 0.1 * ms
 
@@ -278,7 +278,7 @@ def test_modulated_network_checkpoint_continues_identically(tmp_path):
 
 
 def sim_poisson(rate):
-    from models import PoissonSource
+    from axonforge.models import PoissonSource
 
     return PoissonSource(rate)
 
@@ -294,7 +294,7 @@ def test_modulator_errors():
         net.set_modulator(1.0)
     with pytest.raises(ValueError, match="three-factor rule; give the modulator"):
         net.connect(a, b, weight=0.0, synapse=DopamineSTDP(w_max=1e-9, a_plus=1e-9, a_minus=-1e-9))
-    from models import STDP
+    from axonforge.models import STDP
 
     with pytest.raises(ValueError, match="does not read a modulator"):
         net.connect(a, b, weight=0.0, synapse=STDP(), modulator=mod)
@@ -319,7 +319,7 @@ def test_modulator_errors():
 def test_error_modulated_hebbian_matches_its_closed_form():
     """Post neuron silent: c(t) = sum_s a_pre*exp(-(t - t_s)/tau_c), and with mod held
     at m_k during [T_k, T_k+1), w gains m_k * int c dt (closed form per spike)."""
-    from models import ErrorModulatedHebbian
+    from axonforge.models import ErrorModulatedHebbian
 
     a_pre, tau_c = 2e-6, 0.05
     rule = ErrorModulatedHebbian(a_pre=a_pre, tau_c=tau_c, w_min=-1e-4, w_max=1e-4)
@@ -342,7 +342,7 @@ def test_error_modulated_readout_learns_a_target_rate_only_when_attending():
     """A readout neuron learns to fire at 20 Hz from 200 Poisson inputs when the
     modulator carries gate*(target - rate) every 100 ms; with the gate closed the
     weights do not move although the error is large."""
-    from models import ErrorModulatedHebbian, PoissonSource
+    from axonforge.models import ErrorModulatedHebbian, PoissonSource
 
     net = sim.Network(dt=DT, seed=5)
     inp = net.population(PoissonSource(rate=10.0), n=200)
@@ -368,7 +368,7 @@ def test_error_modulated_readout_learns_a_target_rate_only_when_attending():
 
 
 def test_bad_three_factor_specs():
-    from models import SynapseModel, SynapseSpec
+    from axonforge.models import SynapseModel, SynapseSpec
 
     def make(**kw):
         base = dict(
@@ -402,7 +402,7 @@ def test_bad_three_factor_specs():
 
 @pytest.mark.parametrize("name", ["STDP", "TripletSTDP", "DopamineSTDP", "ErrorModulatedHebbian"])
 def test_every_bounded_rule_rejects_inverted_bounds_and_negative_taus(name):
-    import models
+    from axonforge import models
 
     cls = getattr(models, name)
     with pytest.raises(ValueError, match="w_min = 2 is above w_max = 1"):

@@ -8,9 +8,9 @@ import textwrap
 
 import numpy as np
 
-import simulator as sim
-from models import LIF, PoissonSource
-from simulator.units import ms, mV, pA
+import axonforge as sim
+from axonforge.models import LIF, PoissonSource
+from axonforge.units import ms, mV, pA
 
 
 def run(seed, progress=False, precision="float64", tau_m=20 * ms):
@@ -61,8 +61,8 @@ def test_parameter_sweep_compiles_once():
 def test_second_process_loads_kernels_from_disk(tmp_path):
     script = textwrap.dedent("""
         import json, simulator as sim
-        from models import LIF
-        from simulator.units import ms, pA
+        from axonforge.models import LIF
+        from axonforge.units import ms, pA
         net = sim.Network(dt=0.1*ms, seed=1)
         p = net.population(LIF(i_offset=400*pA, tau_m=17*ms), n=7)
         net.connect(p, p, rule=sim.FixedInDegree(3), weight=1*pA, port="exc", delay=0.7*ms)
@@ -70,7 +70,7 @@ def test_second_process_loads_kernels_from_disk(tmp_path):
         net.run(0.05)
         print(json.dumps(dict(sim.compile_stats(), spikes=m.num_spikes)))
     """)
-    env = dict(os.environ, SPIKEFORGE_CACHE=str(tmp_path / "cache"))
+    env = dict(os.environ, AXONFORGE_CACHE=str(tmp_path / "cache"))
     outs = [
         json.loads(
             subprocess.run(

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from numba import njit
 from scipy import stats
 
-import simulator as sim
-from models import LIF
-from simulator import rng
-from simulator.units import ms
+import axonforge as sim
+from axonforge import rng
+from axonforge.models import LIF
+from axonforge.units import ms
 
 
 @njit(cache=False)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import simulator as sim
-from models import LIF, DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
-from simulator.units import Hz, ms, mV, pA
+import axonforge as sim
+from axonforge.models import LIF, DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
+from axonforge.units import Hz, ms, mV, pA
 
 
 def test_spike_source_rounds_to_grid_and_counts_merges():

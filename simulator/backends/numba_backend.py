@@ -7,7 +7,7 @@ source of the modules generated code calls into) and the Numba version, so:
 * a second process finds the module on disk and Numba's own on-disk cache
   (``cache=True``) loads the machine code without compiling.
 
-The cache folder is ``$SPIKEFORGE_CACHE`` or ``~/.cache/spikeforge/kernels``.
+The cache folder is ``$AXONFORGE_CACHE`` or ``~/.cache/axonforge/kernels``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ STATS = {"kernels_generated": 0, "compiled": 0, "loaded_from_disk": 0, "reused_i
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("SPIKEFORGE_CACHE") or Path.home() / ".cache" / "spikeforge"
+    root = os.environ.get("AXONFORGE_CACHE") or Path.home() / ".cache" / "axonforge"
     path = Path(root) / "kernels"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -61,7 +61,7 @@ def load_kernel(source: str):
             fh.write(source)
         os.replace(tmp, path)
         STATS["kernels_generated"] += 1
-    name = f"spikeforge_kernel_{key}"
+    name = f"axonforge_kernel_{key}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
