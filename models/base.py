@@ -6,7 +6,9 @@ a refractory period and receptor ports. Nothing here runs a model: ``simulator``
 checks and compiles specs. This module imports nothing from ``simulator`` on purpose, so
 that models stay plain data.
 
-All quantities are SI floats (volts, seconds, amperes, siemens, farads).
+All quantities are SI floats (volts, seconds, amperes, siemens, farads). Every parameter
+declares its unit and, optionally, a plausible range (:mod:`axonforge.models.ranges`);
+values are checked against it when a model is made.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from . import ranges
+
 #: Keyword arguments of a model constructor that are not parameters.
-RESERVED_KWARGS = ("kinetics", "method")
+RESERVED_KWARGS = ("kinetics", "method", "strict_units")
 
 
 def _jsonable(value):
@@ -67,11 +71,15 @@ class NeuronSpec(SpecData):
     name : str
         Model name used in error messages and in saved files.
     parameters : dict
-        ``name -> (default, unit, description)``. A default of ``None`` makes the
-        parameter required.
+        ``name -> (default, unit, description)`` or ``(default, unit, description,
+        range)``. A default of ``None`` makes the parameter required. ``range`` is the
+        plausible range in SI, ``(lo, hi)`` or ``ranges.magnitude(lo, hi)``; without one
+        the unit's default range applies (:data:`axonforge.models.ranges.UNITS`; a unit
+        not listed there is not checked). Values outside it fail with the likely unit
+        slip unless the model is made with ``strict_units=False``.
     state : dict
-        ``name -> (initial value, unit, description)``. The initial value is a number or
-        the name of a parameter (``"v_rest"``).
+        ``name -> (initial value, unit, description[, range])``. The initial value is a
+        number or an expression of parameters (``"v_rest"``, ``"b*c"``).
     equations : tuple of str
         ODEs such as ``"dv/dt = (v_rest - v)/tau_m + I_syn/c_m"``.
     threshold : str or None
@@ -83,12 +91,16 @@ class NeuronSpec(SpecData):
     clamped : tuple of str
         State variables held constant (and deaf to input) while refractory.
     ports : dict
-        Receptor port -> statement applied when input arrives, using the symbol ``w``
-        for the summed weight of the step (e.g. ``"i_syn_exc += w_in"``). The statement is
-        applied once per step with the sum of all weights arriving in that step, so it
-        must be linear in ``w``.
+        Receptor port -> statement applied when input arrives, using the symbol ``w_in``
+        for the summed weight arriving in the step (e.g. ``"i_syn_exc += w_in"``). The
+        statement is applied once per step with the sum of all weights arriving in that
+        step, so it must be linear in ``w_in``.
     port_signs : dict
         Port -> ``+1`` (weights must be >= 0), ``-1`` (<= 0); absent means any sign.
+    port_units : dict
+        Port -> SI unit of its weights (``"A"``, ``"V"``, ``"S"``), used to check the
+        plausibility of weights given to ``connect``. Absent, it is the unit of the
+        assigned state variable when the statement is ``x += w_in``.
     subexpressions : dict
         Named expressions inlined into equations, e.g. ``{"I_syn": "i_syn_exc + i_syn_inh"}``.
     method : str
@@ -108,6 +120,7 @@ class NeuronSpec(SpecData):
     clamped: tuple = ()
     ports: dict = field(default_factory=dict)
     port_signs: dict = field(default_factory=dict)
+    port_units: dict = field(default_factory=dict)
     subexpressions: dict = field(default_factory=dict)
     method: str = "auto"
     source: str = ""
@@ -117,6 +130,7 @@ class NeuronSpec(SpecData):
 # Synaptic kinetics: each adds state, parameters, ODEs and a port statement to a membrane.
 # --------------------------------------------------------------------------------------
 E = float(np.e)
+TAU = ranges.TIME_CONSTANT
 
 
 def _kinetics(kind: str, port: str, voltage: str) -> dict:
@@ -148,7 +162,7 @@ def _kinetics(kind: str, port: str, voltage: str) -> dict:
         )
     if kind == "exp":
         return dict(
-            params={tau: (default_tau, "s", f"decay time of the {port} current")},
+            params={tau: (default_tau, "s", f"decay time of the {port} current", TAU)},
             state={i: (0.0, "A", f"{port} synaptic current")},
             eqs=[f"d{i}/dt = -{i}/{tau}"],
             jump=f"{i} += w_in",
@@ -158,7 +172,7 @@ def _kinetics(kind: str, port: str, voltage: str) -> dict:
         )
     if kind == "alpha":
         return dict(
-            params={tau: (default_tau, "s", f"rise/decay time of the {port} current")},
+            params={tau: (default_tau, "s", f"rise/decay time of the {port} current", TAU)},
             state={
                 i: (0.0, "A", f"{port} synaptic current"),
                 x: (0.0, "A", f"{port} alpha-kernel helper"),
@@ -172,8 +186,13 @@ def _kinetics(kind: str, port: str, voltage: str) -> dict:
     if kind == "cond_exp":
         return dict(
             params={
-                tau: (default_tau, "s", f"decay time of the {port} conductance"),
-                erev: (0.0 if port == "exc" else -80e-3, "V", f"{port} reversal potential"),
+                tau: (default_tau, "s", f"decay time of the {port} conductance", TAU),
+                erev: (
+                    0.0 if port == "exc" else -80e-3,
+                    "V",
+                    f"{port} reversal potential",
+                    ranges.POTENTIAL,
+                ),
             },
             state={g: (0.0, "S", f"{port} conductance")},
             eqs=[f"d{g}/dt = -{g}/{tau}"],
@@ -197,7 +216,7 @@ def compose(membrane: NeuronSpec, kinetics: str, ports=("exc", "inh"), voltage="
     jump the membrane variable ``voltage`` directly).
     """
     params, state = dict(membrane.parameters), dict(membrane.state)
-    eqs, jumps, signs, currents = list(membrane.equations), {}, {}, []
+    eqs, jumps, signs, units, currents = list(membrane.equations), {}, {}, {}, []
     for port in ports:
         k = _kinetics(kinetics, port, voltage)
         params.update(k["params"])
@@ -205,6 +224,7 @@ def compose(membrane: NeuronSpec, kinetics: str, ports=("exc", "inh"), voltage="
         eqs += k["eqs"]
         jumps[port] = k["jump"]
         signs[port] = k["sign"]
+        units[port] = k["unit"]
         if k["current"]:
             currents.append(k["current"])
     sub = dict(membrane.subexpressions)
@@ -217,6 +237,7 @@ def compose(membrane: NeuronSpec, kinetics: str, ports=("exc", "inh"), voltage="
         equations=tuple(eqs),
         ports=jumps,
         port_signs=signs,
+        port_units=units,
         subexpressions=sub,
     )
 
@@ -230,7 +251,9 @@ class NeuronModel:
     with ``kinetics="delta" | "exp" | "alpha" | "cond_exp"``.
 
     Parameters are keyword arguments: scalars, or arrays with one value per neuron.
-    ``method=`` overrides the spec's integration method.
+    ``method=`` overrides the spec's integration method. ``strict_units=False`` turns off
+    the plausibility check of parameter values, initial values, weights and delays
+    (:mod:`axonforge.models.ranges`) for people who know their values are unusual.
     """
 
     spec: NeuronSpec | None = None
@@ -238,7 +261,13 @@ class NeuronModel:
     default_kinetics: str = "exp"
     allowed_kinetics: tuple = KINETICS
 
-    def __init__(self, kinetics: str | None = None, method: str | None = None, **params):
+    def __init__(
+        self,
+        kinetics: str | None = None,
+        method: str | None = None,
+        strict_units: bool = True,
+        **params,
+    ):
         if self.membrane is not None:
             kinetics = kinetics or self.default_kinetics
             if kinetics not in self.allowed_kinetics:
@@ -259,7 +288,8 @@ class NeuronModel:
             spec = replace(spec, method=method)
         self.kinetics = kinetics
         self.spec = spec
-        self.params = check_params(spec, params, type(self).__name__)
+        self.strict_units = bool(strict_units)
+        self.params = check_params(spec, params, type(self).__name__, self.strict_units)
 
     def adjust_spec(self, spec: NeuronSpec) -> NeuronSpec:
         """Change the composed spec (membrane + kinetics); the default keeps it."""
@@ -275,9 +305,10 @@ def _short(v):
     return f"{float(a):.4g}" if a.ndim == 0 else f"<array {a.shape}>"
 
 
-def check_params(spec: NeuronSpec, given: dict, owner: str) -> dict:
+def check_params(spec, given: dict, owner: str, strict: bool = True) -> dict:
     """Validate parameter keywords against ``spec``: unknown names, missing required ones,
-    non-numeric or non-finite values. Returns the full ``name -> value`` dict."""
+    non-numeric or non-finite values, and every value (defaults too) against its declared
+    unit and plausible range (:func:`check_quantity`). Returns ``name -> value``."""
     out = {}
     for name, value in given.items():
         if name not in spec.parameters:
@@ -292,15 +323,48 @@ def check_params(spec: NeuronSpec, given: dict, owner: str) -> dict:
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{owner}: parameter {name!r} has non-finite values (NaN or inf)")
         out[name] = float(arr) if arr.ndim == 0 else arr
-    for name, (default, _unit, _doc) in spec.parameters.items():
+    for name, entry in spec.parameters.items():
         if name not in out:
-            if default is None:
+            if entry[0] is None:
                 raise TypeError(f"{owner}: parameter {name!r} is required")
-            out[name] = float(default)
+            out[name] = float(entry[0])
+        check_quantity(owner, name, out[name], entry, strict)
     return out
 
 
-def spec_model(spec: NeuronSpec, **params) -> NeuronModel:
+def check_quantity(owner, name, values, entry, strict, port_unit=None, fix=None):
+    """Check values of the spec entry ``entry = (default, unit, doc[, range])`` against
+    its plausible range: hard sign rules always, plausibility if ``strict``.
+
+    A unit in weights (``"weight"``, ``"weight/s"``: synapse rules) is resolved with
+    ``port_unit``, the unit of the weights of the port the rule's projection targets, and
+    checked against the plausible weights of that unit; unknown, it is not checked."""
+    unit = entry[1]
+    typical = entry[0] if isinstance(entry[0], (int, float)) and entry[0] else None
+    if unit.startswith("weight"):
+        if port_unit not in ranges.WEIGHT_RANGES:
+            return
+        unit = ranges.weight_unit(unit, port_unit)
+        rng = ranges.resolve_range(entry, "") or ranges.WEIGHT_RANGES[port_unit]
+        typical = ranges.WEIGHT_TYPICAL[port_unit]
+    else:
+        rng = ranges.resolve_range(entry, unit)
+    ranges.check_values(owner, name, values, unit, rng, strict, typical=typical, fix=fix)
+
+
+def port_unit(spec: NeuronSpec, port: str):
+    """The SI unit of the weights of ``port``: declared in ``spec.port_units``, else the
+    unit of ``x`` when the port statement is ``x += w_in``; ``None`` if unknown."""
+    if port in spec.port_units:
+        return spec.port_units[port]
+    target, _, rest = spec.ports.get(port, "").partition("+=")
+    target = target.strip()
+    if rest.strip() == "w_in" and target in spec.state:
+        return spec.state[target][1]
+    return None
+
+
+def spec_model(spec: NeuronSpec, strict_units: bool = True, **params) -> NeuronModel:
     """A :class:`NeuronModel` for a spec that has no class of its own (e.g. a loaded one)."""
     cls = type(spec.name.split("[")[0], (NeuronModel,), {"spec": spec})
-    return cls(**params)
+    return cls(strict_units=strict_units, **params)

@@ -10,17 +10,30 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .base import NeuronModel, NeuronSpec
+from .ranges import (
+    ADAPTATION_TIME,
+    CAPACITANCE,
+    CURRENT,
+    DEAD_TIME,
+    LEAK_CONDUCTANCE,
+    POTENTIAL,
+    RATE,
+    SIGNED_CONDUCTANCE,
+    SLOW_TIME,
+    TIME_CONSTANT,
+    magnitude,
+)
 
 _LIF_MEMBRANE = NeuronSpec(
     name="LIF",
     parameters={
-        "tau_m": (20e-3, "s", "membrane time constant"),
-        "c_m": (250e-12, "F", "membrane capacitance"),
-        "v_rest": (-70e-3, "V", "resting (leak reversal) potential"),
-        "v_thresh": (-55e-3, "V", "spike threshold"),
-        "v_reset": (-70e-3, "V", "reset potential"),
-        "t_ref": (2e-3, "s", "absolute refractory period"),
-        "i_offset": (0.0, "A", "constant injected current"),
+        "tau_m": (20e-3, "s", "membrane time constant", TIME_CONSTANT),
+        "c_m": (250e-12, "F", "membrane capacitance", CAPACITANCE),
+        "v_rest": (-70e-3, "V", "resting (leak reversal) potential", POTENTIAL),
+        "v_thresh": (-55e-3, "V", "spike threshold", POTENTIAL),
+        "v_reset": (-70e-3, "V", "reset potential", POTENTIAL),
+        "t_ref": (2e-3, "s", "absolute refractory period", DEAD_TIME),
+        "i_offset": (0.0, "A", "constant injected current", CURRENT),
     },
     state={"v": ("v_rest", "V", "membrane potential")},
     equations=("dv/dt = (v_rest - v)/tau_m + (I_syn + i_offset)/c_m",),
@@ -108,13 +121,14 @@ class Izhikevich(NeuronModel):
     membrane = NeuronSpec(
         name="Izhikevich",
         parameters={
-            "a": (20.0, "1/s", "recovery time scale (paper: 0.02 /ms)"),
-            "b": (200.0, "1/s", "recovery sensitivity (paper: 0.2, per ms)"),
-            "c": (-65e-3, "V", "reset potential"),
-            "d": (8.0, "V/s", "recovery jump after a spike (paper: 8)"),
-            "v_peak": (30e-3, "V", "spike cut-off"),
-            "c_m": (1e-12, "F", "input scale: i/c_m is the paper's I in mV/ms"),
-            "i_offset": (0.0, "A", "constant input current"),
+            # signed: some of Izhikevich's (2004) cell classes have a < 0 or b < 0
+            "a": (20.0, "1/s", "recovery rate (paper: 0.02 /ms)", magnitude(0.1, 1e4)),
+            "b": (200.0, "1/s", "recovery sensitivity (paper: 0.2 /ms)", magnitude(1.0, 1e4)),
+            "c": (-65e-3, "V", "reset potential", POTENTIAL),
+            "d": (8.0, "V/s", "recovery jump after a spike (paper: 8)", magnitude(0.01, 100.0)),
+            "v_peak": (30e-3, "V", "spike cut-off", POTENTIAL),
+            "c_m": (1e-12, "F", "input scale: i/c_m is the paper's I in mV/ms", CAPACITANCE),
+            "i_offset": (0.0, "A", "constant input current", CURRENT),
         },
         state={"v": ("c", "V", "membrane potential"), "u": ("b*c", "V/s", "recovery variable")},
         equations=(
@@ -176,29 +190,33 @@ class AdEx(NeuronModel):
     membrane = NeuronSpec(
         name="AdEx",
         parameters={
-            "c_m": (281e-12, "F", "membrane capacitance"),
-            "g_l": (30e-9, "S", "leak conductance"),
-            "e_l": (-70.6e-3, "V", "leak reversal potential"),
-            "delta_t": (2e-3, "V", "slope factor"),
-            "v_t": (-50.4e-3, "V", "exponential threshold"),
-            "tau_w": (144e-3, "s", "adaptation time constant"),
-            "a": (4e-9, "S", "subthreshold adaptation"),
-            "b": (80.5e-12, "A", "spike-triggered adaptation"),
-            "v_reset": (-60e-3, "V", "reset potential"),
-            "v_peak": (0.0, "V", "spike cut-off"),
-            "t_ref": (0.0, "s", "refractory period"),
-            "i_offset": (0.0, "A", "constant input current"),
+            "c_m": (281e-12, "F", "membrane capacitance", CAPACITANCE),
+            "g_l": (30e-9, "S", "leak conductance", LEAK_CONDUCTANCE),
+            "e_l": (-70.6e-3, "V", "leak reversal potential", POTENTIAL),
+            "delta_t": (2e-3, "V", "slope factor (0: integrate-and-fire limit)", (0.0, 0.05)),
+            "v_t": (-50.4e-3, "V", "exponential threshold", POTENTIAL),
+            "tau_w": (144e-3, "s", "adaptation time constant", ADAPTATION_TIME),
+            "a": (4e-9, "S", "subthreshold adaptation", SIGNED_CONDUCTANCE),
+            "b": (80.5e-12, "A", "spike-triggered adaptation", CURRENT),
+            "v_reset": (-60e-3, "V", "reset potential", POTENTIAL),
+            "v_peak": (0.0, "V", "spike cut-off", POTENTIAL),
+            "t_ref": (0.0, "s", "refractory period", DEAD_TIME),
+            "i_offset": (0.0, "A", "constant input current", CURRENT),
         },
         state={"v": ("e_l", "V", "membrane potential"), "w": (0.0, "A", "adaptation current")},
         equations=(
-            "dv/dt = (-g_l*(v_b - e_l) + g_l*delta_t*exp((v_b - v_t)/delta_t)"
-            " - w + I_syn + i_offset)/c_m",
+            "dv/dt = (-g_l*(v_b - e_l) + i_spike - w + I_syn + i_offset)/c_m",
             "dw/dt = (a*(v_b - e_l) - w)/tau_w",
         ),
-        # NEST's aeif models bound v by v_peak in every right-hand side: the exponential
-        # term makes RK stages overshoot by orders of magnitude within the spike step.
-        subexpressions={"v_b": "min(v, v_peak)"},
-        threshold="v >= v_peak",
+        subexpressions={
+            # NEST's aeif models bound v by v_peak in every right-hand side: the exponential
+            # term makes RK stages overshoot by orders of magnitude within the spike step.
+            "v_b": "min(v, v_peak)",
+            # delta_t = 0 is the integrate-and-fire limit (NEST: no spike current, and the
+            # threshold becomes v_t), not 0/0
+            "i_spike": "g_l*delta_t*exp((v_b - v_t)/delta_t) if delta_t > 0 else 0.0",
+        },
+        threshold="v >= (v_peak if delta_t > 0 else v_t)",
         reset=("v = v_reset", "w += b"),
         refractory="t_ref",
         clamped=("v",),
@@ -213,16 +231,21 @@ _HOMEOSTATIC_MEMBRANE = replace(
     name="LIFHomeostatic",
     parameters={
         **_LIF_MEMBRANE.parameters,
-        "r_target": (5.0, "Hz", "target firing rate"),
-        "theta_plus": (0.0, "V", "threshold jump per spike (0: no intrinsic plasticity)"),
-        "tau_theta": (1e4, "s", "decay of the threshold shift"),
-        "tau_rate": (1.0, "s", "time constant of the rate estimate"),
-        "beta": (0.0, "1/(Hz s)", "synaptic scaling rate (0: no scaling)"),
+        "r_target": (5.0, "Hz", "target firing rate", (1e-3, 1e3)),
+        "theta_plus": (
+            0.0,
+            "V",
+            "threshold jump per spike (0: no intrinsic plasticity)",
+            (0.0, 0.05),
+        ),
+        "tau_theta": (1e4, "s", "decay of the threshold shift", (1e-3, 1e7)),
+        "tau_rate": (1.0, "s", "time constant of the rate estimate", SLOW_TIME),
+        "beta": (0.0, "1/(Hz s)", "synaptic scaling rate (0: no scaling)", (0.0, 1.0)),
     },
     state={
         **_LIF_MEMBRANE.state,
         "theta": (0.0, "V", "adaptive threshold shift"),
-        "rate": ("r_target", "Hz", "rate estimate (spikes/s)"),
+        "rate": ("r_target", "Hz", "rate estimate (spikes/s)", RATE),
         "log_scale": (0.0, "1", "log of the excitatory input scale"),
     },
     equations=(

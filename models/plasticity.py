@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .base import SpecData, check_params
+from .base import SpecData, check_params, check_quantity
+from .ranges import SLOW_TIME, STDP_WINDOW
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,10 @@ class SynapseSpec(SpecData):
     ----------
     name : str
     parameters : dict
-        ``name -> (default, unit, description)``; shared by all synapses of a projection.
+        ``name -> (default, unit, description[, range])``; shared by all synapses of a
+        projection. The unit ``"weight"`` (or ``"weight/s"``) means the unit of the
+        weights of the port the projection targets (A, V or S); such parameters are
+        checked for plausibility when the rule is connected.
     state : dict
         Per-synapse variables ``name -> (initial, unit, description)``; must contain ``w``.
     pre_traces, post_traces : dict
@@ -93,6 +97,8 @@ class SynapseModel:
 
     Subclasses set ``spec`` or override :meth:`build_spec`; :meth:`validate` adds checks
     that relate parameters to each other. Parameters are scalars (per projection).
+    ``strict_units=False`` turns off the plausibility check of their values (see
+    :mod:`axonforge.models.ranges`).
     """
 
     spec: SynapseSpec | None = None
@@ -100,10 +106,11 @@ class SynapseModel:
     #: constructor options that are not parameters (saved with the network)
     options: dict = {}
 
-    def __init__(self, **params):
+    def __init__(self, strict_units=True, **params):
         spec = self.build_spec()
         self.spec = spec
-        self.params = check_params(spec, params, type(self).__name__)
+        self.strict_units = bool(strict_units)
+        self.params = check_params(spec, params, type(self).__name__, self.strict_units)
         for name, value in self.params.items():
             if not isinstance(value, float):
                 raise TypeError(f"{type(self).__name__}: parameter {name!r} must be a scalar")
@@ -127,6 +134,23 @@ class SynapseModel:
 
     def validate(self):
         """Rule-specific checks of parameter values (override)."""
+
+    def check_weight_units(self, port_unit, where):
+        """Check the parameters given in weight units against the plausible weights of a
+        port whose weights are in ``port_unit`` (``"A"``, ``"V"``, ``"S"``; ``None``:
+        unknown, not checked); ``where`` names the connection in messages."""
+        owner = type(self).__name__
+        for name, entry in self.spec.parameters.items():
+            check_quantity(
+                owner,
+                name,
+                self.params[name],
+                entry,
+                self.strict_units,
+                port_unit=port_unit,
+                fix=f"{where} takes weights in {port_unit}; pass strict_units=False to "
+                f"{owner}(...) if the value is intended",
+            )
 
     def __repr__(self):
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
@@ -181,8 +205,8 @@ class STDP(SynapseModel):
         return SynapseSpec(
             name=f"STDP[{self.w_dependence},{self.pairing}]",
             parameters={
-                "tau_plus": (20e-3, "s", "potentiation window time constant"),
-                "tau_minus": (20e-3, "s", "depression window time constant"),
+                "tau_plus": (20e-3, "s", "potentiation window time constant", STDP_WINDOW),
+                "tau_minus": (20e-3, "s", "depression window time constant", STDP_WINDOW),
                 "a_plus": (0.01e-9, "weight", "potentiation amplitude"),
                 "a_minus": (-0.0105e-9, "weight", "depression amplitude (negative)"),
                 "w_min": (0.0, "weight", "lower bound"),
@@ -239,8 +263,10 @@ class TripletSTDP(SynapseModel):
     ``w -= o1*(A2_minus + A3_minus*r2)`` and at a postsynaptic spike
     ``w += r1*(A2_plus + A3_plus*o2)``, with ``r2`` / ``o2`` taken just *before* their own
     increment (the paper's ``t - epsilon``); weights stay in ``[w_min, w_max]``. The
-    amplitudes are in the weight's unit per unit of the paper's (dimensionless) weight,
-    so scale them with ``w_max`` when weights carry units.
+    paper's weights and amplitudes are dimensionless; here they carry the weight's unit:
+    the defaults take the paper's unit weight as 1 nA (a current port), and
+    :meth:`preset` scales its amplitudes by ``unit`` (default 1 nA; e.g. ``unit=1*mV``
+    for delta synapses).
 
     Presets (Table 4 of the paper, "full" models fitted to visual cortex data, Sjöström
     et al. 2001; the values NEST's ``stdp_triplet_synapse`` examples use) via
@@ -276,29 +302,36 @@ class TripletSTDP(SynapseModel):
         super().__init__(**params)
 
     @classmethod
-    def preset(cls, name, **overrides):
-        """A rule with the named published parameter set (see the class docstring)."""
+    def preset(cls, name, unit=1e-9, **overrides):
+        """A rule with the named published parameter set (see the class docstring).
+
+        The paper's amplitudes are per unit weight; ``unit`` is the weight that stands
+        for it here (amperes, volts or siemens, as the target port takes), and the bounds
+        default to ``[0, unit]``."""
         if name not in cls.PRESETS:
             raise ValueError(
                 f"TripletSTDP: unknown preset {name!r}; choose from {sorted(cls.PRESETS)}"
             )
-        return cls(**{**cls.PRESETS[name], **overrides})
+        params = {k: v * unit if k[0] == "A" else v for k, v in cls.PRESETS[name].items()}
+        params.update(w_min=0.0, w_max=unit)
+        return cls(**{**params, **overrides})
 
     def build_spec(self) -> SynapseSpec:
         add = _TRACE_OP[self.pairing]
         return SynapseSpec(
             name=f"TripletSTDP[{self.pairing}]",
             parameters={
-                "tau_plus": (16.8e-3, "s", "fast presynaptic trace r1"),
-                "tau_x": (101e-3, "s", "slow presynaptic trace r2"),
-                "tau_minus": (33.7e-3, "s", "fast postsynaptic trace o1"),
-                "tau_y": (125e-3, "s", "slow postsynaptic trace o2"),
-                "A2_plus": (5e-10, "weight", "pair potentiation"),
-                "A3_plus": (6.2e-3, "weight", "triplet potentiation"),
-                "A2_minus": (7e-3, "weight", "pair depression (positive number)"),
-                "A3_minus": (2.3e-4, "weight", "triplet depression (positive number)"),
+                "tau_plus": (16.8e-3, "s", "fast presynaptic trace r1", STDP_WINDOW),
+                "tau_x": (101e-3, "s", "slow presynaptic trace r2", STDP_WINDOW),
+                "tau_minus": (33.7e-3, "s", "fast postsynaptic trace o1", STDP_WINDOW),
+                "tau_y": (125e-3, "s", "slow postsynaptic trace o2", STDP_WINDOW),
+                # the paper's visual-cortex all-to-all set with unit weight = 1 nA
+                "A2_plus": (5e-19, "weight", "pair potentiation"),
+                "A3_plus": (6.2e-12, "weight", "triplet potentiation"),
+                "A2_minus": (7e-12, "weight", "pair depression (positive number)"),
+                "A3_minus": (2.3e-13, "weight", "triplet depression (positive number)"),
                 "w_min": (0.0, "weight", "lower bound"),
-                "w_max": (1.0, "weight", "upper bound"),
+                "w_max": (1e-9, "weight", "upper bound"),
             },
             state={"w": (0.0, "weight", "synaptic weight")},
             pre_traces={"r1": "tau_plus", "r2": "tau_x"},
@@ -345,7 +378,7 @@ class TsodyksMarkram(SynapseModel):
     as traces, not per synapse. Weights are static.
     """
 
-    def __init__(self, **params):
+    def __init__(self, strict_units=True, **params):
         tau_fac = params.get("tau_fac", 0.0)
         if isinstance(tau_fac, (int, float)) and tau_fac < 0:
             raise ValueError(
@@ -354,13 +387,13 @@ class TsodyksMarkram(SynapseModel):
             )
         self._facilitates = not (isinstance(tau_fac, (int, float)) and tau_fac == 0)
         self.options = {}
-        super().__init__(**params)
+        super().__init__(strict_units=strict_units, **params)
 
     def build_spec(self) -> SynapseSpec:
         params = {
             "U": (0.5, "1", "utilisation of synaptic efficacy (release probability)"),
-            "tau_rec": (0.8, "s", "recovery from depression"),
-            "tau_fac": (0.0, "s", "decay of facilitation (0: none)"),
+            "tau_rec": (0.8, "s", "recovery from depression", SLOW_TIME),
+            "tau_fac": (0.0, "s", "decay of facilitation (0: none)", (0.0, SLOW_TIME[1])),
         }
         # traces: d = 1 - x just before a spike's release (recovering with tau_rec), r =
         # the fraction released at the last spike, u*x (it too recovers with tau_rec, so
@@ -406,10 +439,13 @@ class DopamineSTDP(SynapseModel):
     events both integrate in closed form (axonforge.plastic); nothing runs per synapse
     per step.
 
-    Defaults are the paper's: ``tau_c`` = 1 s, windows of 20 ms, weights in [0, 4] (mV
-    in the paper's Izhikevich network), and ``a_plus = 10``, ``a_minus = -15``, ``tonic =
-    0.002`` per second: the code adds 0.1 and -0.15 to ``c`` and moves ``w`` by
-    ``(0.002 + DA)*c`` every 10 ms. ``pairing="nearest"`` (the code's traces are reset,
+    Defaults are the paper's, in SI for its network's delta synapses (weights are jumps
+    of the membrane potential in volts): ``tau_c`` = 1 s, windows of 20 ms, weights in
+    [0, 4 mV], ``a_plus = 10 mV/s``, ``a_minus = -15 mV/s`` and ``tonic = 0.002``: the
+    paper's code adds 0.1 and -0.15 (mV) to ``c`` and moves ``w`` by ``(0.002 + DA)*c``
+    every 10 ms, i.e. 100 times per second. On a current or conductance port give
+    amplitudes and bounds in amperes or siemens (the defaults there fail the plausibility
+    check at ``connect``). ``pairing="nearest"`` (the code's traces are reset,
     not summed) or ``"all"``.
     """
 
@@ -424,14 +460,14 @@ class DopamineSTDP(SynapseModel):
         return SynapseSpec(
             name=f"DopamineSTDP[{self.pairing}]",
             parameters={
-                "tau_plus": (20e-3, "s", "potentiation window"),
-                "tau_minus": (20e-3, "s", "depression window"),
-                "a_plus": (10.0, "weight/s", "eligibility step, post after pre"),
-                "a_minus": (-15.0, "weight/s", "eligibility step, pre after post (<= 0)"),
-                "tau_c": (1.0, "s", "eligibility time constant"),
+                "tau_plus": (20e-3, "s", "potentiation window", STDP_WINDOW),
+                "tau_minus": (20e-3, "s", "depression window", STDP_WINDOW),
+                "a_plus": (10e-3, "weight/s", "eligibility step, post after pre"),
+                "a_minus": (-15e-3, "weight/s", "eligibility step, pre after post (<= 0)"),
+                "tau_c": (1.0, "s", "eligibility time constant", SLOW_TIME),
                 "tonic": (0.002, "modulator", "background modulator level"),
                 "w_min": (0.0, "weight", "lower bound"),
-                "w_max": (4.0, "weight", "upper bound"),
+                "w_max": (4e-3, "weight", "upper bound"),
             },
             state={"w": (0.0, "weight", "synaptic weight")},
             pre_traces={"x_pre": "tau_plus"},
@@ -476,22 +512,23 @@ class ErrorModulatedHebbian(SynapseModel):
     switches learning on and off, the error sets its sign and size. ``a_pre`` alone is
     the delta rule on presynaptic activity; ``a_hebb`` adds the Hebbian pre-post term.
     Use one projection and one modulator per readout neuron for per-neuron errors.
-    Weights stay in ``[w_min, w_max]``.
+    Weights stay in ``[w_min, w_max]``. Defaults are for a current port (amperes): weights
+    in [-1 nA, 1 nA], ``a_pre`` = 1 pA/s per presynaptic spike and unit of ``mod``.
     """
 
-    def __init__(self, **params):
+    def __init__(self, strict_units=True, **params):
         self.options = {}
-        super().__init__(**params)
+        super().__init__(strict_units=strict_units, **params)
 
     spec = SynapseSpec(
         name="ErrorModulatedHebbian",
         parameters={
-            "tau_pre": (20e-3, "s", "presynaptic trace for the Hebbian term"),
-            "tau_c": (50e-3, "s", "eligibility time constant"),
-            "a_pre": (1.0, "weight/s", "eligibility per presynaptic spike"),
+            "tau_pre": (20e-3, "s", "presynaptic trace for the Hebbian term", STDP_WINDOW),
+            "tau_c": (50e-3, "s", "eligibility time constant", SLOW_TIME),
+            "a_pre": (1e-12, "weight/s", "eligibility per presynaptic spike"),
             "a_hebb": (0.0, "weight/s", "eligibility per post spike, times x_pre"),
-            "w_min": (-1.0, "weight", "lower bound"),
-            "w_max": (1.0, "weight", "upper bound"),
+            "w_min": (-1e-9, "weight", "lower bound"),
+            "w_max": (1e-9, "weight", "upper bound"),
         },
         state={"w": (0.0, "weight", "synaptic weight")},
         pre_traces={"x_pre": "tau_pre"},

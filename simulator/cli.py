@@ -1,9 +1,14 @@
 """The ``axonforge`` command: run saved networks or example scripts, inspect files.
 
 axonforge run net.h5 --duration 1.0 --out results/
-axonforge run examples/cuba.py --duration 2.0   (options after the script go to it)
+axonforge run examples/cuba.py --duration 2.0   (everything after a script goes to it)
 axonforge info net.h5
 axonforge cache [--clear]
+
+Mistakes (a missing or damaged file, a duration off the time grid, a bad option) print
+one line on stderr and exit with status 1 (2 for a malformed command line); ``--debug``
+shows the full traceback instead. A script runs as ``python script.py`` would, so its
+own errors keep their tracebacks.
 """
 
 from __future__ import annotations
@@ -15,29 +20,81 @@ import sys
 import time
 from pathlib import Path
 
+#: exceptions that mean "the user asked for something wrong", printed as one line
+USER_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    OSError,
+    MemoryError,
+    FloatingPointError,
+)
 
-def _run(args):
+
+class _Formatter(argparse.HelpFormatter):
+    """Help that shows each option's default, where it has a meaningful one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _network_options(parser):
+    """Options of ``run`` for a saved network (also accepted after its path)."""
+    parser.add_argument(
+        "--duration", type=float, default=1.0, help="seconds of network time to simulate"
+    )
+    parser.add_argument(
+        "--out", help="folder for recordings.h5 and figures (default: the file's name)"
+    )
+    parser.add_argument("--save", help="save the network after the run to this .h5 file")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-monitor",
+        action="store_true",
+        help="do not add spike monitors to a network that has none",
+    )
+
+
+def _run(args, parser):
     target = Path(args.target)
     if target.suffix == ".py":
-        if not target.exists():
-            raise SystemExit(f"axonforge run: {target}: no such script")
-        sys.argv = [str(target)] + list(args.script_args)
+        if not target.is_file():
+            raise FileNotFoundError(f"{target}: no such script")
+        given = [o for o in args.before if o.startswith("--")]
+        if given:
+            print(
+                f"axonforge run: {', '.join(given)} before the script applies to saved "
+                "networks (.h5) and is ignored for a script; put the script's own options "
+                f"after its path, e.g. axonforge run {target} --duration 2",
+                file=sys.stderr,
+            )
+        sys.argv = [str(target)] + list(args.rest)
         runpy.run_path(str(target), run_name="__main__")
         return 0
-    import axonforge as sim
+    if args.rest:  # options after the network's path
+        after = argparse.ArgumentParser(prog=f"{parser.prog} {target}", add_help=False)
+        _network_options(after)
+        _, unknown = after.parse_known_args(args.rest, namespace=args)
+        if unknown:
+            parser.error(f"unrecognised arguments: {' '.join(unknown)}")
+    import axonforge as af
     from axonforge import io, plot
 
-    net = sim.load(target)
+    net = af.load(target)
     out = Path(args.out or target.with_suffix(""))
-    out.mkdir(parents=True, exist_ok=True)
     if not net.monitors and not args.no_monitor:
         for pop in net.populations.values():
-            net.spike_monitor(pop, name=f"spikes_{pop.name}")
+            if pop.kind != "noise":
+                net.spike_monitor(pop, name=f"spikes_{pop.name}")
     t0 = time.perf_counter()
     net.run(args.duration, progress=not args.quiet)
     wall = time.perf_counter() - t0
-    print(f"simulated {args.duration} s in {wall:.2f} s wall (t = {net.t:.4f} s)")
-    for mon in net.monitors:
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"simulated {args.duration:g} s in {wall:.2f} s wall (network time now {net.t:g} s)")
+    for mon in net.monitors.values():
         if mon.kind == "spikes":
             print(
                 f"  {mon.name}: {mon.num_spikes} spikes, mean rate "
@@ -58,10 +115,10 @@ def _run(args):
     return 0
 
 
-def _info(args):
-    import axonforge as sim
+def _info(args, parser):
+    import axonforge as af
 
-    net = sim.load(args.file)
+    net = af.load(args.file)
     print(net)
     for pop in net.populations.values():
         print(f"  {pop!r}")
@@ -70,12 +127,12 @@ def _info(args):
         print(f"  {proj!r}, {proj.nbytes / 1e6:.2f} MB{rule}")
     for mod in net.modulators.values():
         print(f"  {mod!r}")
-    for mon in net.monitors:
+    for mon in net.monitors.values():
         print(f"  {mon!r}")
     return 0
 
 
-def _cache(args):
+def _cache(args, parser):
     from axonforge.backends.numba_backend import cache_dir
 
     folder = cache_dir()
@@ -87,34 +144,59 @@ def _cache(args):
     return 0
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    from axonforge import __version__
+
     parser = argparse.ArgumentParser(
-        prog="axonforge", description="axonforge: spiking-network simulator (Numba kernels)"
+        prog="axonforge",
+        description="axonforge: spiking-network simulator (Numba kernels)",
+        epilog="'axonforge COMMAND --help' describes a command.",
+        formatter_class=_Formatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a saved network (.h5) or an example script (.py)")
+    parser.add_argument("--version", action="version", version=f"axonforge {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser(
+        "run",
+        help="run a saved network (.h5) or a Python script (.py)",
+        description="Run a saved network for --duration seconds and write its recordings "
+        "and figures, or run a script (everything after the script's path is passed to "
+        "it as its own command line).",
+        formatter_class=_Formatter,
+    )
+    _network_options(run)
     run.add_argument("target", help="network file saved with net.save(), or a Python script")
-    run.add_argument("--duration", type=float, default=1.0, help="seconds to simulate (.h5)")
-    run.add_argument("--out", help="folder for recordings.h5 and figures (.h5)")
-    run.add_argument("--save", help="save the network after the run to this file (.h5)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument(
-        "--no-monitor",
-        action="store_true",
-        help="do not add spike monitors to a network that has none",
-    )
+    run.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
-    info = sub.add_parser("info", help="describe a saved network")
-    info.add_argument("file")
+    info = sub.add_parser("info", help="describe a saved network", formatter_class=_Formatter)
+    info.add_argument("file", help="network file saved with net.save()")
     info.set_defaults(func=_info)
-    cache = sub.add_parser("cache", help="show or clear the compiled-kernel cache")
-    cache.add_argument("--clear", action="store_true")
+    cache = sub.add_parser(
+        "cache", help="show or clear the compiled-kernel cache", formatter_class=_Formatter
+    )
+    cache.add_argument("--clear", action="store_true", help="delete the cached kernels")
     cache.set_defaults(func=_cache)
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and not (args.command == "run" and args.target.endswith(".py")):
-        parser.error(f"unrecognised arguments: {' '.join(unknown)}")
-    args.script_args = unknown  # a script's own options pass through to it
-    return args.func(args)
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        # the runner's own options given before the target (reported for scripts)
+        idx = argv.index(args.target) if args.target in argv else len(argv)
+        args.before = argv[argv.index("run") + 1 : idx] if "run" in argv else []
+    if args.command == "run" and Path(args.target).suffix == ".py" and Path(args.target).is_file():
+        return args.func(args, parser)  # a script's errors are its own, with tracebacks
+    try:
+        return args.func(args, parser)
+    except USER_ERRORS as exc:
+        if args.debug:
+            raise
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"axonforge: error: {text} (--debug shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

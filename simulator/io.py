@@ -30,11 +30,13 @@ from axonforge.projection import Projection
 
 FORMAT_NETWORK = "axonforge-network"
 FORMAT_RECORDING = "axonforge-recording"
+#: files written before the rename (same layout)
+_LEGACY = {"spikeforge-network": FORMAT_NETWORK, "spikeforge-recording": FORMAT_RECORDING}
 VERSION = 1
 
 
 class FileFormatError(ValueError):
-    """A file is not a axonforge file of the expected kind, or is damaged."""
+    """A file is not an axonforge file of the expected kind, or is damaged."""
 
 
 # ------------------------------------------------------------------------------- saving
@@ -51,6 +53,7 @@ def _write_monitor(g, mon):
     g["sel"] = mon.sel
     if isinstance(mon, SpikeMonitor):
         g["steps"], g["ids"] = mon.steps_recorded, mon.ids
+        g.attrs["start_step"] = mon.start_step
     elif isinstance(mon, StateMonitor):
         g.attrs["variables"] = json.dumps(mon.variables)
         g.attrs["every"] = mon.every
@@ -95,6 +98,7 @@ def save_network(net, path):
                     spec=pop.model.spec.to_json(),
                     model_class=f"{cls.__module__}:{cls.__qualname__}",
                     kinetics=pop.model.kinetics or "",
+                    strict_units=pop.model.strict_units,
                 )
                 for k, v in pop.params.items():
                     g[f"params/{k}"] = v
@@ -136,7 +140,7 @@ def save_network(net, path):
             if proj.plastic is not None:
                 _write_plastic(g.create_group("plastic"), proj.plastic)
         mons = f.create_group("monitors")
-        for i, mon in enumerate(net.monitors):
+        for i, mon in enumerate(net.monitors.values()):
             _write_monitor(mons.create_group(str(i)), mon)
         inj = f.create_group("injections")
         for i, (pop, ids, steps, amps) in enumerate(net.injections):
@@ -157,10 +161,14 @@ def _open(path, fmt):
         raise FileFormatError(
             f"{path}: not a readable HDF5 file (truncated or another format?): {exc}"
         ) from None
-    if f.attrs.get("format") != fmt:
-        found = f.attrs.get("format", "no 'format' attribute")
+    found = f.attrs.get("format")
+    if found != fmt and _LEGACY.get(str(found)) != fmt:
         f.close()
-        raise FileFormatError(f"{path}: not a {fmt} file ({found})")
+        hint = {
+            FORMAT_NETWORK: "; it holds a network: read it with axonforge.load",
+            FORMAT_RECORDING: "; it holds recordings: read it with axonforge.io.load_recordings",
+        }.get(_LEGACY.get(str(found), found), "")
+        raise FileFormatError(f"{path}: not an {fmt} file ({found or 'no format attribute'}){hint}")
     if int(f.attrs.get("version", -1)) > VERSION:
         f.close()
         raise FileFormatError(
@@ -174,27 +182,52 @@ def _open(path, fmt):
 
 
 def _read(g, key, path):
+    """A dataset, checked: present, readable and, if floating point, finite (a network
+    never holds NaN or inf, so such a value means a damaged or hand-edited file)."""
     try:
-        return g[key][()]
+        data = g[key][()]
     except KeyError:
         raise FileFormatError(f"{path}: missing record {g.name}/{key}") from None
     except OSError as exc:
         raise FileFormatError(f"{path}: damaged record {g.name}/{key}: {exc}") from None
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        bad = np.flatnonzero(~np.isfinite(arr.ravel()))
+        raise FileFormatError(
+            f"{path}: record {g[key].name} holds {len(bad)} non-finite value(s) (first at "
+            f"flat index {int(bad[0])}: {arr.ravel()[bad[0]]}); the file is damaged or was "
+            "edited, and a network with NaN or inf cannot run"
+        )
+    return data
 
 
 def _model_for(g, path):
     spec = NeuronSpec.from_dict(json.loads(g.attrs["spec"]))
-    module, _, qual = str(g.attrs.get("model_class", "")).partition(":")
+    strict = bool(g.attrs.get("strict_units", True))
+    module, _, qual = _class_path(g.attrs.get("model_class", ""))
     try:
         cls = getattr(importlib.import_module(module), qual)
         if issubclass(cls, NeuronModel):
             kin = str(g.attrs.get("kinetics", "")) or None
-            model = cls(kinetics=kin) if cls.membrane is not None else cls()
+            model = (
+                cls(kinetics=kin, strict_units=strict)
+                if cls.membrane is not None
+                else cls(strict_units=strict)
+            )
             if model.spec.to_json() == spec.to_json():
                 return model
     except (ImportError, AttributeError, TypeError, ValueError):
         pass  # fall back to the stored spec, which is authoritative
-    return spec_model(spec)
+    return spec_model(spec, strict_units=strict)
+
+
+def _class_path(text):
+    """``(module, ':', qualname)`` of a stored class path; files written before the
+    rename name the modules ``models.*``, now ``axonforge.models.*``."""
+    module, sep, qual = str(text).partition(":")
+    if module.split(".")[0] == "models":
+        module = "axonforge." + module
+    return module, sep, qual
 
 
 def load_network(path):
@@ -279,7 +312,8 @@ def load_network(path):
                 proj.w = proj.plastic.state["w"]
             net.projections[proj.name] = proj
         for key in sorted(f["monitors"], key=int):
-            net.monitors.append(_read_monitor(net, f["monitors"][key], path))
+            mon = _read_monitor(net, f["monitors"][key], path)
+            net.monitors[mon.name] = mon
         for key in sorted(f["injections"], key=int):
             g = f["injections"][key]
             net.injections.append(
@@ -314,6 +348,7 @@ def _write_plastic(g, pl):
         model_class=f"{cls.__module__}:{cls.__qualname__}",
         options=json.dumps(model.options),
         params=json.dumps(model.params),
+        strict_units=model.strict_units,
     )
     for k, v in pl.state.items():
         g[f"state/{k}"] = v
@@ -333,16 +368,17 @@ def _synapse_model(g):
     else a generic model built from the stored spec (which is authoritative)."""
     spec = SynapseSpec.from_dict(json.loads(g.attrs["spec"]))
     params = json.loads(g.attrs["params"])
-    module, _, qual = str(g.attrs["model_class"]).partition(":")
+    strict = bool(g.attrs.get("strict_units", True))
+    module, _, qual = _class_path(g.attrs["model_class"])
     try:
         cls = getattr(importlib.import_module(module), qual)
-        model = cls(**json.loads(g.attrs["options"]), **params)
+        model = cls(**json.loads(g.attrs["options"]), **params, strict_units=strict)
         if model.spec.to_json() == spec.to_json():
             return model
     except (ImportError, AttributeError, TypeError, ValueError):
         pass
     generic = type(spec.name.split("[")[0], (SynapseModel,), {"spec": spec})
-    return generic(**params)
+    return generic(**params, strict_units=strict)
 
 
 def _read_plastic(proj, g, path):
@@ -401,6 +437,7 @@ def _read_monitor(net, g, path):
     if kind == "spikes":
         mon = SpikeMonitor(net, target, name)
         mon._steps, mon._ids = [_read(g, "steps", path)], [_read(g, "ids", path)]
+        mon.start_step = int(g.attrs.get("start_step", 0))
     elif kind == "state":
         variables = json.loads(g.attrs["variables"])
         mon = StateMonitor(
@@ -421,7 +458,8 @@ def _read_monitor(net, g, path):
 
 # --------------------------------------------------------------------------- recordings
 def save_recordings(path, monitors):
-    """Save monitors (a list, or a dict ``name -> monitor``) to an HDF5 file."""
+    """Save monitors (``net.monitors``, a dict ``name -> monitor``, or a list) to an HDF5
+    file; :func:`load_recordings` reads it back."""
     items = monitors.items() if isinstance(monitors, dict) else ((m.name, m) for m in monitors)
     with h5py.File(path, "w") as f:
         f.attrs.update(format=FORMAT_RECORDING, version=VERSION)

@@ -52,6 +52,8 @@ class SpikeMonitor(Monitor):
         self.buf_mult = np.zeros(cap, np.int32) if self.mult_pop else None
         self.cnt = np.zeros(1, np.int64)
         self._steps, self._ids = [], []
+        #: the step the monitor started recording at (it sees nothing earlier)
+        self.start_step = net.step
 
     def kernel_args(self, M, k0, k1):
         out = {
@@ -111,12 +113,16 @@ class SpikeMonitor(Monitor):
         return {k: t[order[bounds[k] : bounds[k + 1]]] for k in range(len(self.sel))}
 
     def mean_rate(self, duration=None) -> float:
-        """Mean rate per neuron [Hz] over ``duration`` (default: the time simulated)."""
-        duration = self.net.t if duration is None else duration
+        """Mean rate per neuron [Hz] over ``duration`` [s] (default: the time recorded,
+        from the monitor's creation to now)."""
+        if duration is None:
+            duration = (self.net.step - self.start_step) * self.net.dt
         return self.num_spikes / (len(self.sel) * duration) if duration > 0 else 0.0
 
     def clear(self):
+        """Forget the spikes recorded so far; :meth:`mean_rate` then counts from now."""
         self._steps, self._ids = [], []
+        self.start_step = self.net.step
 
     def __repr__(self):
         return f"<SpikeMonitor {self.name!r} of {self.pop.name!r}: {self.num_spikes} spikes>"

@@ -9,12 +9,12 @@ never per step.
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 
 from axonforge import codegen, modulators
 from axonforge.connectivity import AllToAll
+from axonforge.models import ranges
 from axonforge.models.sources import StepCurrent
 from axonforge.modulators import Modulator
 from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
@@ -22,6 +22,25 @@ from axonforge.population import Population, resolve
 from axonforge.projection import Projection
 
 BACKENDS = ("numba", "cupy")
+
+
+def _progress_bar(duration, t_start, progress):
+    """A tqdm bar over this run's simulated seconds (``None`` when ``progress`` is
+    False); with ``progress=None`` it appears only after 2 s of wall time."""
+    if progress is False:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=duration,
+        desc=f"run {duration:g} s (t = {t_start:g} s -> {t_start + duration:g} s)",
+        delay=0 if progress else 2.0,
+        leave=bool(progress),
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.3g}/{total:.3g} s "
+        "[{elapsed}<{remaining}]",
+    )
+
+
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 
 
@@ -39,9 +58,14 @@ class Network:
         Where the kernels run; ``"numba"`` is the CPU.
     precision : {"float64", "float32"}
         Floating-point type of state variables.
+    strict_units : bool
+        Check that ``dt`` is a plausible time step in seconds (0.1 us to 10 ms), which
+        catches ``dt=0.1`` meant as milliseconds. ``False`` turns the check off.
     """
 
-    def __init__(self, dt=0.1e-3, seed=None, backend="numba", precision="float64"):
+    def __init__(
+        self, dt=0.1e-3, seed=None, backend="numba", precision="float64", strict_units=True
+    ):
         if (
             isinstance(dt, bool)
             or not isinstance(dt, (int, float, np.floating))
@@ -51,12 +75,10 @@ class Network:
             raise ValueError(
                 f"Network: dt must be a positive number of seconds, got {dt!r} (e.g. dt=0.1*ms)"
             )
-        if dt > 0.01:
-            warnings.warn(
-                f"Network: dt={dt} s is unusually large; did you pass milliseconds? "
-                "Use axonforge.units (dt=0.1*ms)",
-                stacklevel=2,
-            )
+        ranges.check_values(
+            "Network", "dt", float(dt), "s", ranges.TIME_STEP, strict_units, typical=1e-4,
+            fix="pass strict_units=False to Network(...) if intended",
+        )  # fmt: skip
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         if (
@@ -80,7 +102,7 @@ class Network:
         self.dtype = PRECISIONS[precision]
         self.populations: dict[str, Population] = {}
         self.projections: dict[str, Projection] = {}
-        self.monitors: list = []
+        self.monitors: dict = {}
         self.modulators: dict[str, Modulator] = {}
         self.injections: list = []
         self.step = 0
@@ -96,13 +118,20 @@ class Network:
         return self.step * self.dt
 
     # ------------------------------------------------------------------ construction
+    _KINDS = {"pop": "population", "proj": "projection", "mon": "monitor"}
+
     def _name(self, name, prefix, taken):
         if name is None:
-            name = f"{prefix}{len(taken)}"
+            name, k = f"{prefix}{len(taken)}", len(taken)
+            while name in taken:  # a user may have taken the default name already
+                k += 1
+                name = f"{prefix}{k}"
         if not isinstance(name, str) or not name:
             raise TypeError(f"name must be a non-empty string, got {name!r}")
         if name in taken:
-            raise ValueError(f"a {prefix} named {name!r} already exists in this network")
+            raise ValueError(
+                f"a {self._KINDS[prefix]} named {name!r} already exists in this network"
+            )
         return name
 
     def population(self, model, n=None, name=None, **initial) -> Population:
@@ -248,7 +277,7 @@ class Network:
     def _add_monitor(self, mon):
         if mon.pop.net is not self:
             raise ValueError(f"{type(mon).__name__}: the target belongs to another network")
-        self.monitors.append(mon)
+        self.monitors[mon.name] = mon
         self._structure_changed = True
         return mon
 
@@ -261,7 +290,7 @@ class Network:
             ``times`` [s] and ``ids`` (indices within ``target``), ``counts``,
             ``spike_trains()``, ``mean_rate()``.
         """
-        return self._add_monitor(SpikeMonitor(self, target, name or f"mon{len(self.monitors)}"))
+        return self._add_monitor(SpikeMonitor(self, target, self._name(name, "mon", self.monitors)))
 
     def state_monitor(self, target, variables, ids=None, every=1, name=None) -> StateMonitor:
         """Record state variables of chosen neurons.
@@ -283,7 +312,9 @@ class Network:
             ``t`` [s] and ``mon[var]`` with shape ``(samples, len(ids))``.
         """
         return self._add_monitor(
-            StateMonitor(self, target, variables, ids, every, name or f"mon{len(self.monitors)}")
+            StateMonitor(
+                self, target, variables, ids, every, self._name(name, "mon", self.monitors)
+            )
         )
 
     def weight_monitor(self, proj, synapses=None, variables=("w",), every=1, name=None):
@@ -308,11 +339,9 @@ class Network:
         if not isinstance(proj, Projection) or proj.net is not self:
             raise TypeError("weight_monitor: expected a projection of this network")
         mon = WeightMonitor(
-            self, proj, synapses, variables, every, name or f"mon{len(self.monitors)}"
+            self, proj, synapses, variables, every, self._name(name, "mon", self.monitors)
         )
-        self.monitors.append(mon)
-        self._structure_changed = True
-        return mon
+        return self._add_monitor(mon)
 
     def rate_monitor(self, target, name=None) -> RateMonitor:
         """Record the population rate of ``target``.
@@ -323,7 +352,7 @@ class Network:
             ``t`` [s], ``rate`` [Hz] (spikes per step per neuron / dt),
             ``smooth_rate(width)``.
         """
-        return self._add_monitor(RateMonitor(self, target, name or f"mon{len(self.monitors)}"))
+        return self._add_monitor(RateMonitor(self, target, self._name(name, "mon", self.monitors)))
 
     def inject(self, current: StepCurrent, target):
         """Inject a :class:`axonforge.models.StepCurrent` into a population or view: it sets the
@@ -363,7 +392,7 @@ class Network:
                     pop.model.distribution if pop.kind == "noise" else "normal",
                 )
             )
-        watched = {id(m.proj) for m in self.monitors if isinstance(m, WeightMonitor)}
+        watched = {id(m.proj) for m in self.monitors.values() if isinstance(m, WeightMonitor)}
         for proj in self.projections.values():
             if proj.plastic is not None:
                 # deferred potentiation walks weights in storage order only; a weight
@@ -391,7 +420,7 @@ class Network:
             if proj.plastic is not None and proj.plastic.modulator is not None:
                 plan.projs[J].mod = mods.index(proj.plastic.modulator)
         proj_index = {id(p): j for j, p in enumerate(self.projections.values())}
-        for mon in self.monitors:
+        for mon in self.monitors.values():
             plan.mons.append(
                 codegen.MonPlan(
                     mon.kind,
@@ -447,7 +476,7 @@ class Network:
         return self._source
 
     # ---------------------------------------------------------------------- running
-    def run(self, duration, progress=False):
+    def run(self, duration, progress=None):
         """Advance the network by ``duration`` seconds; a second call continues.
 
         The first run (and the first after a structural change) generates and compiles
@@ -456,23 +485,30 @@ class Network:
         Parameters
         ----------
         duration : float [s]
-            A multiple of ``dt`` (within 1e-6 steps).
-        progress : bool
-            Show a tqdm progress bar with simulated time and an ETA.
+            Simulated time in seconds, a multiple of ``dt`` (within 1e-6 steps).
+        progress : bool or None
+            Show a progress bar (tqdm) with this run's simulated duration and an ETA:
+            ``True`` always, ``False`` never, ``None`` (default) when the run takes more
+            than 2 s of wall time, so that ``run(100)`` meant as milliseconds shows
+            itself as 100 s at once.
 
         Raises
         ------
         FloatingPointError
             If a neuron's state becomes NaN or infinite; the network stops at that step.
         """
-        if isinstance(duration, bool) or not np.isfinite(duration) or duration < 0:
+        number = isinstance(duration, (int, float, np.integer, np.floating))
+        if isinstance(duration, bool) or not number or not np.isfinite(duration) or duration < 0:
             raise ValueError(
                 f"run: duration must be a non-negative number of seconds, got {duration!r}"
             )
         ratio = duration / self.dt
         n_steps = int(np.floor(ratio + 0.5))
         if abs(ratio - n_steps) > 1e-6:
-            raise ValueError(f"run: duration {duration} s is not a multiple of dt={self.dt} s")
+            raise ValueError(
+                f"run: duration {duration} s is not a multiple of dt = {self.dt} s; "
+                f"the nearest is {n_steps * self.dt:.10g} s"
+            )
         if not self.populations:
             raise ValueError("run: the network has no populations")
         if self._structure_changed or self._kernel is None:
@@ -480,25 +516,22 @@ class Network:
         if self._first_call:
             self._apply_injections()
             self._run_kernel(self.step)  # compiles or loads the kernel, timed apart
-        end = self.step + n_steps
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(
-                total=round(n_steps * self.dt, 6),
-                unit="s sim",
-                leave=True,
-                bar_format="{l_bar}{bar}| {n:.3f}/{total:.3f} s sim [{elapsed}<{remaining}]",
-            )
-        chunk = max(1, n_steps // 100) if progress else max(n_steps, 1)
+        start, end = self.step, self.step + n_steps
+        bar = _progress_bar(n_steps * self.dt, self.t, progress)
+        # Without a bar, one kernel call; with one, chunks of about 0.25 s of wall time
+        # (the first short, to measure the speed), so the bar moves and costs nothing.
+        chunk = n_steps if bar is None else max(1, min(n_steps // 50, 1000))
         try:
             while self.step < end:
                 stop = min(end, self.step + chunk, self._next_injection(end))
                 self._apply_injections()
+                t0 = time.perf_counter()
+                before = self.step
                 self._run_kernel(stop)
                 if bar is not None:
-                    bar.update(round(self.step * self.dt, 6) - bar.n)
+                    bar.update(round((self.step - start) * self.dt - bar.n, 9))
+                    per_step = (time.perf_counter() - t0) / max(self.step - before, 1)
+                    chunk = max(1, int(0.25 / max(per_step, 1e-9)))
         finally:
             if bar is not None:
                 bar.close()
@@ -534,7 +567,7 @@ class Network:
                 args.update(pop.kernel_args(P))
             for J, proj in enumerate(self.projections.values()):
                 args.update(proj.kernel_args(J))
-            for M, mon in enumerate(self.monitors):
+            for M, mon in enumerate(self.monitors.values()):
                 args.update(mon.kernel_args(M, self.step, stop))
             for K, mod in enumerate(self.modulators.values()):
                 args.update(mod.kernel_args(K, self.dt))
@@ -554,7 +587,7 @@ class Network:
                 self.step, stop, self._L, self.seed, self.dt, *argv
             )
             self.timings["run"] += time.perf_counter() - t0
-            for mon in self.monitors:
+            for mon in self.monitors.values():
                 mon.drain(reached) if isinstance(mon, RateMonitor) else mon.drain()
             self.step = int(reached)
             if status == 2:

@@ -334,7 +334,7 @@ class PlasticState:
         n_syn, n_pre, n_post = len(proj.off), proj.pre_pop.n, proj.post_pop.n
         dtype = proj.net.dtype
         self.state = {}
-        for name, (init, _unit, _doc) in model.spec.state.items():
+        for name, (init, *_unit_doc_range) in model.spec.state.items():
             self.state[name] = np.full(n_syn, float(init), dtype)
         self.state["w"][:] = proj.w  # the weights the connect call drew
         p = model.params

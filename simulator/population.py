@@ -14,7 +14,7 @@ import numpy as np
 
 from axonforge import propagators
 from axonforge.connectivity import values
-from axonforge.models.base import NeuronModel
+from axonforge.models.base import NeuronModel, check_quantity
 from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
 from axonforge.rng import poisson_cdf_table
 from axonforge.spec import check_spec, evaluate
@@ -45,8 +45,11 @@ class _Selectable:
         return PopulationView(self.population, self.ids[local])
 
     def get(self, name: str) -> np.ndarray:
-        """A copy of state variable or parameter ``name`` for the selected neurons."""
+        """A copy of state variable or parameter ``name`` for the selected neurons (for a
+        ``PoissonSource`` population, ``"rate"``: the current rate [Hz] of each source)."""
         pop = self.population
+        if pop.kind == "poisson" and name == "rate":
+            return pop.current_rates()[self.ids]
         if name in pop.state:
             return pop.state[name][self.ids].copy()
         if name in pop.params:
@@ -60,9 +63,17 @@ class _Selectable:
         """Set state variables or parameters of the selected neurons (scalars or arrays).
 
         Changing parameters between runs recomputes derived coefficients; it never
-        recompiles.
+        recompiles. On a ``PoissonSource`` population, ``set(rate=...)`` [Hz] changes the
+        rate of the selected sources from the current time on (replacing any later
+        changes of a piecewise-constant schedule).
         """
         pop = self.population
+        if pop.kind == "poisson" and set(values_) == {"rate"}:
+            rng = np.random.default_rng(np.random.SeedSequence([pop.net.seed, 7, pop.stream]))
+            rates = pop.current_rates()
+            rates[self.ids] = values(values_["rate"], rng, len(self.ids), f"{pop.name!r}: rate")
+            pop.set_rates(rates)
+            return
         rng = np.random.default_rng(
             np.random.SeedSequence([pop.net.seed, 7, pop.stream, pop.net.step])
         )
@@ -78,6 +89,8 @@ class _Selectable:
             if target is pop.params:
                 pop.check_param_values(name, vals)
                 pop.dirty = True
+            else:
+                pop.check_state_values(name, vals)
             target[name][self.ids] = vals
 
     def __getattr__(self, name):
@@ -173,6 +186,7 @@ class Population(_Selectable):
         for name in spec.state:
             if name in initial:
                 vals = values(initial[name], rng, self.n, f"population {self.name!r}: {name}")
+                self.check_state_values(name, vals)
             else:
                 vals = np.broadcast_to(evaluate(self.checked.initial[name], env), (self.n,))
             self.state[name] = np.array(vals, dtype=dtype)
@@ -183,15 +197,22 @@ class Population(_Selectable):
         self.fire = np.zeros(-(-self.n // 8) * 8, np.bool_)
 
     def check_param_values(self, name, vals):
-        unit = self.checked.spec.parameters[name][1]
-        if (name.startswith("tau") or unit == "F") and np.any(vals <= 0):
-            bad = int(np.flatnonzero(vals <= 0)[0])
-            raise ValueError(
-                f"population {self.name!r}: {name}[{bad}] = {vals[bad]} must be > 0 ({unit})"
-            )
-        if unit == "s" and np.any(vals < 0):
-            bad = int(np.flatnonzero(vals < 0)[0])
-            raise ValueError(f"population {self.name!r}: {name}[{bad}] = {vals[bad]} s is negative")
+        """Check parameter values against the spec's unit and plausible range."""
+        self._check(name, vals, self.checked.spec.parameters[name])
+
+    def check_state_values(self, name, vals):
+        """Check initial or set state values against the state variable's unit and range."""
+        self._check(name, vals, self.checked.spec.state[name])
+
+    def _check(self, name, vals, entry):
+        check_quantity(
+            f"population {self.name!r} ({type(self.model).__name__})",
+            name,
+            vals,
+            entry,
+            self.model.strict_units,
+            fix=f"pass strict_units=False to {type(self.model).__name__}(...) if intended",
+        )
 
     def _init_spikes(self, n, initial):
         if initial:
@@ -274,6 +295,21 @@ class Population(_Selectable):
         # A rate shared by all sources gets a CDF table per segment: branch-free counts.
         self.cdf = poisson_cdf_table(self.lam[:, 0]) if cols == 1 else np.zeros((1, 1))
         self.seg = np.zeros(1, np.int64)
+
+    def current_rates(self) -> np.ndarray:
+        """The rate [Hz] of every source of a Poisson population at the current step."""
+        g = int(np.searchsorted(self.seg_step, self.net.step, side="right")) - 1
+        return np.broadcast_to(self.lam[max(g, 0)] / self.net.dt, (self.n,)).copy()
+
+    def set_rates(self, rates):
+        """Make ``rates`` [Hz] (one per source) hold from the current step on."""
+        rates = np.asarray(rates, np.float64)
+        shared = bool(np.all(rates == rates[0]))
+        self.model = PoissonSource(
+            rates[:1] if shared else rates.reshape(1, -1), rate_times=[self.net.t]
+        )
+        self._init_poisson(self.n, {})
+        self.dirty = True
 
     def _init_noise(self, n, initial):
         if initial:

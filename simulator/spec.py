@@ -410,7 +410,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         )
 
     initial = {}
-    for idx, (name, (init, _unit, _doc)) in enumerate(spec.state.items()):
+    for idx, (name, (init, *_unit_doc_range)) in enumerate(spec.state.items()):
         if isinstance(init, str):
             node = _parse_expr(spec, f"initial value of {name!r}", init)
             _check_names(

@@ -1,7 +1,10 @@
 """SI unit constants: quantities are plain floats in SI, and these names scale them.
 
-``20*ms == 0.02``; ``250*pF == 2.5e-10``. There is no unit checking at run time (it
-costs speed and complicates arrays); every parameter documents its unit instead.
+``20*ms == 0.02``; ``250*pF == 2.5e-10``. There are no unit objects (they would cost
+speed and complicate arrays). Instead every model parameter declares its unit and a
+plausible range (``axonforge.models.ranges``), and a value far outside it, such as
+``tau_m=20`` meant as milliseconds, fails at once with the likely slip (``20*ms``).
+Concentrations (astrocyte models) are in micromolar: ``uM == 1.0``.
 """
 
 second = s = 1.0
@@ -14,6 +17,8 @@ mV = 1e-3
 uV = 1e-6
 
 amp = A = 1.0
+mA = 1e-3
+uA = 1e-6
 nA = 1e-9
 pA = 1e-12
 
@@ -21,10 +26,13 @@ farad = F = 1.0
 uF = 1e-6
 nF = 1e-9
 pF = 1e-12
+fF = 1e-15
 
 siemens = S = 1.0
+mS = 1e-3
 uS = 1e-6
 nS = 1e-9
+pS = 1e-12
 
 ohm = 1.0
 Mohm = 1e6
@@ -32,5 +40,9 @@ Gohm = 1e9
 
 Hz = 1.0
 kHz = 1e3
+
+uM = 1.0  # concentrations are in micromolar
+nM = 1e-3
+mM = 1e3
 
 __all__ = [n for n in dir() if not n.startswith("_")]

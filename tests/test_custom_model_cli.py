@@ -53,7 +53,9 @@ def test_user_defined_linear_model_matches_builtin_lif():
     net = sim.Network(dt=0.1 * ms, seed=1)
     mine = net.population(MyLIF(), n=1)
     ref = net.population(
-        LIF(tau_m=20 * ms, c_m=20 * ms / 80e6, v_rest=-70 * mV, v_thresh=1.0, i_offset=300 * pA),
+        LIF(
+            tau_m=20 * ms, c_m=20 * ms / 80e6, v_rest=-70 * mV, v_thresh=100 * mV, i_offset=300 * pA
+        ),
         n=1,
     )
     a, b = net.state_monitor(mine, "v"), net.state_monitor(ref, "v")

@@ -142,8 +142,12 @@ def test_weight_sign_and_port(net):
 
 
 def test_bad_parameter_values(net):
-    with pytest.raises(ValueError, match="tau_m\\[0\\] = -0.01 must be > 0"):
-        net.population(LIF(tau_m=-10 * ms), n=2)
+    with pytest.raises(ValueError, match="LIF: tau_m = -0.01 must be > 0"):
+        LIF(tau_m=-10 * ms)  # a hard rule: strict_units=False does not lift it
+    with pytest.raises(ValueError, match="tau_m = -0.01 must be > 0"):
+        LIF(tau_m=-10 * ms, strict_units=False)
+    with pytest.raises(ValueError, match=r"tau_m\[1\] = -0.01 must be > 0"):
+        net.population(LIF(tau_m=[10 * ms, -10 * ms]), n=2)
     with pytest.raises(ValueError, match="non-finite"):
         LIF(v_rest=float("nan"))
     with pytest.raises(TypeError, match="not a state variable of LIF.*did you mean 'v'"):
@@ -197,7 +201,7 @@ def test_files_that_are_not_ours(tmp_path):
     other = tmp_path / "other.h5"
     with h5py.File(other, "w") as f:
         f["data"] = np.arange(3)
-    with pytest.raises(FileFormatError, match="not a axonforge-network file"):
+    with pytest.raises(FileFormatError, match="not an axonforge-network file"):
         sim.load(other)
     with pytest.raises(FileNotFoundError):
         sim.load(tmp_path / "missing.h5")

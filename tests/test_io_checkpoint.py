@@ -69,7 +69,7 @@ def test_split_run_with_checkpoint_equals_unbroken_run(tmp_path):
     net3 = sim.load(path)
     assert net3.t == pytest.approx(0.047)
     net3.run(0.073)
-    s3 = {m.name: m for m in net3.monitors}
+    s3 = net3.monitors
     np.testing.assert_array_equal(s3["spk"].times, ref[0])
     np.testing.assert_array_equal(s3["spk"].ids, ref[1])
     np.testing.assert_array_equal(s3["izh_spk"].times, ref[2])
@@ -102,7 +102,7 @@ def test_round_trip_preserves_everything(tmp_path):
         other = back.projections[name]
         for attr in ("pre_ids", "post_ids", "weights", "delays"):
             np.testing.assert_array_equal(getattr(other, attr), getattr(proj, attr))
-    assert back.monitors[0].num_spikes == spikes.num_spikes
+    assert back.monitors[spikes.name].num_spikes == spikes.num_spikes
 
 
 def test_user_defined_model_loads_without_its_class(tmp_path):
@@ -138,12 +138,12 @@ def test_recordings_round_trip(tmp_path):
     rec = io.load_recordings(path)
     np.testing.assert_array_equal(rec["spk"].times, spikes.times)
     np.testing.assert_array_equal(rec["spk"].ids, spikes.ids)
-    mon_v = {m.name: m for m in net.monitors}["izh_v"]
+    mon_v = net.monitors["izh_v"]
     np.testing.assert_array_equal(rec["izh_v"]["v"], mon_v["v"])
     np.testing.assert_array_equal(rec["izh_v"].t, mon_v.t)
-    rate = {m.name: m for m in net.monitors}["rate"]
+    rate = net.monitors["rate"]
     np.testing.assert_array_equal(rec["rate"].rate, rate.rate)
-    with pytest.raises(io.FileFormatError, match="not a axonforge-recording file"):
+    with pytest.raises(io.FileFormatError, match="not an axonforge-recording file"):
         io.load_recordings(_network_file(tmp_path))
 
 

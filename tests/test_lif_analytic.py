@@ -71,7 +71,7 @@ def test_exponential_psc_response_is_analytic():
     dt, tau_s, w, t_in, delay = 0.1 * ms, 5 * ms, 2.0**-33, 10 * ms, 1.5 * ms
     net = sim.Network(dt=dt, seed=1)
     pop = net.population(
-        LIF(tau_m=TAU, c_m=C, v_rest=0.0, v_thresh=1.0, tau_syn_exc=tau_s), n=1, v=0.0
+        LIF(tau_m=TAU, c_m=C, v_rest=0.0, v_thresh=100 * mV, tau_syn_exc=tau_s), n=1, v=0.0
     )
     src = net.population(SpikeSource([t_in]))
     net.connect(src, pop, weight=w, delay=delay)
@@ -92,7 +92,9 @@ def test_exponential_psc_response_is_analytic():
 def test_input_arrives_exactly_after_delay(delay_ms):
     dt = 0.1 * ms
     net = sim.Network(dt=dt, seed=3)
-    pop = net.population(LIF(kinetics="delta", tau_m=1e6, v_rest=0.0, v_thresh=1.0), n=1, v=0.0)
+    pop = net.population(
+        LIF(kinetics="delta", tau_m=1e6, v_rest=0.0, v_thresh=1.0, strict_units=False), n=1, v=0.0
+    )
     src = net.population(SpikeSource([5 * ms, 7.3 * ms]))
     sent = net.spike_monitor(src)
     proj = net.connect(src, pop, weight=1 * mV, delay=delay_ms * ms)

@@ -135,7 +135,7 @@ def test_tsodyks_markram_response_matches_u_x_recursion(params):
     times = np.concatenate([regular, recovery])
     net = sim.Network(dt=DT, seed=1)
     pre = net.population(SpikeSource(times, np.zeros(len(times), int)), n=1)
-    post = net.population(LIF(kinetics="exp", tau_syn_exc=tau_syn, v_thresh=1.0), n=1)
+    post = net.population(LIF(kinetics="exp", tau_syn_exc=tau_syn, v_thresh=100 * mV), n=1)
     net.connect(pre, post, weight=w, delay=DT, synapse=TsodyksMarkram(**params))
     mon = net.state_monitor(post, ["i_syn_exc"])
     net.run(1.6)

@@ -74,7 +74,11 @@ def test_noise_source_amplitude_distribution(distribution):
     noise = net.population(
         NoiseSource(std=2.0, mean=1.0, period=1 * ms, distribution=distribution), n=2000
     )
-    pop = net.population(LIF(kinetics="delta", tau_m=1e9, v_rest=0.0, v_thresh=1e9), n=2000, v=0.0)
+    pop = net.population(
+        LIF(kinetics="delta", tau_m=1e9, v_rest=0.0, v_thresh=1e9, strict_units=False),
+        n=2000,
+        v=0.0,
+    )
     net.connect(noise, pop, rule=sim.OneToOne(), weight=1 * mV, delay=0.1 * ms)
     net.run(0.0011)  # exactly one noise event (emitted at 1 ms) has arrived
     v = pop.get("v") / mV
@@ -91,7 +95,7 @@ def test_noise_source_amplitude_distribution(distribution):
 
 def test_step_current_and_dc_source_timing():
     net = sim.Network(dt=0.1 * ms, seed=1)
-    pop = net.population(LIF(v_thresh=1.0), n=2, v=-70 * mV)
+    pop = net.population(LIF(v_thresh=100 * mV), n=2, v=-70 * mV)
     net.inject(StepCurrent([2 * ms, 5 * ms], [100 * pA, 0.0]), pop[:1])
     net.inject(DCSource(50 * pA, start=1 * ms, stop=3 * ms), pop[1:])
     mon = net.state_monitor(pop, "v")
