@@ -177,8 +177,10 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
         src.add(3, pr.stmt(tgt, op, node))
     for v in state:
         src.add(3, f"{pre}x_{v}[i] = x_{v}")
-    # a sum is NaN/inf iff a term is: one vectorisable reduction guards all states
-    for v in ode:
+    # a sum is NaN/inf iff a term is: one vectorisable reduction guards every variable
+    # that integration or input changes (none, for a spec without equations and ports)
+    guarded = list(dict.fromkeys([*ode, *(c.ports[p][0] for p in pop.ports_used)]))
+    for v in guarded:
         src.add(3, f"acc += x_{v}")
     if c.threshold is not None:
         cond = pr.expr(c.threshold)
@@ -186,10 +188,12 @@ def _neuron_update(src: _Src, P: int, pop: PopPlan):
         src.add(3, f"{pre}fire[i] = f")
         src.add(3, "nfire += f")
     # an ordered comparison is false for NaN and inf (x - x == 0 could be folded away)
-    src.add(2, "if not (abs(acc) < math.inf):")
-    src.add(3, f"for i in range({pop.n_name}):")
-    src.add(4, "if " + " or ".join(f"not (abs({pre}x_{v}[i]) < math.inf)" for v in ode) + ":")
-    src.add(5, f"return 2, k, {P}, i")
+    if guarded:
+        src.add(2, "if not (abs(acc) < math.inf):")
+        src.add(3, f"for i in range({pop.n_name}):")
+        bad = " or ".join(f"not (abs({pre}x_{v}[i]) < math.inf)" for v in guarded)
+        src.add(4, f"if {bad}:")
+        src.add(5, f"return 2, k, {P}, i")
     src.add(2, f"nsp_{P} = 0")
     if c.threshold is None:
         return

@@ -43,6 +43,28 @@ def _progress_bar(duration, t_start, progress):
 
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 
+#: what to try when a state becomes NaN or inf, by integration method
+_NON_FINITE_ADVICE = {
+    "exact": "the equations are integrated exactly, so the cause is a parameter or a "
+    "weight (e.g. in the wrong unit: see strict_units) or a port or reset statement",
+    "euler": "use a smaller dt or method='rk4', or check parameters and weights",
+    "rk2": "use a smaller dt or method='rk4', or check parameters and weights",
+    "rk4": "use a smaller dt, or bound the variable that runs away inside the equations "
+    "(as AdEx uses min(v, v_peak) in its exponential term), or check parameters and weights",
+}
+
+
+def _non_finite_error(pop, i, step, dt):
+    """The error for neuron ``i`` of ``pop`` whose state became NaN or inf in ``step``."""
+    bad = [v for v, x in pop.state.items() if not np.isfinite(x[i])]
+    method = pop.checked.method
+    return FloatingPointError(
+        f"population {pop.name!r}: neuron {i} got a non-finite state "
+        f"({', '.join(f'{v} = {pop.state[v][i]}' for v in bad)}) in the step ending at "
+        f"t = {(step + 1) * dt:.6g} s (method {method!r}, dt = {dt:g} s); "
+        f"{_NON_FINITE_ADVICE[method]}. The network stopped at that step"
+    )
+
 
 class Network:
     """A spiking network simulated on a fixed time grid.
@@ -591,12 +613,8 @@ class Network:
                 mon.drain(reached) if isinstance(mon, RateMonitor) else mon.drain()
             self.step = int(reached)
             if status == 2:
-                pop = list(self.populations.values())[bad_pop]
-                raise FloatingPointError(
-                    f"population {pop.name!r}: neuron {bad_i} got a non-finite state in the step "
-                    f"ending at t={(reached + 1) * self.dt:.6g} s (method "
-                    f"{pop.checked.method}, dt={self.dt} s); reduce dt, use method='rk4', or "
-                    "check parameters and weights. The network stopped at that step"
+                raise _non_finite_error(
+                    list(self.populations.values())[bad_pop], int(bad_i), reached, self.dt
                 )
 
     # ---------------------------------------------------------------------- persist

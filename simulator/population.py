@@ -33,6 +33,11 @@ def checked_spec(spec):
     return _CHECKED[key]
 
 
+def _as_given(value, vals):
+    """A scalar the user gave stays a scalar in messages (``v = -65 V``, not ``v[0]``)."""
+    return float(vals[0]) if np.ndim(value) == 0 and not hasattr(value, "sample") else vals
+
+
 class _Selectable:
     """Shared by populations and views: indexing, sizes, state access."""
 
@@ -87,10 +92,10 @@ class _Selectable:
                 )
             vals = values(value, rng, len(self.ids), f"population {pop.name!r}: {name}")
             if target is pop.params:
-                pop.check_param_values(name, vals)
+                pop.check_param_values(name, _as_given(value, vals))
                 pop.dirty = True
             else:
-                pop.check_state_values(name, vals)
+                pop.check_state_values(name, _as_given(value, vals))
             target[name][self.ids] = vals
 
     def __getattr__(self, name):
@@ -186,7 +191,7 @@ class Population(_Selectable):
         for name in spec.state:
             if name in initial:
                 vals = values(initial[name], rng, self.n, f"population {self.name!r}: {name}")
-                self.check_state_values(name, vals)
+                self.check_state_values(name, _as_given(initial[name], vals))
             else:
                 vals = np.broadcast_to(evaluate(self.checked.initial[name], env), (self.n,))
             self.state[name] = np.array(vals, dtype=dtype)

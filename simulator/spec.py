@@ -164,6 +164,8 @@ def _check_names(spec, where, text, node, allowed: set):
         if isinstance(sub, ast.Name) and sub.id not in allowed and sub.id not in FUNCTIONS:
             hint = difflib.get_close_matches(sub.id, sorted(allowed), n=1)
             fix = f"did you mean {hint[0]!r}? " if hint else ""
+            if sub.id == "w" and "w_in" in allowed:  # Brian2/NEST habit, and older docs
+                fix = "did you mean 'w_in', the summed weight arriving in the step? "
             _fail(
                 spec,
                 where,

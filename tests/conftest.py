@@ -26,8 +26,20 @@ def load_example(name):
     return module
 
 
+#: why a test that reads real recordings skips, and how to get them
+SHARED_DATA_MISSING = (
+    f"real recordings not found: {SHARED_DATA} is absent. It is the project's shared "
+    "folder of small public recordings (NWB units tables from the pynapple 0.11.4 sdist, "
+    "an N-MNIST event-camera sample, the grasshopper spike-time files of the nitime 0.12.1 "
+    "wheel; provenance, licences and checksums in its README.md), which CI places beside "
+    "the checkout as ../shared. To run these tests locally, put that folder beside the "
+    "repository, or recreate data/text/ from nitime: `pip download --no-deps nitime==0.12.1` "
+    "and unzip nitime/data/grasshopper_spike_times*.txt into ../shared/data/text/"
+)
+
+
 @pytest.fixture
 def shared_data():
     if not SHARED_DATA.exists():
-        pytest.skip(f"shared data folder {SHARED_DATA} is not present beside the checkout")
+        pytest.skip(SHARED_DATA_MISSING)
     return SHARED_DATA

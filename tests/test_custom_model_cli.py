@@ -120,3 +120,28 @@ def test_cli_help_and_run_saved_network(tmp_path, capsys):
     assert cli.main(["info", str(path)]) == 0
     assert "cells" in capsys.readouterr().out
     del pop
+
+
+def test_a_spec_without_equations_counts_its_input():
+    """A variable changed only by input (Brian2's ``v : 1``): no ODE, a port, a threshold."""
+
+    class Counter(NeuronModel):
+        spec = NeuronSpec(
+            name="Counter",
+            parameters={"n_fire": (3.0, "1", "inputs per spike")},
+            state={"v": (0.0, "1", "inputs counted")},
+            equations=(),
+            threshold="v >= n_fire",
+            reset=("v = 0",),
+            ports={"exc": "v += w_in"},
+        )
+
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    pop = net.population(Counter(), n=2)
+    src = net.population(SpikeSource(np.arange(1, 11) * ms))
+    net.connect(src, pop, weight=1.0)
+    spikes = net.spike_monitor(pop)
+    net.run(0.02)
+    # inputs at 1..10 ms arrive one step later; every third one fires
+    np.testing.assert_allclose(spikes.times[::2] / ms, [3.1, 6.1, 9.1])
+    assert pop.get("v").tolist() == [1.0, 1.0]

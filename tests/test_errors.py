@@ -218,3 +218,51 @@ def test_truncated_network_file(tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(FileFormatError, match="cut.h5"):
         sim.load(cut)
+
+
+def _blowup(method):
+    class Blowup(NeuronModel):
+        spec = NeuronSpec(
+            name="Blowup",
+            parameters={},
+            state={"v": (1.0, "V", "")},
+            equations=("dv/dt = 1e6*v**2",),
+            method=method,
+        )
+
+    net = sim.Network(dt=0.1 * ms)
+    net.population(Blowup(), n=1, name="b")
+    with pytest.raises(FloatingPointError) as err:
+        net.run(0.01)
+    return str(err.value)
+
+
+def test_non_finite_advice_fits_the_method():
+    euler, rk4 = _blowup("euler"), _blowup("rk4")
+    assert "method='rk4'" in euler
+    assert "(v = inf)" in euler or "(v = nan)" in euler
+    assert "method='rk4'" not in rk4
+    assert "smaller dt" in rk4 and "min(v, v_peak)" in rk4
+
+
+def test_port_statement_with_w_suggests_w_in():
+    spec = NeuronSpec(
+        name="Old",
+        parameters={"tau": (10e-3, "s", "")},
+        state={"v": (0.0, "V", "")},
+        equations=("dv/dt = -v/tau",),
+        ports={"exc": "v += w"},
+    )
+    with pytest.raises(sim.SpecError, match="did you mean 'w_in', the summed weight"):
+        sim.check_spec(spec)
+
+
+def test_a_saved_network_with_nan_fails_to_load_naming_the_dataset(tmp_path):
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    net.population(LIF(), n=4, name="cells")
+    path = tmp_path / "net.h5"
+    net.save(path)
+    with h5py.File(path, "a") as f:
+        f["populations/0/state/v"][2] = np.nan
+    with pytest.raises(FileFormatError, match=r"/populations/0/state/v holds 1 non-finite"):
+        sim.load(path)

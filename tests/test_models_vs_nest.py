@@ -128,3 +128,26 @@ def test_adex_close_to_nest():
     # before the first spike the two integrations agree closely
     first = int(round(case["spikes"][0] / FIX["dt_ms"])) - 5
     assert np.max(np.abs(trace["v"][:first, 0] / mV - case["v"][:first])) < 1e-3
+
+
+def test_adex_with_delta_t_zero_is_the_integrate_and_fire_limit():
+    """NEST's aeif models treat Delta_T = 0 as the plain integrate-and-fire limit: no
+    exponential current and the threshold moves to V_th. With a = b = 0 that is a LIF with
+    tau_m = c_m/g_l, integrated here exactly; RK4 at dt must give the same spike steps
+    (each within one step) and never a NaN."""
+    c_m, g_l, e_l, v_t, v_reset, i_e = 281 * pF, 30 * nS, -70.6 * mV, -50.4 * mV, -60 * mV, 800
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    adex = net.population(
+        AdEx(c_m=c_m, g_l=g_l, e_l=e_l, v_t=v_t, v_reset=v_reset, delta_t=0.0, a=0.0, b=0.0,
+             i_offset=i_e * pA),
+        n=1,
+    )  # fmt: skip
+    lif = net.population(
+        LIF(tau_m=c_m / g_l, c_m=c_m, v_rest=e_l, v_thresh=v_t, v_reset=v_reset, t_ref=0.0,
+            i_offset=i_e * pA),
+        n=1,
+    )  # fmt: skip
+    a, b = net.spike_monitor(adex), net.spike_monitor(lif)
+    net.run(0.5)
+    assert len(a.times) == len(b.times) > 10
+    assert np.max(np.abs(a.times - b.times)) <= 0.1 * ms + 1e-12

@@ -120,3 +120,74 @@ def test_state_monitor_every_and_rate_monitor_consistency():
     assert rm.counts.sum() == sp.num_spikes > 0
     np.testing.assert_allclose(rm.t, k * 0.1 * ms)
     assert sp.ids.max() < 25
+
+
+def test_poisson_rate_can_be_changed_between_runs(tmp_path):
+    """``pop.set(rate=...)`` holds from the current time on; counts in each second are
+    Poisson with the set rate (tolerance 5 standard deviations)."""
+    net = sim.Network(dt=0.1 * ms, seed=3)
+    src = net.population(PoissonSource(rate=10 * Hz), n=1000, name="in")
+    sp = net.spike_monitor(src)
+    net.run(1.0)
+    src.set(rate=50 * Hz)
+    assert np.all(src.get("rate") == 50.0)
+    net.run(1.0)
+    src[:500].set(rate=0.0)
+    path = tmp_path / "net.h5"
+    net.save(path)
+    net.run(1.0)
+    t, i = sp.times, sp.ids
+    for count, mean in (
+        (np.sum(t <= 1.0), 10_000),
+        (np.sum((t > 1.0) & (t <= 2.0)), 50_000),
+        (np.sum((t > 2.0) & (i >= 500)), 25_000),
+    ):
+        assert abs(count - mean) < 5 * np.sqrt(mean), (count, mean)
+    assert np.sum((t > 2.0) & (i < 500)) == 0
+    back = sim.load(path)  # the new rates are saved and continue identically
+    back.run(1.0)
+    later = back.monitors[sp.name]
+    np.testing.assert_array_equal(later.times[later.times > 2.0], t[t > 2.0])
+    with pytest.raises(ValueError, match="rates must be finite and >= 0"):
+        src.set(rate=-1.0)
+
+
+def test_monitors_are_looked_up_by_name_also_after_load(tmp_path):
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    pop = net.population(LIF(i_offset=400 * pA), n=5, name="cells")
+    net.spike_monitor(pop, name="spikes")
+    net.state_monitor(pop, "v", name="v")
+    net.rate_monitor(pop)
+    assert list(net.monitors) == ["spikes", "v", "mon2"]
+    with pytest.raises(ValueError, match="a monitor named 'v' already exists"):
+        net.state_monitor(pop, "v", name="v")
+    net.run(0.05)
+    net.save(tmp_path / "net.h5")
+    back = sim.load(tmp_path / "net.h5")
+    assert list(back.monitors) == ["spikes", "v", "mon2"]
+    assert back.monitors["spikes"].num_spikes == net.monitors["spikes"].num_spikes > 0
+
+
+def test_raster_style_keywords_and_summary_units(tmp_path):
+    """``markersize``/``ms``/``s`` and ``color``/``c`` all work; each variable is shown in
+    a unit of its own (``v`` in mV, a current in pA), not every variable times 1e3."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    src = net.population(SpikeSource([1 * ms, 3 * ms], [0, 0]), n=1)
+    pop = net.population(LIF(i_offset=400 * pA), n=2)
+    net.connect(src, pop, weight=80 * pA)
+    sp = net.spike_monitor(pop)
+    mon = net.state_monitor(pop, ["v", "i_syn_exc"])
+    net.run(0.05)
+    assert sim.plot.raster(sp, markersize=3).lines[0].get_markersize() == 3
+    assert sim.plot.raster(sp, ms=2, c="r").lines[0].get_color() == "r"
+    assert sim.plot.raster(sp, s=16).lines[0].get_markersize() == 4
+    fig = sim.plot.summary(states=mon, variable="i_syn_exc")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "i_syn_exc [pA]"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), mon["i_syn_exc"][:, 0] * 1e12)
+    ax = sim.plot.summary(states=mon, path=tmp_path / "v.png").axes[0]
+    assert ax.get_ylabel() == "v [mV]"
+    assert (tmp_path / "v.png").stat().st_size > 1000
