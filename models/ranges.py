@@ -88,13 +88,17 @@ UNITS = {
     "s": Unit((("s", 1.0), ("ms", 1e-3), ("us", 1e-6)), 1e-2, (0.0, 10.0)),
     "V": Unit((("V", 1.0), ("mV", 1e-3), ("uV", 1e-6)), 2e-2, (-0.5, 0.5)),
     "A": Unit(
-        (("A", 1.0), ("mA", 1e-3), ("uA", 1e-6), ("nA", 1e-9), ("pA", 1e-12)), 1e-10, CURRENT
+        (("A", 1.0), ("mA", 1e-3), ("uA", 1e-6), ("nA", 1e-9), ("pA", 1e-12), ("fA", 1e-15)),
+        1e-10,
+        CURRENT,
     ),
     "F": Unit(
         (("F", 1.0), ("uF", 1e-6), ("nF", 1e-9), ("pF", 1e-12), ("fF", 1e-15)), 1e-10, CAPACITANCE
     ),
     "S": Unit(
-        (("S", 1.0), ("mS", 1e-3), ("uS", 1e-6), ("nS", 1e-9), ("pS", 1e-12)), 1e-9, (0.0, 1e-5)
+        (("S", 1.0), ("mS", 1e-3), ("uS", 1e-6), ("nS", 1e-9), ("pS", 1e-12), ("fS", 1e-15)),
+        1e-9,
+        (0.0, 1e-5),
     ),
     "Hz": Unit((("Hz", 1.0), ("kHz", 1e3)), 10.0, RATE),
     "ohm": Unit((("ohm", 1.0), ("Mohm", 1e6), ("Gohm", 1e9)), 1e8, (1e3, 1e13)),
@@ -106,9 +110,16 @@ UNITS = {
 
 #: what a weight means on a port, by the unit of the port's summed input ``w_in``
 WEIGHT_KIND = {"A": "a current", "V": "a voltage jump", "S": "a conductance"}
-#: plausible synaptic weights (and weight-valued rule parameters) by port unit: a PSC
-#: jump up to 1 uA, a PSP jump up to 100 mV, a conductance jump up to 10 uS
+#: plausible weight-valued rule parameters (amplitudes, bounds) by port unit: a PSC jump
+#: up to 1 uA, a PSP jump up to 100 mV, a conductance jump up to 10 uS
 WEIGHT_RANGES = {"A": (-1e-6, 1e-6), "V": (-0.1, 0.1), "S": (-1e-5, 1e-5)}
+#: plausible synaptic weights given to ``connect``: as above, and not absurdly small
+#: either (a weight of 20e-12 on a voltage port is a current in the wrong place); 0 is fine
+SYNAPSE_WEIGHTS = {
+    "A": magnitude(1e-16, 1e-6),
+    "V": magnitude(1e-8, 0.1),
+    "S": magnitude(1e-16, 1e-5),
+}
 WEIGHT_TYPICAL = {"A": 5e-11, "V": 1e-3, "S": 1e-9}
 #: factors by which a value given in the wrong unit is off (a slip of 10^3 per prefix)
 _SLIPS = (1e-3, 1e-6, 1e-9, 1e-12, 1e3, 1e6)
@@ -220,6 +231,48 @@ def check_values(owner, name, values, unit, rng, strict, typical=None, fix=None)
         f"{owner}: {where(i)} = {x[i]:g} {unit} is outside the plausible range "
         f"{describe_range(rng, unit)}{hint} ({advice})"
     )
+
+
+def check_weights(where, values, port_unit, strict, fix):
+    """Plausibility of synaptic weights ``values`` given to ``connect`` for a port whose
+    weights are in ``port_unit`` (``"A"``, ``"V"``, ``"S"``; others are not checked).
+    ``where`` names the connection and port; ``fix`` says how to turn the check off. A
+    value that fits another kind of port (a PSP size on a current port) is named as such.
+    """
+    rng = SYNAPSE_WEIGHTS.get(port_unit)
+    if rng is None or not strict:
+        return
+    x = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    out = ~_inside(x, rng)
+    if not out.any():
+        return
+    i = int(np.flatnonzero(out)[0])
+    v = float(x[i])
+    name = "weight" if np.ndim(values) == 0 else f"weight[{i}]"
+    head = (
+        f"{where}: {name} = {v:g} {port_unit} ({WEIGHT_KIND[port_unit]}) is outside the "
+        f"plausible range {describe_range(rng, port_unit)}"
+    )
+    other = [
+        u
+        for u in SYNAPSE_WEIGHTS
+        if u != port_unit and _inside(np.array([v]), SYNAPSE_WEIGHTS[u])[0]
+    ]
+    if other:
+        u = min(other, key=lambda u: abs(math.log10(abs(v) / WEIGHT_TYPICAL[u])))
+        hint = (
+            f"; it looks like {WEIGHT_KIND[u]} ({u}), but this port takes "
+            f"{WEIGHT_KIND[port_unit]} in {port_unit}"
+        )
+        if (u, port_unit) == ("V", "A"):
+            hint += (
+                " (a PSP of size v corresponds to about v*c_m/tau_m, as examples/cuba.py "
+                "converts; or make the population with kinetics='delta')"
+            )
+    else:
+        guess = likely_slip(v, port_unit, rng, WEIGHT_TYPICAL[port_unit])
+        hint = f"; did you mean {guess}?" if guess else ""
+    raise ValueError(f"{head}{hint} ({fix})")
 
 
 def weight_unit(unit: str, port_unit: str | None) -> str | None:

@@ -24,15 +24,18 @@ from axonforge.projection import Projection
 BACKENDS = ("numba", "cupy")
 
 
-def _progress_bar(duration, t_start, progress):
-    """A tqdm bar over this run's simulated seconds (``None`` when ``progress`` is
-    False); with ``progress=None`` it appears only after 2 s of wall time."""
+def _progress_bar(n_steps, dt, t_start, progress):
+    """A tqdm bar over this run's steps, shown in simulated seconds (``None`` when
+    ``progress`` is False); with ``progress=None`` it appears only after 2 s of wall time.
+    Counting whole steps keeps it exact; ``unit_scale=dt`` displays them as seconds."""
     if progress is False:
         return None
     from tqdm.auto import tqdm
 
+    duration = n_steps * dt
     return tqdm(
-        total=duration,
+        total=n_steps,
+        unit_scale=dt,
         desc=f"run {duration:g} s (t = {t_start:g} s -> {t_start + duration:g} s)",
         delay=0 if progress else 2.0,
         leave=bool(progress),
@@ -539,7 +542,7 @@ class Network:
             self._apply_injections()
             self._run_kernel(self.step)  # compiles or loads the kernel, timed apart
         start, end = self.step, self.step + n_steps
-        bar = _progress_bar(n_steps * self.dt, self.t, progress)
+        bar = _progress_bar(n_steps, self.dt, self.t, progress)
         # Without a bar, one kernel call; with one, chunks of about 0.25 s of wall time
         # (the first short, to measure the speed), so the bar moves and costs nothing.
         chunk = n_steps if bar is None else max(1, min(n_steps // 50, 1000))
@@ -551,7 +554,7 @@ class Network:
                 before = self.step
                 self._run_kernel(stop)
                 if bar is not None:
-                    bar.update(round((self.step - start) * self.dt - bar.n, 9))
+                    bar.update(self.step - start - bar.n)
                     per_step = (time.perf_counter() - t0) / max(self.step - before, 1)
                     chunk = max(1, int(0.25 / max(per_step, 1e-9)))
         finally:

@@ -21,6 +21,7 @@ mA = 1e-3
 uA = 1e-6
 nA = 1e-9
 pA = 1e-12
+fA = 1e-15
 
 farad = F = 1.0
 uF = 1e-6
@@ -33,6 +34,7 @@ mS = 1e-3
 uS = 1e-6
 nS = 1e-9
 pS = 1e-12
+fS = 1e-15
 
 ohm = 1.0
 Mohm = 1e6

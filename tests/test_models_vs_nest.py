@@ -12,7 +12,9 @@ Izhikevich model (both use NEST's forward-Euler scheme) must give identical spik
 and traces within 1e-6 mV (NEST's recorded values carry about 1e-7 mV of rounding).
 iaf_cond_exp is integrated by NEST with adaptive RKF45 and here with RK4 at dt: same
 spikes, traces within 1e-5 mV. AdEx: NEST resets inside its adaptive sub-steps, we at
-the step end, so spike counts must agree and times within 1 ms.
+the step end, so spike counts must agree and times within 1 ms here; the lag over many
+spikes is measured against tests/fixtures/nest_aeif_drift.json (same script, fixture
+``aeif_drift``) and bounded as AdEx's docstring states.
 """
 
 import json
@@ -151,3 +153,42 @@ def test_adex_with_delta_t_zero_is_the_integrate_and_fire_limit():
     net.run(0.5)
     assert len(a.times) == len(b.times) > 10
     assert np.max(np.abs(a.times - b.times)) <= 0.1 * ms + 1e-12
+
+
+DRIFT = json.loads((Path(__file__).parent / "fixtures" / "nest_aeif_drift.json").read_text())
+
+
+def _adex_drift(protocol, dt_ms):
+    case = DRIFT["protocols"][protocol]
+    p, d = case["params"], case["nest_defaults_used"]
+    net = sim.Network(dt=dt_ms * ms, seed=1)
+    pop = net.population(
+        AdEx(
+            c_m=p["C_m"] * pF, g_l=p["g_L"] * nS, e_l=p["E_L"] * mV, delta_t=p["Delta_T"] * mV,
+            v_t=p["V_th"] * mV, tau_w=p["tau_w"] * ms, a=p["a"] * nS, b=p["b"] * pA,
+            v_reset=p["V_reset"] * mV, v_peak=p["V_peak"] * mV, t_ref=d["t_ref"] * ms,
+            i_offset=p["I_e"] * pA,
+        ),
+        n=1, v=case["v0"] * mV, w=case["w0"] * pA,
+    )  # fmt: skip
+    spikes = net.spike_monitor(pop)
+    net.run(case["t_ms"] * ms)
+    return spikes.times / ms, np.array(case["spikes"][f"{dt_ms:g}"])
+
+
+@pytest.mark.parametrize("protocol", ["lsodar", "tonic"])
+def test_adex_spike_lag_behind_nest_is_as_documented(protocol):
+    """The accuracy stated in AdEx's docstring, measured against NEST 3.10 aeif_psc_exp
+    (fixture nest_aeif_drift.json: NEST's LSODAR test protocol, 7 spikes in 100 ms, and a
+    tonic Brette-Gerstner cell, 17 spikes in 1 s). AdEx resets at the end of the step in
+    which it crosses v_peak, NEST inside its adaptive sub-step, so spike k lags by about
+    0.6-0.8 k steps (measured: 5 steps at the 7th LSODAR spike, 13 at the 17th tonic one);
+    the bound here is 0.8 k + 1 steps and never early. At dt = 0.01 ms every spike lies
+    within 0.2 ms of NEST's at dt = 0.1 ms."""
+    ours, nest = _adex_drift(protocol, 0.1)
+    assert len(ours) == len(nest) >= 7
+    lag = np.round((ours - nest) / 0.1).astype(int)
+    k = np.arange(1, len(lag) + 1)
+    assert np.all(lag >= 0) and np.all(lag <= 0.8 * k + 1), lag
+    fine, _ = _adex_drift(protocol, 0.01)
+    assert len(fine) == len(nest) and np.max(np.abs(fine - nest)) < 0.2, fine - nest
