@@ -1,4 +1,5 @@
-"""Brunel (2000) sparse balanced network of LIF neurons with delta synapses.
+"""Brunel (2000) sparse balanced network of LIF neurons with delta synapses
+========================================================================
 
 Source: N. Brunel, "Dynamics of sparsely connected networks of excitatory and inhibitory
 spiking neurons", J. Comput. Neurosci. 8:183 (2000), model A: tau = 20 ms, theta = 20 mV,

@@ -1,4 +1,5 @@
-"""Vogels & Abbott (2005) CUBA network: 4000 current-based LIF neurons, 2 % connectivity.
+"""Vogels & Abbott (2005) CUBA network: 4000 current-based LIF neurons, 2 % connectivity
+=====================================================================================
 
 Source: T. P. Vogels & L. F. Abbott, J. Neurosci. 25:10786 (2005), as formalised by the
 benchmark 2 ("CUBA") of Brette et al. (2007) J. Comput. Neurosci. 23:349 and Brian2's

@@ -1,4 +1,5 @@
-"""Izhikevich (2007) distal reward: dopamine-modulated STDP finds the one rewarded synapse.
+"""Izhikevich (2007) distal reward: dopamine-modulated STDP finds the one rewarded synapse
+=======================================================================================
 
 Source: E. M. Izhikevich, "Solving the distal reward problem through linkage of STDP and
 dopamine signaling", Cereb. Cortex 17:2443 (2007), Fig. 1, and its code ``daspnet.m``.

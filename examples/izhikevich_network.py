@@ -1,4 +1,5 @@
-"""Izhikevich (2003) network: 800 excitatory and 200 inhibitory neurons, all-to-all.
+"""Izhikevich (2003) network: 800 excitatory and 200 inhibitory neurons, all-to-all
+================================================================================
 
 Source: E. M. Izhikevich, "Simple model of spiking neurons", IEEE Trans. Neural Netw.
 14:1569 (2003), Fig. 3 and its MATLAB listing: excitatory cells with

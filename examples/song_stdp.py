@@ -1,12 +1,13 @@
-"""Song, Miller & Abbott (2000): competitive Hebbian learning through STDP.
+"""Song, Miller & Abbott (2000): competitive Hebbian learning through STDP
+=======================================================================
 
 Source: S. Song, K. D. Miller & L. F. Abbott, "Competitive Hebbian learning through
 spike-timing-dependent synaptic plasticity", Nat. Neurosci. 3:919 (2000), Figs. 1-2;
 parameters as Brian2's ``examples/synapses/STDP.py`` (which follows the paper): one
 conductance-based integrate-and-fire neuron (tau_m 10 ms, E_L -74 mV, threshold -54 mV,
 reset -60 mV, E_exc 0 mV, tau_exc 5 ms) driven by 1000 excitatory Poisson inputs at
-15 Hz through additive STDP synapses: tau_+ = tau_- = 20 ms, A_+ = 0.01 g_max,
-A_- = -1.05 A_+, weights in [0, g_max], g_max = 0.01 of the leak conductance, initial
+15 Hz through additive STDP synapses: ``tau_+ = tau_- = 20 ms``, ``A_+ = 0.01 g_max``,
+``A_- = -1.05 A_+``, weights in [0, g_max], g_max = 0.01 of the leak conductance, initial
 weights uniform in [0, g_max].
 
 Expected outcome (paper, Fig. 2): the weight distribution becomes bimodal, most weights

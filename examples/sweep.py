@@ -1,4 +1,5 @@
-"""A parameter sweep in one process: 20 membrane time constants, one compilation.
+"""A parameter sweep in one process: 20 membrane time constants, one compilation
+=============================================================================
 
 Parameters, weights and state are arguments of the compiled kernel, never part of its
 code, so networks that differ only in values share one kernel. Expected outcome: the
