@@ -60,15 +60,23 @@ class LIF(NeuronModel):
 
     Parameters
     ----------
-    tau_m : float [s]   membrane time constant (default 20 ms)
-    c_m : float [F]     membrane capacitance (250 pF)
-    v_rest, v_thresh, v_reset : float [V]   (-70, -55, -70 mV)
-    t_ref : float [s]   refractory period (2 ms)
-    i_offset : float [A]   constant input current (0)
-    tau_syn_exc, tau_syn_inh : float [s]   synaptic time constants (5, 10 ms), for
-        ``kinetics="exp"`` (default) or ``"alpha"``. With ``"delta"`` a weight is a
-        jump of ``v`` in volts, as in NEST ``iaf_psc_delta``.
+    tau_m : float [s]
+        Membrane time constant (default 20 ms).
+    c_m : float [F]
+        Membrane capacitance (250 pF).
+    v_rest, v_thresh, v_reset : float [V]
+        (-70, -55, -70 mV).
+    t_ref : float [s]
+        Refractory period (2 ms).
+    i_offset : float [A]
+        Constant input current (0).
+    tau_syn_exc, tau_syn_inh : float [s]
+        Synaptic time constants (5, 10 ms), for ``kinetics="exp"`` (default) or
+        ``"alpha"``. With ``"delta"`` a weight is a jump of ``v`` in volts, as in NEST
+        ``iaf_psc_delta``.
 
+    Notes
+    -----
     State: ``v`` [V], and per port ``i_syn_exc``, ``i_syn_inh`` [A] (exp/alpha kinetics).
     Weights on ``exc`` must be >= 0 and on ``inh`` <= 0 (amperes; volts for delta).
     """

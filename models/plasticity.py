@@ -176,13 +176,18 @@ class STDP(SynapseModel):
 
     Parameters
     ----------
-    tau_plus, tau_minus : float [s]   window time constants (default 20 ms).
-    a_plus : float   potentiation amplitude, in the weight's unit (>= 0).
-    a_minus : float  depression amplitude (<= 0; any sign with ``symmetric=True``).
-    w_min, w_max : float   bounds, in the weight's unit (w_min <= w_max).
+    tau_plus, tau_minus : float [s]
+        Window time constants (default 20 ms).
+    a_plus : float
+        Potentiation amplitude, in the weight's unit (>= 0).
+    a_minus : float
+        Depression amplitude (<= 0; any sign with ``symmetric=True``).
+    w_min, w_max : float
+        Bounds, in the weight's unit (w_min <= w_max).
     w_dependence : {"additive", "multiplicative"}
     pairing : {"all", "nearest"}
-    symmetric : bool   allow a positive ``a_minus`` (e.g. symmetric Hebbian windows).
+    symmetric : bool
+        Allow a positive ``a_minus`` (e.g. symmetric Hebbian windows).
     """
 
     def __init__(self, w_dependence="additive", pairing="all", symmetric=False, **params):

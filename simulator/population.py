@@ -114,8 +114,8 @@ class Population(_Selectable):
     """A group of ``n`` neurons of one model, or a spike source.
 
     Created by :meth:`axonforge.Network.population`; do not construct directly.
-    Attributes: ``name``, ``n``, ``model``, ``kind`` (``"neuron"``, ``"spikes"`` or
-    ``"poisson"``), ``state`` and ``params`` (dicts of arrays).
+    Attributes: ``name``, ``n``, ``model``, ``kind`` (``"neuron"``, ``"spikes"``,
+    ``"poisson"`` or ``"noise"``), ``state`` and ``params`` (dicts of arrays).
     """
 
     def __init__(self, net, model, n, name, initial):
