@@ -39,7 +39,7 @@ default_role = "code"
 
 # --- autodoc / autosummary / numpydoc --------------------------------------------------
 autosummary_generate = False  # tables only; objects are documented on the API pages
-autodoc_default_options = {"members": True, "member-order": "bysource"}
+autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"  # types are in the numpydoc sections
 autodoc_class_signature = "mixed"
 numpydoc_show_class_members = False  # members come from autodoc, not numpydoc tables
