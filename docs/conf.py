@@ -14,14 +14,14 @@ import axonforge
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))  # for gallery_hooks (sphinx-gallery imports callables by name)
 
-# The gallery runs examples in this process: no progress bars in captured output, and a
-# kernel cache inside the build folder unless the caller chose one.
+# The gallery runs the examples in this process: no progress bars in their captured
+# output, and Matplotlib without a display.
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "axonforge"
 author = "the axonforge developers"
-copyright = "the axonforge developers"  # noqa: A001 - Sphinx's name
+copyright = "the axonforge developers"
 release = version = axonforge.__version__
 
 extensions = [
