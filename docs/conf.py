@@ -32,7 +32,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "gallery_hooks.py"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 templates_path = []
 root_doc = "index"
 default_role = "code"
@@ -52,7 +52,7 @@ numpydoc_attributes_as_param_list = True
 sphinx_gallery_conf = {
     "examples_dirs": str(DOCS.parent / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/(cuba|izhikevich_network|sweep)\.py$",
+    "filename_pattern": r"[\\/](cuba|izhikevich_network|sweep)\.py$",
     "reset_argv": "gallery_hooks.reset_argv",
     "image_scrapers": ("gallery_hooks.png_scraper",),
     "within_subsection_order": "FileNameSortKey",
@@ -74,4 +74,3 @@ html_theme_options = {
     "show_toc_level": 2,
     "use_edit_page_button": False,
 }
-html_sidebars = {"install": [], "design": [], "units": []}
