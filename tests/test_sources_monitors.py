@@ -35,6 +35,15 @@ def test_replay_of_real_spike_times(shared_data):
     np.testing.assert_allclose(mon.times, t, atol=1e-9)
 
 
+def test_the_shared_data_skip_says_what_the_folder_is_and_how_to_get_it():
+    """When ../shared/data is absent, the replay test's skip reason explains it."""
+    from conftest import SHARED_DATA, SHARED_DATA_MISSING
+
+    assert str(SHARED_DATA) in SHARED_DATA_MISSING
+    for fact in ("README.md", "nitime 0.12.1", "pip download --no-deps", "beside"):
+        assert fact in SHARED_DATA_MISSING
+
+
 def test_poisson_rate_and_count_statistics():
     """1000 sources x 1 s at 20 Hz: total ~ Poisson(20000) (5 sigma tolerance), counts per
     source with Fano factor 1, spike times uniform in time (KS at alpha = 1e-4); per-step
