@@ -197,8 +197,8 @@ class Rule:
     """A connection rule: ``check`` and ``expected`` look only at sizes (``n_self`` is the
     number of (pre, post) pairs that are one neuron, the possible autapses); ``rows(lay)``
     is the counting pass (row pointer over the pre population) and ``fill(lay, ptr, off,
-    base)`` writes ``base + target`` of every synapse into ``off``, rows in ascending target
-    order (as many targets again as ``rows`` counted; multapses side by side)."""
+    base)`` writes ``base + target`` of each synapse that ``rows`` counted into ``off``,
+    every row in ascending target order (multapses side by side)."""
 
     allow_autapses = True
     allow_multapses = True
@@ -244,7 +244,7 @@ class AllToAll(Rule):
         order = lay.post_order
         targets = lay.post_sel[order] if len(order) else lay.post_sel
         same = lay.self_post  # the target left out of a row, as a population index, or -1
-        if len(same):
+        if len(same) and len(targets):
             same = np.where(same >= 0, lay.post_sel[np.maximum(same, 0)], -1)
         _fill_all(lay.pre_sel, targets, same, ptr, off, base)
 

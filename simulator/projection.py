@@ -360,7 +360,7 @@ class ConnectionEstimate:
 
     def __str__(self):
         return (
-            f"{self.synapses:.4g} synapses, {self.stored_bytes / _GIB:.3g} GiB stored, "
+            f"{self.synapses:,.0f} synapses, {self.stored_bytes / _GIB:.3g} GiB stored, "
             f"{self.peak_bytes / _GIB:.3g} GiB at peak while building"
         )
 
@@ -477,7 +477,7 @@ def check_memory(est, what):
     if avail is None or est.peak_bytes <= avail:
         return
     raise MemoryError(
-        f"{what}: this connection would make about {est.synapses:.4g} synapses, "
+        f"{what}: this connection would make about {est.synapses:,.0f} synapses, "
         f"{est.stored_bytes / _GIB:.3g} GiB stored and {est.peak_bytes / _GIB:.3g} GiB at "
         f"peak while building, but only {avail / _GIB:.3g} GiB of memory is available. "
         "Make fewer synapses (a smaller p for FixedProbability, a smaller k for "
