@@ -529,18 +529,37 @@ def _stat(path, field):
 
 
 def _cgroup_room():
-    rel = ""
+    """Room left under the memory limits of this process's cgroup and its ancestors."""
+    paths = {}  # controller ("" for v2) -> this process's cgroup path
     for line in (_read("/proc/self/cgroup") or "").splitlines():
-        if line.startswith("0::"):
-            rel = line[3:].rstrip("/")
+        if line.count(":") < 2:
+            continue
+        _, controllers, path = line.split(":", 2)
+        for c in controllers.split(",") if controllers else [""]:
+            paths[c] = path.rstrip("/")
     out = []
-    for base in dict.fromkeys((f"/sys/fs/cgroup{rel}", "/sys/fs/cgroup")):
-        limit, used = _read(f"{base}/memory.max"), _read(f"{base}/memory.current")
-        if limit and used and limit.isdigit() and used.isdigit():
-            out.append(int(limit) - int(used) + _stat(f"{base}/memory.stat", "inactive_file"))
-            break
-    v1 = "/sys/fs/cgroup/memory"
-    limit, used = _read(f"{v1}/memory.limit_in_bytes"), _read(f"{v1}/memory.usage_in_bytes")
-    if limit and used and limit.isdigit() and used.isdigit() and int(limit) < 2**60:
-        out.append(int(limit) - int(used) + _stat(f"{v1}/memory.stat", "total_inactive_file"))
+    if "" in paths:  # v2: every ancestor may set memory.max
+        parts = paths[""].split("/")
+        for depth in range(len(parts), 0, -1):
+            base = "/sys/fs/cgroup" + "/".join(parts[:depth])
+            limit, used = _read(f"{base}/memory.max"), _read(f"{base}/memory.current")
+            if limit and used and limit.isdigit() and used.isdigit():
+                free = _stat(f"{base}/memory.stat", "inactive_file")
+                out.append(int(limit) - int(used) + free)
+    # v1: the process's own group (or the mount root inside a container), whose
+    # hierarchical_memory_limit already includes the ancestors' limits
+    for base in dict.fromkeys(
+        (f"/sys/fs/cgroup/memory{paths.get('memory', '')}", "/sys/fs/cgroup/memory")
+    ):
+        used = _read(f"{base}/memory.usage_in_bytes")
+        if used is None or not used.isdigit():
+            continue
+        limit = min(
+            int(_read(f"{base}/memory.limit_in_bytes") or 2**63),
+            _stat(f"{base}/memory.stat", "hierarchical_memory_limit") or 2**63,
+        )
+        if limit < 2**60:
+            free = _stat(f"{base}/memory.stat", "total_inactive_file")
+            out.append(limit - int(used) + free)
+        break
     return out

@@ -187,6 +187,40 @@ def test_available_memory_is_known_here():
     assert avail is None or avail > 0
 
 
+GIB = 2**30
+
+
+@pytest.mark.parametrize(
+    "files, expect",
+    [
+        ({}, 8 * GIB),  # no cgroup limit: MemAvailable
+        (  # v2, the parent's limit binds: 3 GiB - 2 GiB used + 0.5 GiB reclaimable cache
+            {
+                "/proc/self/cgroup": "0::/jobs/me",
+                "/sys/fs/cgroup/jobs/me/memory.max": "max",
+                "/sys/fs/cgroup/jobs/me/memory.current": str(GIB),
+                "/sys/fs/cgroup/jobs/memory.max": str(3 * GIB),
+                "/sys/fs/cgroup/jobs/memory.current": str(2 * GIB),
+                "/sys/fs/cgroup/jobs/memory.stat": f"anon 1\ninactive_file {GIB // 2}",
+            },
+            1.5 * GIB,
+        ),
+        (  # v1: 4 GiB limit on this process's group, 1 GiB used
+            {
+                "/proc/self/cgroup": "4:memory:/box\n0::/",
+                "/sys/fs/cgroup/memory/box/memory.limit_in_bytes": str(4 * GIB),
+                "/sys/fs/cgroup/memory/box/memory.usage_in_bytes": str(GIB),
+            },
+            3 * GIB,
+        ),
+    ],
+)
+def test_available_memory_reads_cgroup_limits(monkeypatch, files, expect):
+    files = {"/proc/meminfo": f"MemTotal: 1\nMemAvailable: {8 * GIB // 1024} kB", **files}
+    monkeypatch.setattr(projection, "_read", files.get)
+    assert projection.available_memory() == expect
+
+
 def test_round_delays_raises_delays_below_one_step():
     net = sim.Network(dt=DT, seed=2)
     pop = net.population(LIF(), n=300)
