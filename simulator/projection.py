@@ -12,7 +12,7 @@ filled in place (:mod:`axonforge.connectivity`), and weights and delays are draw
 checked in blocks of at most ``BLOCK`` synapses, so the build needs little more than what
 stays stored. Before anything large is allocated, :func:`estimate` gives the synapse
 count, the stored bytes and the peak; ``connect`` fails at once with a ``MemoryError``
-when the peak exceeds :func:`available_memory`.
+when the peak exceeds :func:`available_memory` (checked for peaks above ``CHECK_ABOVE``).
 
 Values: a weight or delay is a scalar (checked once, never expanded), a distribution
 (drawn block by block in storage order) or an array of one value per synapse, in storage
@@ -113,7 +113,12 @@ class Projection:
             net.seed,
             CONN_STREAM + 2 * J,
         )
-        rngs = [np.random.default_rng(np.random.SeedSequence([net.seed, 2, J, i])) for i in (1, 2)]
+        rngs = [
+            np.random.default_rng(np.random.SeedSequence([net.seed, 2, J, i]))
+            if isinstance(spec, Distribution)
+            else None  # seeding costs more than building a small projection
+            for i, spec in ((1, weight), (2, delay))
+        ]
         # plastic weights live in the state precision; static ones in float32
         w_type = np.float32 if synapse is None else net.dtype
         self.plastic = None
@@ -251,7 +256,7 @@ class Projection:
                 f"dt={dt} s; the minimum delay is one time step (or pass round_delays=True "
                 "to raise it to one step)"
             )
-        if len(ratio) and ratio.max() > 65535.5:
+        if len(ratio) and ratio.max() >= 65535.5:  # rounds (half-way up) past the cap
             raise ValueError(
                 f"connect {self.name!r}: delay {d.max():.6g} s exceeds 65535 steps of dt={dt} s"
             )
@@ -471,8 +476,15 @@ def _check_synapse(proj, synapse, modulator):
 
 
 # ------------------------------------------------------------------------------ memory
+#: builds needing less are not checked: reading the limits would cost more than the build,
+#: and a build this small that cannot get its memory fails at once anyway
+CHECK_ABOVE = 64 * 2**20
+
+
 def check_memory(est, what):
     """Raise ``MemoryError`` when building ``est`` would need more than is available."""
+    if est.peak_bytes < CHECK_ABOVE:
+        return
     avail = available_memory()
     if avail is None or est.peak_bytes <= avail:
         return
