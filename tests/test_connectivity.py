@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import axonforge as sim
@@ -222,3 +224,51 @@ def test_estimate_counts_and_plastic_bytes():
     with pytest.raises(TypeError, match="synapse must be a plasticity rule"):
         net.estimate_connection(a, b, synapse="stdp")
     assert not net.projections
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    pre_ids=st.lists(st.integers(0, 39), min_size=1, max_size=30, unique=True),
+    post_ids=st.lists(st.integers(0, 39), min_size=1, max_size=30, unique=True),
+    which=st.sampled_from(["all", "p-skip", "p-pairs", "in", "out"]),
+    autapses=st.booleans(),
+    k=st.integers(0, 6),
+    seed=st.integers(0, 99),
+)
+def test_rules_on_any_views(n, pre_ids, post_ids, which, autapses, k, seed):
+    """Overlapping, unsorted views of one population: synapses stay in the views, no
+    autapse when forbidden, rows sorted by target, exact counts where they are fixed."""
+    pre_ids = list(dict.fromkeys(i % n for i in pre_ids))  # unique, in drawn order
+    post_ids = list(dict.fromkeys(i % n for i in post_ids))
+    rule = {
+        "all": lambda: sim.AllToAll(allow_autapses=autapses),
+        "p-skip": lambda: sim.FixedProbability(0.2, allow_autapses=autapses),
+        "p-pairs": lambda: sim.FixedProbability(0.7, allow_autapses=autapses),
+        "in": lambda: sim.FixedInDegree(k, allow_autapses=autapses),
+        "out": lambda: sim.FixedOutDegree(k, allow_autapses=autapses),
+    }[which]()
+    net = sim.Network(dt=0.1 * ms, seed=seed)
+    pop = net.population(LIF(), n=n)
+    pre, post = pop[pre_ids], pop[post_ids]
+    pool = len(pre_ids if which == "in" else post_ids)
+    if which in ("in", "out") and k and not autapses and pool == 1:
+        if set(pre_ids) & set(post_ids):
+            with pytest.raises(ValueError, match="no candidate"):
+                net.connect(pre, post, rule=rule)
+            return
+    est = net.estimate_connection(pre, post, rule=rule, weight=1 * pA)
+    p = net.connect(pre, post, rule=rule, weight=1 * pA)
+    src, tgt = np.asarray(pre_ids)[p.pre_ids], np.asarray(post_ids)[p.post_ids]
+    assert np.all(np.diff(src) >= 0)
+    assert np.all((np.diff(src) > 0) | (np.diff(tgt) >= 0))
+    if not autapses:
+        assert not np.any(src == tgt)
+    if which not in ("in", "out"):
+        assert len(set(zip(src, tgt))) == len(p)  # never a multapse
+    if which in ("all", "in", "out"):
+        assert est.synapses == len(p)
+    if which == "in":
+        assert np.all(np.bincount(p.post_ids, minlength=len(post_ids)) == k)
+    if which == "out":
+        assert np.all(np.bincount(p.pre_ids, minlength=len(pre_ids)) == k)
