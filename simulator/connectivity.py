@@ -1,15 +1,26 @@
-"""Connection rules, value distributions and the CSR-by-source synapse store.
+"""Connection rules, value distributions and the kernels that fill the CSR-by-source store.
 
-Rules (semantics as NEST's ``conn_spec`` rules of the same names) produce ``(pre, post)``
-index pairs with vectorised NumPy from a seeded ``numpy.random.Generator``; distributions
-draw weights, delays and initial values. :func:`csr_build` sorts synapses by source
-with a compiled counting sort (O(synapses), stable, so synapse order is deterministic).
+Rules (semantics as NEST's ``conn_spec`` rules of the same names) never materialise a list
+of (pre, post) pairs. A rule first counts each source's synapses (the row pointer
+``ptr``), the projection then allocates the final arrays once, and the rule's filling
+pass writes each synapse's target straight into its place, rows in ascending target
+order. Random choices come from the counter-based generator of :mod:`axonforge.rng`, a
+pure function of (seed, projection, neuron, draw number): the counting and filling passes
+regenerate the same draws instead of storing them, and the draws are keyed by target
+(by source for ``FixedOutDegree``), never by whoever computes them. ``Explicit`` pairs
+go through a stable counting sort by source. Distributions draw weights, delays and
+initial values from a seeded ``numpy.random.Generator``, block by block.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
+
+from axonforge.rng import step_key
+from axonforge.rng import uniform as _u01
 
 
 # ----------------------------------------------------------------------------- distributions
@@ -89,37 +100,109 @@ def values(spec, rng, size, what: str, keep_scalar=False):
     With ``keep_scalar=True`` a scalar comes back as a 0-d float64 array instead of being
     broadcast (callers treat it as shared by all ``size`` elements).
     """
+    kind = value_kind(spec, size, what)
+    if kind == "scalar" and keep_scalar:
+        return _finite(np.asarray(spec, dtype=np.float64), what, 0)
+    if kind == "scalar":
+        return _finite(np.full(size, float(spec)), what, 0)
+    out = value_block(spec, rng, 0, size, what)
+    return out.copy() if kind == "array" else out
+
+
+def value_kind(spec, size, what: str) -> str:
+    """``"dist"``, ``"scalar"`` or ``"array"`` (one value per element); checks the shape."""
     if isinstance(spec, Distribution):
-        out = np.asarray(spec.sample(rng, size), dtype=np.float64)
+        return "dist"
+    if isinstance(spec, str):
+        raise TypeError(f"{what}: expected a number, an array or a distribution, got {spec!r}")
+    # an ndarray's shape is read without converting it (a copy of a large array)
+    arr = spec if isinstance(spec, np.ndarray) else np.asarray(spec, dtype=np.float64)
+    if arr.ndim == 0:
+        return "scalar"
+    if arr.shape != (size,):
+        raise ValueError(
+            f"{what}: got an array of shape {arr.shape}, expected a scalar or shape ({size},)"
+        )
+    return "array"
+
+
+def value_block(spec, rng, start, stop, what: str) -> np.ndarray:
+    """Values ``start:stop`` of a distribution (the next draws of ``rng``) or an array
+    (a view when already float64), checked finite; a scalar gives a length-1 array."""
+    if isinstance(spec, Distribution):
+        out = np.asarray(spec.sample(rng, stop - start), dtype=np.float64).reshape(-1)
     else:
-        arr = np.asarray(spec, dtype=np.float64) if not isinstance(spec, str) else None
-        if arr is None:
-            raise TypeError(f"{what}: expected a number, an array or a distribution, got {spec!r}")
-        if arr.ndim == 0:
-            out = arr if keep_scalar else np.full(size, float(arr))
-        elif arr.shape == (size,):
-            out = arr.copy()
-        else:
-            raise ValueError(
-                f"{what}: got an array of shape {arr.shape}, expected a scalar or shape ({size},)"
-            )
-    if not np.all(np.isfinite(out)):
-        bad = int(np.flatnonzero(~np.isfinite(np.atleast_1d(out)))[0])
-        raise ValueError(f"{what}: value {bad} is not finite ({np.atleast_1d(out)[bad]})")
+        arr = np.asarray(spec, dtype=np.float64)
+        out = arr.reshape(1) if arr.ndim == 0 else arr[start:stop]
+    return _finite(out, what, start)
+
+
+def _finite(out, what, start):
+    if not np.isfinite(out).all():
+        flat = np.atleast_1d(out)
+        bad = int(np.flatnonzero(~np.isfinite(flat))[0])
+        raise ValueError(f"{what}: value {start + bad} is not finite ({flat[bad]})")
     return out
 
 
 # ----------------------------------------------------------------------------------- rules
-class Rule:
-    """A connection rule; ``pairs(n_pre, n_post, same, rng)`` returns (pre, post) indices.
+#: generator streams of connectivity: CONN_STREAM + 2*projection (+1: keyed by source),
+#: far above the populations' streams (1, 2, ...), which key the kernels' Poisson draws
+CONN_STREAM = 1 << 40
+#: above this p, one hash per pair costs less than one logarithm per synapse (geometric skips)
+_PAIRS_ABOVE = 0.25
 
-    ``same`` is a boolean array over pre indices giving, where pre and post are the same
-    neurons, the post index of each pre neuron (or -1): autapses are pairs with
-    ``post == same[pre]``.
-    """
+
+class Layout:
+    """Where a projection's synapses go. Local indices count within the pre and post
+    populations or views; ``pre_sel``/``post_sel`` give their population indices (int64).
+    ``self_post``/``self_pre`` (only where autapses must be avoided in one population,
+    else empty) give each local neuron's partner on the other side, or -1; ``post_order``
+    lists local targets by population index (empty when ``post_sel`` is already sorted)."""
+
+    def __init__(self, pre_pop, pre_sel, post_pop, post_sel, avoid_autapses, seed, stream):
+        self.pre_sel = np.ascontiguousarray(pre_sel, dtype=np.int64)
+        self.post_sel = np.ascontiguousarray(post_sel, dtype=np.int64)
+        self.n_pre_pop, self.seed, self.stream = pre_pop.n, int(seed), int(stream)
+        empty = np.zeros(0, dtype=np.int64)
+        self.self_post = self.self_pre = empty
+        if avoid_autapses and pre_pop is post_pop:
+            self.self_post = _position(post_pop.n, self.post_sel)[self.pre_sel]
+            self.self_pre = _position(pre_pop.n, self.pre_sel)[self.post_sel]
+        # targets in ascending population index, so that every row comes out sorted
+        ordered = len(post_sel) < 2 or bool(np.all(self.post_sel[1:] > self.post_sel[:-1]))
+        self.post_order = empty if ordered else np.argsort(self.post_sel, kind="stable")
+
+    def keyed(self, tag):
+        """The arrays and generator coordinates the kernels take (``tag`` 1: by source)."""
+        arrays = (self.pre_sel, self.post_sel, self.post_order, self.self_pre, self.self_post)
+        return (*arrays, self.seed, self.stream + tag)
+
+    def rows_of(self, per_pre) -> np.ndarray:
+        """Row pointer over the pre population from a count per local pre neuron."""
+        ptr = np.zeros(self.n_pre_pop + 1, dtype=np.int64)
+        ptr[1:][self.pre_sel] = per_pre
+        return np.cumsum(ptr, out=ptr)
+
+
+def _position(n, ids):
+    """Over ``range(n)``: the position of each index in ``ids``, or -1."""
+    out = np.full(n, -1, dtype=np.int64)
+    out[ids] = np.arange(len(ids), dtype=np.int64)
+    return out
+
+
+class Rule:
+    """A connection rule: ``check`` and ``expected`` look only at sizes (``n_self`` is the
+    number of (pre, post) pairs that are one neuron, the possible autapses); ``rows(lay)``
+    is the counting pass (row pointer over the pre population) and ``fill(lay, ptr, off,
+    base)`` writes ``base + target`` of each synapse that ``rows`` counted into ``off``,
+    every row in ascending target order (multapses side by side)."""
 
     allow_autapses = True
     allow_multapses = True
+    #: the filling pass keeps a write position per row (8 bytes per pre-population neuron)
+    cursor = False
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
@@ -131,12 +214,15 @@ class Rule:
             **{k: v for k, v in vars(self).items() if not isinstance(v, np.ndarray)},
         }
 
+    def check(self, n_pre, n_post, n_self):
+        """Raise ``ValueError`` if the rule cannot connect these sizes."""
 
-def _drop_autapses(pre, post, self_post):
-    if self_post is None:
-        return pre, post
-    keep = self_post[pre] != post
-    return pre[keep], post[keep]
+    def expected(self, n_pre, n_post, n_self) -> float:
+        """Number of synapses (its expectation for random counts)."""
+        raise NotImplementedError
+
+    def _pairs(self, n_pre, n_post, n_self):
+        return n_pre * n_post - (0 if self.allow_autapses else n_self)
 
 
 class AllToAll(Rule):
@@ -145,61 +231,75 @@ class AllToAll(Rule):
     def __init__(self, allow_autapses=True):
         self.allow_autapses = bool(allow_autapses)
 
-    def pairs(self, n_pre, n_post, self_post, rng):
-        pre = np.repeat(np.arange(n_pre, dtype=np.int64), n_post)
-        post = np.tile(np.arange(n_post, dtype=np.int64), n_pre)
-        return (pre, post) if self.allow_autapses else _drop_autapses(pre, post, self_post)
+    def expected(self, n_pre, n_post, n_self):
+        return self._pairs(n_pre, n_post, n_self)
+
+    def rows(self, lay):
+        return lay.rows_of(
+            len(lay.post_sel) - (lay.self_post >= 0) if len(lay.self_post) else len(lay.post_sel)
+        )
+
+    def fill(self, lay, ptr, off, base):
+        order = lay.post_order
+        targets = lay.post_sel[order] if len(order) else lay.post_sel
+        same = lay.self_post  # the target left out of a row, as a population index, or -1
+        if len(same) and len(targets):
+            same = np.where(same >= 0, lay.post_sel[np.maximum(same, 0)], -1)
+        _fill_all(lay.pre_sel, targets, same, ptr, off, base)
 
 
 class OneToOne(Rule):
     """Pre ``i`` to post ``i``; both sides must have the same size."""
 
-    def pairs(self, n_pre, n_post, self_post, rng):
+    def check(self, n_pre, n_post, n_self):
         if n_pre != n_post:
             raise ValueError(f"OneToOne needs pre and post of equal size, got {n_pre} and {n_post}")
-        idx = np.arange(n_pre, dtype=np.int64)
-        return idx, idx.copy()
+
+    def expected(self, n_pre, n_post, n_self):
+        return n_pre
+
+    def rows(self, lay):
+        return lay.rows_of(1)
+
+    def fill(self, lay, ptr, off, base):
+        _fill_one(lay.pre_sel, lay.post_sel, ptr, off, base)
 
 
-class FixedProbability(Rule):
-    """Each (pre, post) pair independently with probability ``p`` (NEST ``pairwise_bernoulli``)."""
+class _KeyedByTarget(Rule):
+    """Rules whose draws are keyed by target: the counting pass draws every target's
+    sources, the filling pass draws them again and appends the target to their rows."""
+
+    cursor = True
+
+    def _run(self, lay, ptr, off, base, fill):
+        raise NotImplementedError
+
+    def rows(self, lay):
+        ptr = np.zeros(lay.n_pre_pop + 1, dtype=np.int64)
+        self._run(lay, ptr, np.zeros(0, np.int32), 0, False)
+        return np.cumsum(ptr, out=ptr)
+
+    def fill(self, lay, ptr, off, base):
+        self._run(lay, ptr, off, base, True)
+
+
+class FixedProbability(_KeyedByTarget):
+    """Each (pre, post) pair independently with probability ``p`` (NEST ``pairwise_bernoulli``).
+
+    Each target draws its sources from its own keyed stream: by geometric skips between
+    chosen pairs (cost per synapse), or for large ``p`` one uniform per pair."""
 
     def __init__(self, p, allow_autapses=True):
         if not (isinstance(p, (int, float, np.floating)) and 0.0 <= float(p) <= 1.0):
             raise ValueError(f"FixedProbability(p={p!r}): p must be a probability in [0, 1]")
         self.p, self.allow_autapses = float(p), bool(allow_autapses)
 
-    def pairs(self, n_pre, n_post, self_post, rng):
-        total = n_pre * n_post
-        if self.p == 0.0 or total == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty
-        if self.p == 1.0:
-            flat = np.arange(total, dtype=np.int64)
-        else:
-            flat = _bernoulli_positions(rng, total, self.p)
-        pre, post = flat // n_post, flat % n_post
-        return (pre, post) if self.allow_autapses else _drop_autapses(pre, post, self_post)
+    def expected(self, n_pre, n_post, n_self):
+        return self.p * self._pairs(n_pre, n_post, n_self)
 
-
-def _bernoulli_positions(rng, total, p):
-    """Sorted indices ``i < total`` each chosen independently with probability ``p``.
-
-    Gaps between successive chosen indices are geometric(p) (the "skip" method), so the
-    cost is O(chosen), not O(total), and no de-duplication is needed.
-    """
-    chunks, pos = [], -1
-    batch = int(total * p + 6 * np.sqrt(total * p) + 16)
-    while True:
-        steps = rng.geometric(p, size=batch)
-        idx = pos + np.cumsum(steps, dtype=np.int64)
-        if idx[-1] >= total:
-            chunks.append(idx[idx < total])
-            break
-        chunks.append(idx)
-        pos = int(idx[-1])
-        batch = max(16, int((total - pos) * p * 1.2) + 16)
-    return np.concatenate(chunks)
+    def _run(self, lay, ptr, off, base, fill):
+        if self.p > 0.0:
+            _by_target(self.p, None, True, lay.keyed(0), ptr, off, base, fill)
 
 
 class _FixedDegree(Rule):
@@ -213,10 +313,10 @@ class _FixedDegree(Rule):
         self.k = int(k)
         self.allow_autapses, self.allow_multapses = bool(allow_autapses), bool(allow_multapses)
 
-    def pairs(self, n_pre, n_post, self_post, rng):
-        n_fixed, n_drawn = (n_post, n_pre) if self.fixed == "post" else (n_pre, n_post)
+    def check(self, n_pre, n_post, n_self):
+        n_drawn = n_pre if self.fixed == "post" else n_post
         drawn = "pre" if self.fixed == "post" else "post"
-        pool = n_drawn - (0 if self.allow_autapses or self_post is None else 1)
+        pool = n_drawn - (0 if self.allow_autapses or n_self == 0 else 1)
         if not self.allow_multapses and self.k > pool:
             raise ValueError(
                 f"{type(self).__name__}(k={self.k}) without multapses needs at least "
@@ -224,67 +324,46 @@ class _FixedDegree(Rule):
             )
         if self.k and n_drawn == 0:
             raise ValueError(f"{type(self).__name__}: the {drawn} population is empty")
-        forbidden = None
-        if not self.allow_autapses and self_post is not None:
-            # the drawn index that is the same neuron as each fixed-side neuron
-            forbidden = _inverse(self_post, n_post) if self.fixed == "post" else self_post
-        fixed = np.repeat(np.arange(n_fixed, dtype=_itype(n_fixed)), self.k)
-        other = _draw_rows(rng, n_drawn, n_fixed, self.k, self.allow_multapses, forbidden)
-        other = other.reshape(-1)
-        return (other, fixed) if self.fixed == "post" else (fixed, other)
+        if self.k and pool == 0:
+            raise ValueError(
+                f"{type(self).__name__}(k={self.k}) without autapses has no candidate {drawn} "
+                "neuron (the only one is the neuron itself)"
+            )
+
+    def expected(self, n_pre, n_post, n_self):
+        return self.k * (n_post if self.fixed == "post" else n_pre)
 
 
-class FixedInDegree(_FixedDegree):
+class FixedInDegree(_KeyedByTarget, _FixedDegree):
     """Each post neuron receives exactly ``k`` synapses from randomly drawn pre neurons
-    (NEST ``fixed_indegree``)."""
+    (NEST ``fixed_indegree``); each target draws from its own keyed stream."""
 
     fixed = "post"
+
+    def _run(self, lay, ptr, off, base, fill):
+        _by_target(0.0, self.k, self.allow_multapses, lay.keyed(0), ptr, off, base, fill)
 
 
 class FixedOutDegree(_FixedDegree):
     """Each pre neuron makes exactly ``k`` synapses onto randomly drawn post neurons
-    (NEST ``fixed_outdegree``)."""
+    (NEST ``fixed_outdegree``); each source draws from its own keyed stream."""
 
     fixed = "pre"
 
+    def rows(self, lay):
+        return lay.rows_of(self.k)
 
-def _itype(n):
-    """The smallest index type for ``range(n)`` (halves index memory for big networks)."""
-    return np.int32 if n < 2**31 else np.int64
-
-
-def _inverse(self_post, n_post):
-    """For each post index, the pre index that is the same neuron (or -1)."""
-    if self_post is None:
-        return None
-    inv = np.full(n_post, -1, dtype=np.int64)
-    has = self_post >= 0
-    inv[self_post[has]] = np.flatnonzero(has)
-    return inv
-
-
-def _draw_rows(rng, n_choices, n_rows, k, multapses, forbidden):
-    """``(n_rows, k)`` indices into ``range(n_choices)``; row r avoids ``forbidden[r]`` and,
-    without multapses, repeats. Redraws only the offending entries (vectorised)."""
-    out = rng.integers(0, n_choices, size=(n_rows, k), dtype=_itype(n_choices))
-    for _ in range(10000):
-        bad = np.zeros(out.shape, dtype=bool)
-        if forbidden is not None:
-            bad |= out == forbidden[:, None]
-        if not multapses and k > 1:
-            order = np.argsort(out, axis=1, kind="stable")
-            srt = np.take_along_axis(out, order, axis=1)
-            dup = np.zeros(out.shape, dtype=bool)
-            dup[:, 1:] = srt[:, 1:] == srt[:, :-1]
-            np.put_along_axis(bad, order, dup | np.take_along_axis(bad, order, axis=1), axis=1)
-        if not bad.any():
-            return out
-        out[bad] = rng.integers(0, n_choices, size=int(bad.sum()), dtype=out.dtype)
-    raise RuntimeError("could not draw connections without autapses/multapses")  # pragma: no cover
+    def fill(self, lay, ptr, off, base):
+        g = lay.keyed(1)
+        _fill_out(self.k, self.allow_multapses, g, ptr, off, base)
 
 
 class Explicit(Rule):
-    """Given index pairs: ``Explicit(pre_ids, post_ids)`` (indices into pre and post)."""
+    """Given index pairs: ``Explicit(pre_ids, post_ids)`` (indices into pre and post).
+
+    Stored by a stable counting sort by source: a row keeps the pairs' given order."""
+
+    cursor = True
 
     def __init__(self, pre_ids, post_ids):
         pre = np.asarray(pre_ids)
@@ -301,62 +380,214 @@ class Explicit(Rule):
             )
         self.pre_ids, self.post_ids = pre.astype(np.int64), post.astype(np.int64)
 
-    def pairs(self, n_pre, n_post, self_post, rng):
+    def check(self, n_pre, n_post, n_self):
         for name, arr, n in (("pre_ids", self.pre_ids, n_pre), ("post_ids", self.post_ids, n_post)):
             if len(arr) and (arr.min() < 0 or arr.max() >= n):
                 bad = int(np.flatnonzero((arr < 0) | (arr >= n))[0])
                 raise ValueError(f"Explicit: {name}[{bad}] = {arr[bad]} is outside 0..{n - 1}")
-        return self.pre_ids.copy(), self.post_ids.copy()
+
+    def expected(self, n_pre, n_post, n_self):
+        return len(self.pre_ids)
+
+    def rows(self, lay):
+        ptr = np.zeros(lay.n_pre_pop + 1, dtype=np.int64)
+        _count_rows(self.pre_ids, lay.pre_sel, ptr)
+        return np.cumsum(ptr, out=ptr)
+
+    def scatter(self, lay, cursor, i0, i1, steps, n_post_pop, w_block, off, w):
+        """Pairs ``i0:i1`` into their rows: ``off = steps*n_post_pop + target``, weights
+        from ``w_block``; ``steps``/``w_block`` hold one value per pair or one for all
+        (an empty ``w_block`` leaves ``w`` alone)."""
+        _scatter(
+            self.pre_ids,
+            self.post_ids,
+            i0,
+            i1,
+            lay.pre_sel,
+            lay.post_sel,
+            cursor,
+            steps,
+            n_post_pop,
+            w_block,
+            off,
+            w,
+        )
 
     def describe(self):
         return {"rule": "Explicit", "n": int(len(self.pre_ids))}
 
 
-# ------------------------------------------------------------------------------------ CSR
+# --------------------------------------------------------------------------------- kernels
+@njit(cache=True, inline="always")
+def _choose(key, n, k, forbidden, multapses, buf, mark, stamp):
+    """``k`` indices of ``range(n)`` other than ``forbidden`` (-1: none) into ``buf``, drawn
+    from the keyed stream: independent draws with multapses, else distinct ones by
+    rejection (``mark[x] == stamp``: taken), choosing the complement when ``k`` is more
+    than half the pool so that the expected number of draws stays below ``2k``."""
+    pool = n - 1 if forbidden >= 0 else n
+    if multapses:
+        for j in range(k):
+            x = int(_u01(key, j) * pool)
+            buf[j] = x + 1 if 0 <= forbidden <= x else x
+        return k
+    take = 2 * k <= pool
+    want = k if take else pool - k
+    got, c = 0, 0
+    while got < want:
+        x = int(_u01(key, c) * pool)
+        c += 1
+        if 0 <= forbidden <= x:
+            x += 1
+        if mark[x] != stamp:
+            mark[x] = stamp
+            if take:
+                buf[got] = x
+            got += 1
+    if not take:
+        got = 0
+        for x in range(n):
+            if x != forbidden and mark[x] != stamp:
+                buf[got] = x
+                got += 1
+    return k
+
+
+@njit(cache=True, inline="always")
+def _bernoulli(key, p, n, forbidden, buf):
+    """Indices ``i < n`` (not ``forbidden``) each chosen with probability ``p``, ascending:
+    one uniform per index (large ``p``) or geometric gaps ``floor(log(1-u)/log(1-p))``
+    between chosen ones (cost per chosen index, no duplicates)."""
+    got = 0
+    if p > _PAIRS_ABOVE:
+        for i in range(n):  # branch-free: a store per pair beats a mispredicted jump
+            buf[got] = i
+            got += (_u01(key, i) < p) & (i != forbidden)
+        return got
+    i, c, inv_log = -1, 0, 1.0 / math.log1p(-p)
+    while True:
+        gap = math.log(1.0 - _u01(key, c)) * inv_log  # log is faster than log1p
+        c += 1
+        if gap >= n:  # also keeps the float -> int conversion in range
+            return got
+        i += 1 + int(gap)
+        if i >= n:
+            return got
+        if i != forbidden:
+            buf[got] = i
+            got += 1
+
+
 @njit(cache=True)
-def _csr_fill(pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, off, w_out):
-    """Counting sort of synapses by source (stable), writing each synapse's ring-buffer
-    offset ``steps*n_post + target`` and weight straight into their final places.
-    ``steps`` and ``w`` have one entry per synapse, or one shared by all."""
-    m = pre.shape[0]
-    ptr = np.zeros(n_pre_pop + 1, dtype=np.int64)
-    for s in range(m):
-        ptr[pre_sel[pre[s]] + 1] += 1
-    for i in range(n_pre_pop):
-        ptr[i + 1] += ptr[i]
-    fill = ptr[:-1].copy()
-    s_step = 1 if steps.shape[0] == m else 0
-    s_w = 1 if w.shape[0] == m else 0
-    for s in range(m):
-        j = pre_sel[pre[s]]
-        pos = fill[j]
-        fill[j] = pos + 1
-        off[pos] = steps[s * s_step] * n_post_pop + post_sel[post[s]]
-        w_out[pos] = w[s * s_w]
-    return ptr
+def _by_target(p, k, multapses, g, ptr, off, base, fill):
+    """Counting (``fill=False``: ``ptr[row + 1] += 1``) or filling pass of a rule whose
+    draws are keyed by target: Bernoulli(``p``) sources when ``k`` is None (Numba then
+    compiles only that branch: FixedProbability alone compiles in 2/3 of the time), else
+    ``k`` sources. Targets go in ascending population order, so rows come out sorted by
+    target."""
+    pre_sel, post_sel, post_order, self_pre, _self_post, seed, stream = g
+    n_pre = pre_sel.shape[0]
+    buf = np.empty(n_pre if k is None else max(n_pre, k), np.int64)
+    mark = np.zeros(n_pre, np.int64)
+    cursor = ptr[:-1].copy() if fill else np.zeros(0, np.int64)
+    for q in range(post_sel.shape[0]):
+        t = post_order[q] if post_order.shape[0] else q
+        tp = post_sel[t]
+        key = step_key(seed, stream, tp)
+        forbidden = self_pre[t] if self_pre.shape[0] else -1
+        if k is None:
+            got = _bernoulli(key, p, n_pre, forbidden, buf)
+        else:
+            got = _choose(key, n_pre, k, forbidden, multapses, buf, mark, q + 1)
+        if fill:
+            v = base + tp
+            for j in range(got):
+                r = pre_sel[buf[j]]
+                off[cursor[r]] = v
+                cursor[r] += 1
+        else:
+            for j in range(got):
+                ptr[pre_sel[buf[j]] + 1] += 1
 
 
-def csr_build(
-    pre, post, pre_sel, post_sel, n_pre_pop, n_post_pop, steps, w, idx_type, w_type=np.float32
-):
-    """``(ptr, off, w)`` of the CSR-by-source store from local (pre, post) pairs.
+@njit(cache=True)
+def _fill_out(k, multapses, g, ptr, off, base):
+    """Filling pass of FixedOutDegree: each source's ``k`` targets from its keyed stream,
+    sorted by population index, into its row."""
+    pre_sel, post_sel, _order, _self_pre, self_post, seed, stream = g
+    n_post = post_sel.shape[0]
+    buf = np.empty(k, np.int64)
+    row = np.empty(k, np.int64)
+    mark = np.zeros(n_post, np.int64)
+    for s in range(pre_sel.shape[0]):
+        key = step_key(seed, stream, pre_sel[s])
+        forbidden = self_post[s] if self_post.shape[0] else -1
+        _choose(key, n_post, k, forbidden, multapses, buf, mark, s + 1)
+        for j in range(k):
+            row[j] = post_sel[buf[j]]
+        _heapsort(row)
+        p0 = ptr[pre_sel[s]]
+        for j in range(k):
+            off[p0 + j] = base + row[j]
 
-    ``pre``/``post`` index ``pre_sel``/``post_sel`` (population indices); synapses of
-    source ``i`` are ``ptr[i]:ptr[i+1]``, in the order the rule produced them.
-    """
-    m = len(pre)
-    off = np.empty(m, dtype=idx_type)
-    w_out = np.empty(m, dtype=w_type)
-    ptr = _csr_fill(
-        pre,
-        post,
-        np.ascontiguousarray(pre_sel, dtype=np.int64),
-        np.ascontiguousarray(post_sel, dtype=np.int64),
-        int(n_pre_pop),
-        int(n_post_pop),
-        np.ascontiguousarray(steps, dtype=np.int64),
-        np.ascontiguousarray(w, dtype=w_type),
-        off,
-        w_out,
-    )
-    return ptr, off, w_out
+
+@njit(cache=True)
+def _heapsort(a):
+    """Sort in place (compiles in a fraction of the time of ``ndarray.sort``)."""
+    n = a.shape[0]
+    for start in range(n // 2 - 1, -n, -1):
+        # first heapify (start >= 0), then move the top to the end (start < 0)
+        if start < 0:
+            end = n + start
+            a[0], a[end] = a[end], a[0]
+            root, size = 0, end
+        else:
+            root, size = start, n
+        while 2 * root + 1 < size:
+            child = 2 * root + 1
+            if child + 1 < size and a[child] < a[child + 1]:
+                child += 1
+            if a[root] >= a[child]:
+                break
+            a[root], a[child] = a[child], a[root]
+            root = child
+
+
+@njit(cache=True)
+def _fill_all(pre_sel, targets, same, ptr, off, base):
+    """Filling pass of AllToAll; ``same[s]`` is the target to leave out of row s (or -1;
+    ``same`` empty: none)."""
+    for s in range(pre_sel.shape[0]):
+        pos = ptr[pre_sel[s]]
+        leave_out = same[s] if same.shape[0] else -1
+        for q in range(targets.shape[0]):
+            t = targets[q]
+            if t != leave_out:
+                off[pos] = base + t
+                pos += 1
+
+
+@njit(cache=True)
+def _fill_one(pre_sel, post_sel, ptr, off, base):
+    for i in range(pre_sel.shape[0]):
+        off[ptr[pre_sel[i]]] = base + post_sel[i]
+
+
+@njit(cache=True)
+def _count_rows(pre, pre_sel, ptr):
+    for i in range(pre.shape[0]):
+        ptr[pre_sel[pre[i]] + 1] += 1
+
+
+@njit(cache=True)
+def _scatter(pre, post, i0, i1, pre_sel, post_sel, cursor, steps, n_post_pop, wv, off, w):
+    """Stable counting sort of pairs ``i0:i1`` into their rows (see Explicit.scatter)."""
+    nb = i1 - i0
+    ss = 1 if steps.shape[0] == nb else 0
+    sw = 1 if wv.shape[0] == nb else 0
+    for j in range(nb):
+        r = pre_sel[pre[i0 + j]]
+        pos = cursor[r]
+        cursor[r] = pos + 1
+        off[pos] = steps[j * ss] * n_post_pop + post_sel[post[i0 + j]]
+        if wv.shape[0]:
+            w[pos] = wv[j * sw]

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from axonforge import codegen, modulators
+from axonforge import codegen, modulators, projection
 from axonforge.connectivity import AllToAll
 from axonforge.models import ranges
 from axonforge.models.sources import StepCurrent
@@ -213,15 +213,19 @@ class Network:
             ``FixedInDegree(k)``, ``FixedOutDegree(k)`` or ``Explicit(pre_ids, post_ids)``.
         weight : float, array or distribution
             In the port's unit: amperes for current ports (negative on ``inh``),
-            volts for delta kinetics, siemens for conductance ports.
+            volts for delta kinetics, siemens for conductance ports. An array gives one
+            value per synapse in storage order (``Explicit``: in the order of its pairs).
         delay : float, array or distribution [s]
-            Default ``dt``. Must be a multiple of ``dt`` (see ``round_delays``).
+            Default ``dt``. At least ``dt`` and a multiple of it (see ``round_delays``).
         port : str
             Receptor port of the post model (``"exc"``, ``"inh"``).
         name : str, optional
             Unique name (default ``proj0``, ...); ``net.projections[name]``.
         round_delays : bool
-            Round off-grid delays to the nearest step instead of failing.
+            Round off-grid delays to the nearest step (half-way up) and raise delays
+            below one step to one step, instead of failing; ``proj.rounded_delays``
+            counts the delays changed, ``proj.raised_delays`` those raised. Negative or
+            non-finite delays always fail.
         synapse : SynapseModel, optional
             A plasticity rule such as ``STDP(...)``; ``weight`` gives the initial weights
             and ``proj.weights`` always shows the current ones. Default: static synapses.
@@ -233,6 +237,12 @@ class Network:
         -------
         Projection
             With ``pre_ids``, ``post_ids``, ``weights`` (settable) and ``delays``.
+
+        Raises
+        ------
+        MemoryError
+            At once, before building, when the build's peak memory (see
+            :meth:`estimate_connection`) exceeds the memory available.
         """
         t0 = time.perf_counter()
         name = self._name(name, "proj", self.projections)
@@ -257,6 +267,13 @@ class Network:
         self._structure_changed = True
         self.timings["build"] += time.perf_counter() - t0
         return proj
+
+    def estimate_connection(self, pre, post, rule=None, synapse=None, weight=None, delay=None):
+        """What ``connect`` with these arguments would cost, without building anything:
+        ``.synapses`` (expected count), ``.stored_bytes`` (``proj.nbytes``) and
+        ``.peak_bytes`` (memory needed while building). ``weight=None`` assumes
+        per-synapse weights; ``delay=None`` is ``dt``."""
+        return projection.estimate(self, pre, post, rule, synapse, weight, delay)
 
     # ------------------------------------------------------------------- modulators
     def modulator(self, name="dopamine", tau=0.2, source=None, amount=1.0, value=0.0):

@@ -5,23 +5,58 @@ the synapse's offset into the target's ring buffer (flattened ``(slots, n_post)`
 plus 8 bytes per source neuron for the row pointer. One index load per event instead of
 separate target and delay loads halves the delivery cost (benchmarks/README.md); the
 offset is independent of the ring length, so a later projection with a longer delay does
-not invalidate it. ``off`` is int64 when ``(max delay + 1) * n_post`` exceeds 2**31.
+not invalidate it. ``off`` is int64 when ``(max delay + 1) * n_post`` reaches 2**31.
+
+Building: the rule counts each source's synapses, the final arrays are allocated once and
+filled in place (:mod:`axonforge.connectivity`), and weights and delays are drawn and
+checked in blocks of at most ``BLOCK`` synapses, so the build needs little more than what
+stays stored. Before anything large is allocated, :func:`estimate` gives the synapse
+count, the stored bytes and the peak; ``connect`` fails at once with a ``MemoryError``
+when the peak exceeds :func:`available_memory` (checked for peaks above ``CHECK_ABOVE``).
+
+Values: a weight or delay is a scalar (checked once, never expanded), a distribution
+(drawn block by block in storage order) or an array of one value per synapse, in storage
+order (for ``Explicit``, in the order of its pairs). Every block passes
+:meth:`Projection._check_weights` and :meth:`Projection._delay_steps`.
 
 Delay rule: a delay must be at least ``dt`` and lie on the time grid (``delay/dt`` within
 1e-6 of an integer); otherwise connecting fails, unless ``round_delays=True``, which
-rounds to the nearest step (half-way cases up) and records how many delays changed in
-``proj.rounded_delays``.
+rounds to the nearest step (half-way cases up) and raises delays below one step (zero
+included) to one step. ``proj.rounded_delays`` counts the delays that rounding changed
+(raised ones included), ``proj.raised_delays`` those raised to one step. A negative or
+non-finite delay always fails.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 import numpy as np
 
-from axonforge.connectivity import Rule, csr_build, values
-from axonforge.plastic import PlasticState
+from axonforge.connectivity import (
+    CONN_STREAM,
+    AllToAll,
+    Distribution,
+    Explicit,
+    Layout,
+    Rule,
+    value_block,
+    value_kind,
+    values,
+)
+from axonforge.plastic import PlasticState, checked_synapse
 from axonforge.population import lookup, resolve
 
 _GRID_TOL = 1e-6
+#: synapses per block of drawn weights and delays: its temporaries (~50 bytes per synapse)
+#: stay in the cache and far below the stored arrays
+BLOCK = 1 << 16
+_GIB = 2.0**30
+
+
+def _block(m):
+    return int(min(BLOCK, max(1024, m // 32)))
 
 
 class Projection:
@@ -36,14 +71,18 @@ class Projection:
         Current weights in the port's unit (A for current ports); assignable.
     delays : float64 array
         Delays in seconds (multiples of dt).
+    rounded_delays, raised_delays : int
+        Delays changed by ``round_delays=True``, and those of them raised to one step.
     """
+
+    raised_delays = 0  # projections loaded from files made before the count existed
 
     def __init__(
         self, net, pre, post, rule, weight, delay, port, name, round_delays, synapse, modulator
     ):
         self.net, self.name = net, name
-        self.pre_pop, self.pre_sel = resolve(pre, f"connect {name!r}: pre")
-        self.post_pop, self.post_sel = resolve(post, f"connect {name!r}: post")
+        sides = _sides(net, pre, post, name)
+        self.pre_pop, self.pre_sel, self.post_pop, self.post_sel, _ = sides
         if self.post_pop.kind != "neuron":
             raise TypeError(
                 f"connect {name!r}: post must be neurons; {self.post_pop.name!r} is an input source"
@@ -60,92 +99,183 @@ class Projection:
                 f"sim.FixedProbability(0.1), got {rule!r}"
             )
         self.port, self.rule = port, rule
-        rng = np.random.default_rng(np.random.SeedSequence([net.seed, 2, len(net.projections)]))
-        self_post = None
-        if self.pre_pop is self.post_pop:
-            self_post = lookup(self.post_pop, self.post_sel)[self.pre_sel].astype(np.int64)
-        pre_l, post_l = rule.pairs(len(self.pre_sel), len(self.post_sel), self_post, rng)
-        m = len(pre_l)
-        # scalars stay scalars: a 5e7-synapse network must not expand them into arrays
-        w = values(weight, rng, m, f"connect {name!r}: weight", keep_scalar=True)
-        self._check_sign(np.atleast_1d(w))
-        d = values(
-            net.dt if delay is None else delay, rng, m, f"connect {name!r}: delay", keep_scalar=True
-        )
-        steps = self._delay_steps(np.atleast_1d(d), round_delays, m)
-        n_post = self.post_pop.n
-        self.max_delay_steps = int(steps.max(initial=1))
-        idx_type = np.int32 if (self.max_delay_steps + 1) * n_post < 2**31 else np.int64
-        self.ptr, self.off, self.w = csr_build(
-            pre_l,
-            post_l,
+        _check_synapse(self, synapse, modulator)
+        delay = net.dt if delay is None else delay
+        est = _estimate(net, sides, rule, synapse, weight, delay)
+        check_memory(est, f"connect {name!r}")
+        J = len(net.projections)
+        lay = Layout(
+            self.pre_pop,
             self.pre_sel,
+            self.post_pop,
             self.post_sel,
-            self.pre_pop.n,
-            n_post,
-            steps,
-            np.atleast_1d(w),
-            idx_type,
-            # plastic weights live in the state precision; static ones in float32
-            np.float32 if synapse is None else net.dtype,
+            not rule.allow_autapses,
+            net.seed,
+            CONN_STREAM + 2 * J,
         )
+        rngs = [
+            np.random.default_rng(np.random.SeedSequence([net.seed, 2, J, i]))
+            if isinstance(spec, Distribution)
+            else None  # seeding costs more than building a small projection
+            for i, spec in ((1, weight), (2, delay))
+        ]
+        # plastic weights live in the state precision; static ones in float32
+        w_type = np.float32 if synapse is None else net.dtype
         self.plastic = None
-        if synapse is None and modulator is not None:
-            raise ValueError(
-                f"connect {name!r}: modulator= needs a three-factor rule "
-                "(synapse=DopamineSTDP(...)); static synapses read no modulator"
-            )
+        later = self._build(lay, rule, weight, delay, round_delays, w_type, rngs, synapse)
         if synapse is not None:
-            if self.pre_pop.kind == "noise":
-                raise TypeError(
-                    f"connect {name!r}: a NoiseSource cannot drive a plastic synapse "
-                    "(it emits amplitudes, not spikes)"
-                )
             self.plastic = PlasticState(self, synapse, modulator)
             self.w = self.plastic.state["w"]  # one array: the kernel updates it in place
+        if later:
+            self._fill_weights(weight, rngs[0])
 
-    def _check_sign(self, w):
-        sign = self.post_pop.checked.spec.port_signs.get(self.port)
-        if sign is None or len(w) == 0:
-            return
-        bad = w < 0 if sign > 0 else w > 0
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            need = ">= 0" if sign > 0 else "<= 0 (inhibitory weights are negative)"
-            raise ValueError(
-                f"connect {self.name!r}: port {self.port!r} takes weights {need}; "
-                f"{int(bad.sum())} weight(s) have the wrong sign (first: synapse "
-                f"{first}, {w[first]:.4g})"
+    # ----------------------------------------------------------------------- build
+    def _build(self, lay, rule, weight, delay, round_delays, w_type, rngs, synapse):
+        """Count, allocate once, fill: targets by the rule, then weights and delays. Returns
+        True when per-synapse weights are still to be filled (into a plastic rule's state,
+        once it exists, so that no second array of weights is ever allocated)."""
+        n_post = self.post_pop.n
+        self.ptr = ptr = rule.rows(lay)
+        m = int(ptr[-1])
+        what_w, what_d = f"connect {self.name!r}: weight", f"connect {self.name!r}: delay"
+        kind_w, kind_d = value_kind(weight, m, what_w), value_kind(delay, m, what_d)
+        self.rounded_delays = self.raised_delays = 0
+        w0 = steps0 = None
+        if kind_w == "scalar":
+            w0 = value_block(weight, None, 0, 1, what_w)
+            self._check_weights(w0)
+        if kind_d == "scalar":
+            steps0 = self._delay_steps(value_block(delay, None, 0, 1, what_d), round_delays, 0, m)
+        self.max_delay_steps = int(steps0[0]) if steps0 is not None else 1
+        top = max(self.max_delay_steps, 1)
+        off = np.empty(m, dtype=np.int32 if (top + 1) * n_post < 2**31 else np.int64)
+        explicit = isinstance(rule, Explicit)
+        later = w0 is None and not explicit
+        if synapse is not None and (w0 is not None or later):
+            # only initialises the rule's state: a scalar, or a value within its bounds
+            w = np.full(1, w0[0] if w0 is not None else synapse.params.get("w_min", 0.0), w_type)
+        else:
+            w = np.full(m, w0[0], w_type) if w0 is not None else np.empty(m, w_type)
+        self.off, self.w = off, w
+        b = _block(m)
+        if explicit:
+            cursor = ptr[:-1].copy()
+            empty = np.zeros(0)
+            for i0 in range(0, m, b):
+                i1 = min(m, i0 + b)
+                wb = empty
+                if w0 is None:
+                    wb = value_block(weight, rngs[0], i0, i1, what_w)
+                    self._check_weights(wb, i0)
+                st = steps0
+                if st is None:
+                    db = value_block(delay, rngs[1], i0, i1, what_d)
+                    st = self._delay_steps(db, round_delays, i0)
+                    off = self._widen(off, st)
+                rule.scatter(lay, cursor, i0, i1, st, n_post, wb, off, w)
+            self.off = off
+            return False
+        rule.fill(lay, ptr, off, 0 if steps0 is None else int(steps0[0]) * n_post)
+        if later and synapse is None:
+            # static: all weights before any delay, so weight errors come first
+            self._fill_weights(weight, rngs[0])
+            later = False
+        for s0 in range(0, m if steps0 is None else 0, b):
+            st = self._delay_steps(
+                value_block(delay, rngs[1], s0, min(m, s0 + b), what_d), round_delays, s0
             )
+            off = self._widen(off, st)
+            off[s0 : s0 + len(st)] += st * n_post
+        self.off = off
+        return later
+
+    def _fill_weights(self, weight, rng):
+        """Per-synapse weights in storage order, block by block, checked (and for a plastic
+        rule with bounds, within [w_min, w_max])."""
+        what = f"connect {self.name!r}: weight"
+        m, params = len(self.off), self.plastic.model.params if self.plastic else {}
+        b = _block(m)
+        for s0 in range(0, m, b):
+            wb = value_block(weight, rng, s0, min(m, s0 + b), what)
+            self._check_weights(wb, s0)
+            if "w_min" in params and "w_max" in params:
+                lo, hi = params["w_min"], params["w_max"]
+                bad = (wb < lo) | (wb > hi)
+                if bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise ValueError(
+                        f"connect {self.name!r}: initial weight {wb[i]:.4g} (synapse {s0 + i}) "
+                        f"is outside [w_min, w_max] = [{lo:.4g}, {hi:.4g}] of "
+                        f"{self.plastic.model!r}"
+                    )
+            self.w[s0 : s0 + len(wb)] = wb
+
+    def _widen(self, off, steps):
+        """Note the largest delay; ``off`` as int64 once ``(steps + 1) * n_post`` needs it."""
+        top = int(steps.max(initial=1))
+        self.max_delay_steps = max(self.max_delay_steps, top)
+        if off.dtype == np.int32 and (top + 1) * self.post_pop.n >= 2**31:
+            return off.astype(np.int64)
+        return off
+
+    def _check_weights(self, w, first=0):
+        """Check a block of weights (1-D float64; synapse ``first`` onwards): the port's
+        sign rule and the float32 range."""
+        sign = self.post_pop.checked.spec.port_signs.get(self.port)
+        if sign is not None and len(w):
+            bad = w < 0 if sign > 0 else w > 0
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                need = ">= 0" if sign > 0 else "<= 0 (inhibitory weights are negative)"
+                raise ValueError(
+                    f"connect {self.name!r}: port {self.port!r} takes weights {need}; "
+                    f"{int(bad.sum())} weight(s) have the wrong sign (first: synapse "
+                    f"{first + i}, {w[i]:.4g})"
+                )
         if np.any(np.abs(w) > np.finfo(np.float32).max):
             raise ValueError(f"connect {self.name!r}: a weight exceeds the float32 range")
 
-    def _delay_steps(self, d, round_delays, m):
+    def _delay_steps(self, d, round_delays, first=0, shared=1):
+        """Delay steps (int64) of a block of delays ``d`` [s] (1-D float64; synapse
+        ``first`` onwards; each value stands for ``shared`` synapses, as a scalar delay
+        for all). Applies the delay rule (module docstring) and counts what rounding changed."""
         dt = self.net.dt
+        bad = ~((d >= 0) & (d < np.inf))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"connect {self.name!r}: delay {d[i]:.6g} s (synapse {first + i}) is negative "
+                "or not finite; a delay must be at least one time step"
+            )
         ratio = d / dt
-        if len(ratio) and ratio.min() < 1 - _GRID_TOL:
+        low = ratio < 1 - _GRID_TOL
+        if not round_delays and low.any():
             i = int(np.argmin(ratio))
             raise ValueError(
-                f"connect {self.name!r}: delay {d[i]:.6g} s (synapse {i}) is below "
-                f"dt={dt} s; the minimum delay is one time step"
+                f"connect {self.name!r}: delay {d[i]:.6g} s (synapse {first + i}) is below "
+                f"dt={dt} s; the minimum delay is one time step (or pass round_delays=True "
+                "to raise it to one step)"
+            )
+        if len(ratio) and ratio.max() >= 65535.5:  # rounds (half-way up) past the cap
+            raise ValueError(
+                f"connect {self.name!r}: delay {d.max():.6g} s exceeds 65535 steps of dt={dt} s"
             )
         steps = np.floor(ratio + 0.5).astype(np.int64)
-        off = np.abs(ratio - steps) > _GRID_TOL
-        self.rounded_delays = 0
-        if off.any():
-            if not round_delays:
-                i = int(np.flatnonzero(off)[0])
-                raise ValueError(
-                    f"connect {self.name!r}: delay {d[i]:.6g} s (synapse {i}) is not a multiple "
-                    f"of dt={dt} s. Rule: delays must lie on the time grid; pass "
-                    "round_delays=True to round them to the nearest step (half-way up)"
-                )
-            # a shared delay stands for all m synapses
-            self.rounded_delays = int(off.sum()) if len(d) == m else m
-        if len(steps) and steps.max() > 65535:
+        changed = np.abs(ratio - steps) > _GRID_TOL
+        if not round_delays and changed.any():
+            i = int(np.flatnonzero(changed)[0])
             raise ValueError(
-                f"connect {self.name!r}: delay {steps.max() * dt} s exceeds 65535 steps"
+                f"connect {self.name!r}: delay {d[i]:.6g} s (synapse {first + i}) is not a "
+                f"multiple of dt={dt} s. Rule: delays must lie on the time grid; pass "
+                "round_delays=True to round them to the nearest step (half-way up)"
             )
+        if round_delays:
+            n_low = int(np.count_nonzero(low))
+            if n_low:
+                np.maximum(steps, 1, out=steps)
+                changed |= low
+            self.raised_delays += n_low * shared
+            self.rounded_delays += int(np.count_nonzero(changed)) * shared
         return steps
 
     # ----------------------------------------------------------------------- access
@@ -184,7 +314,7 @@ class Projection:
     def weights(self, value):
         rng = np.random.default_rng(np.random.SeedSequence([self.net.seed, 3, self.net.step]))
         w = values(value, rng, len(self.w), f"projection {self.name!r}: weights")
-        self._check_sign(w)
+        self._check_weights(w)
         if self.plastic is not None:
             p = self.plastic.model.params
             if "w_min" in p and np.any((w < p["w_min"]) | (w > p["w_max"])):
@@ -218,3 +348,230 @@ class Projection:
             f"<Projection {self.name!r}: {self.pre_pop.name} -> {self.post_pop.name} "
             f"[{self.port}], {len(self)} synapses>"
         )
+
+
+# ----------------------------------------------------------------------------- estimate
+@dataclass
+class ConnectionEstimate:
+    """What building a connection takes, before it is built.
+
+    ``synapses``: the rule's synapse count (its expectation for FixedProbability);
+    ``stored_bytes``: what ``proj.nbytes`` will be; ``peak_bytes``: the memory the build
+    needs at its peak, the stored arrays included."""
+
+    synapses: float
+    stored_bytes: int
+    peak_bytes: int
+
+    def __str__(self):
+        return (
+            f"{self.synapses:,.0f} synapses, {self.stored_bytes / _GIB:.3g} GiB stored, "
+            f"{self.peak_bytes / _GIB:.3g} GiB at peak while building"
+        )
+
+
+def estimate(net, pre, post, rule, synapse=None, weight=None, delay=None, name=None):
+    """:class:`ConnectionEstimate` of ``net.connect(pre, post, rule, ...)`` (nothing is
+    built); ``weight`` and ``delay`` as for ``connect`` (``None``: per-synapse weights,
+    delay ``dt``)."""
+    sides = _sides(net, pre, post, name)
+    rule = rule if rule is not None else AllToAll()
+    if not isinstance(rule, Rule):
+        raise TypeError(f"estimate_connection: rule must be a connection rule, got {rule!r}")
+    if synapse is not None:
+        _check_synapse(None, synapse, None)
+    delay = net.dt if delay is None else delay
+    return _estimate(net, sides, rule, synapse, Distribution() if weight is None else weight, delay)
+
+
+def _sides(net, pre, post, name):
+    """(pre population, pre ids, post population, post ids, number of possible autapses:
+    neurons on both sides)."""
+    pre_pop, pre_sel = resolve(pre, f"connect {name!r}: pre")
+    post_pop, post_sel = resolve(post, f"connect {name!r}: post")
+    n_self = 0
+    if pre_pop is post_pop:
+        in_post = np.zeros(post_pop.n, dtype=bool)
+        in_post[post_sel] = True
+        n_self = int(np.count_nonzero(in_post[pre_sel]))
+    return pre_pop, pre_sel, post_pop, post_sel, n_self
+
+
+def _estimate(net, sides, rule, synapse, weight, delay):
+    pre_pop, pre_sel, post_pop, post_sel, n_self = sides
+    n_pre, n_post = len(pre_sel), len(post_sel)
+    rule.check(n_pre, n_post, n_self)
+    m = float(rule.expected(n_pre, n_post, n_self))
+    top = max(1, int(np.floor(_delay_bound(delay, m) / net.dt + 0.5)))
+    off_item = 4 if (top + 1) * post_pop.n < 2**31 else 8
+    per_syn = isinstance(weight, Distribution) or np.ndim(weight) > 0
+    explicit = isinstance(rule, Explicit)
+    stored = m * (4 + off_item) + 8 * (pre_pop.n + 1)
+    # temporaries: index arrays of the populations and views, a write position per row,
+    # the value blocks, and an int32 offset array widened to int64
+    extra = 8 * (3 * (pre_pop.n + post_pop.n) + 4 * (n_pre + n_post)) + 64 * _block(int(m))
+    extra += 8 * pre_pop.n * rule.cursor + (4 * m if off_item == 8 else 0)
+    if synapse is not None:
+        stored, temp = _plastic_bytes(net, synapse, m, pre_pop.n, post_pop.n, off_item)
+        stored += m * off_item + 8 * (pre_pop.n + 1)
+        # Explicit scatters weights before the rule's state exists: a second array of them
+        extra += temp + (m * np.dtype(net.dtype).itemsize if per_syn and explicit else 0)
+    return ConnectionEstimate(m, int(stored), int(stored + extra))
+
+
+def _plastic_bytes(net, synapse, m, n_pre_pop, n_post_pop, off_item):
+    """(stored bytes but off and ptr, temporaries) of a plastic projection: what
+    :class:`axonforge.plastic.PlasticState` allocates."""
+    c = checked_synapse(synapse.spec)
+    spec = synapse.spec
+    item = np.dtype(net.dtype).itemsize
+    stored = m * item * len(spec.state) + 8 * m * (len(spec.eligibility) + bool(c.eligibility))
+    stored += 8 * sum(n_pre_pop if side == "pre" else n_post_pop for side, _ in c.traces.values())
+    temp = 0
+    if c.needs_targets:
+        stored += 4 * m
+        temp = off_item * m
+    if c.post.syn:
+        # target-sorted index: int32 tidx and source; an int64 tidx and a source per
+        # synapse are temporaries
+        stored += 8 * (n_post_pop + 1) + m * (4 if m < 2**31 else 8) + 4 * m
+        temp = max(temp, 12 * m)
+    return stored, temp
+
+
+def _delay_bound(delay, m):
+    """The largest delay to expect [s]: a distribution's ``high`` when finite, else the
+    largest of 4096 draws (an estimate only decides the offsets' integer width)."""
+    if isinstance(delay, Distribution):
+        high = getattr(delay, "high", np.inf)
+        if np.isfinite(high):
+            return float(high)
+        draws = delay.sample(np.random.default_rng(0), int(min(m, 4096)) or 1)
+        return float(np.max(draws, initial=0.0))
+    arr = np.asarray(delay, dtype=np.float64)
+    return float(arr.max(initial=0.0)) if np.all(np.isfinite(arr)) else 0.0
+
+
+def _check_synapse(proj, synapse, modulator):
+    """The checks of a plasticity rule that need no synapses (before building)."""
+    from axonforge.models.plasticity import SynapseModel
+
+    name = "estimate_connection" if proj is None else f"connect {proj.name!r}"
+    if synapse is None and modulator is not None:
+        raise ValueError(
+            f"{name}: modulator= needs a three-factor rule "
+            "(synapse=DopamineSTDP(...)); static synapses read no modulator"
+        )
+    if synapse is None:
+        return
+    if not isinstance(synapse, SynapseModel):
+        raise TypeError(
+            f"{name}: synapse must be a plasticity rule such as STDP(...), got {synapse!r}"
+        )
+    if proj is not None and proj.pre_pop.kind == "noise":
+        raise TypeError(
+            f"{name}: a NoiseSource cannot drive a plastic synapse "
+            "(it emits amplitudes, not spikes)"
+        )
+
+
+# ------------------------------------------------------------------------------ memory
+#: builds needing less are not checked: reading the limits would cost more than the build,
+#: and a build this small that cannot get its memory fails at once anyway
+CHECK_ABOVE = 64 * 2**20
+
+
+def check_memory(est, what):
+    """Raise ``MemoryError`` when building ``est`` would need more than is available."""
+    if est.peak_bytes < CHECK_ABOVE:
+        return
+    avail = available_memory()
+    if avail is None or est.peak_bytes <= avail:
+        return
+    raise MemoryError(
+        f"{what}: this connection would make about {est.synapses:,.0f} synapses, "
+        f"{est.stored_bytes / _GIB:.3g} GiB stored and {est.peak_bytes / _GIB:.3g} GiB at "
+        f"peak while building, but only {avail / _GIB:.3g} GiB of memory is available. "
+        "Make fewer synapses (a smaller p for FixedProbability, a smaller k for "
+        "FixedInDegree/FixedOutDegree, smaller populations), or split the network into "
+        "parts that fit; net.estimate_connection(...) tells the cost before connecting."
+    )
+
+
+def available_memory():
+    """Bytes this process can still allocate, or ``None`` when unknown.
+
+    Linux: ``MemAvailable`` of /proc/meminfo, lowered to a cgroup's room (v2
+    ``memory.max - memory.current``, v1 ``memory.limit_in_bytes - memory.usage_in_bytes``;
+    inactive file cache counts as free, since the kernel reclaims it). Elsewhere psutil if
+    installed, else free physical pages from ``os.sysconf``."""
+    found = []
+    for line in (_read("/proc/meminfo") or "").splitlines():
+        if line.startswith("MemAvailable:"):
+            found.append(int(line.split()[1]) * 1024)
+    found += _cgroup_room()
+    if found:
+        return max(0, min(found))
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _read(path):
+    try:
+        with open(path) as fh:
+            return fh.read().strip()
+    except OSError:
+        return None
+
+
+def _stat(path, field):
+    for line in (_read(path) or "").splitlines():
+        key, _, value = line.partition(" ")
+        if key == field and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def _cgroup_room():
+    """Room left under the memory limits of this process's cgroup and its ancestors."""
+    paths = {}  # controller ("" for v2) -> this process's cgroup path
+    for line in (_read("/proc/self/cgroup") or "").splitlines():
+        if line.count(":") < 2:
+            continue
+        _, controllers, path = line.split(":", 2)
+        for c in controllers.split(",") if controllers else [""]:
+            paths[c] = path.rstrip("/")
+    out = []
+    if "" in paths:  # v2: every ancestor may set memory.max
+        parts = paths[""].split("/")
+        for depth in range(len(parts), 0, -1):
+            base = "/sys/fs/cgroup" + "/".join(parts[:depth])
+            limit, used = _read(f"{base}/memory.max"), _read(f"{base}/memory.current")
+            if limit and used and limit.isdigit() and used.isdigit():
+                free = _stat(f"{base}/memory.stat", "inactive_file")
+                out.append(int(limit) - int(used) + free)
+    # v1: the process's own group (or the mount root inside a container), whose
+    # hierarchical_memory_limit already includes the ancestors' limits
+    for base in dict.fromkeys(
+        (f"/sys/fs/cgroup/memory{paths.get('memory', '')}", "/sys/fs/cgroup/memory")
+    ):
+        used = _read(f"{base}/memory.usage_in_bytes")
+        if used is None or not used.isdigit():
+            continue
+        limit = min(
+            int(_read(f"{base}/memory.limit_in_bytes") or 2**63),
+            _stat(f"{base}/memory.stat", "hierarchical_memory_limit") or 2**63,
+        )
+        if limit < 2**60:
+            free = _stat(f"{base}/memory.stat", "total_inactive_file")
+            out.append(limit - int(used) + free)
+        break
+    return out
