@@ -11,8 +11,9 @@ Initial v uniform in [-60, -50] mV; no external input: the network sustains itse
 
 Expected outcome (seed 1, 1 s): self-sustained asynchronous irregular activity with a
 mean rate of about 5-6 Hz per neuron (Brian2 2.9 on the same network: see
-tests/fixtures/cuba_brian2.json), irregular firing (mean ISI CV about 0.8-1.0); the
-raster shows no global synchrony. Run: ``python examples/cuba.py [--duration 1.0]``.
+tests/fixtures/cuba_brian2.json), firing with a mean ISI CV of about 0.5 (Brian2:
+0.51-0.53 over five seeds); the raster shows no global synchrony.
+Run: ``python examples/cuba.py [--duration 1.0]``.
 """
 
 from __future__ import annotations

@@ -332,23 +332,16 @@ def check_params(spec, given: dict, owner: str, strict: bool = True) -> dict:
     return out
 
 
-def check_quantity(owner, name, values, entry, strict, port_unit=None, fix=None):
+def check_quantity(owner, name, values, entry, strict, fix=None):
     """Check values of the spec entry ``entry = (default, unit, doc[, range])`` against
-    its plausible range: hard sign rules always, plausibility if ``strict``.
-
-    A unit in weights (``"weight"``, ``"weight/s"``: synapse rules) is resolved with
-    ``port_unit``, the unit of the weights of the port the rule's projection targets, and
-    checked against the plausible weights of that unit; unknown, it is not checked."""
+    its plausible range: hard sign rules always, plausibility if ``strict``. A unit in
+    weights (``"weight"``, ``"weight/s"``: synapse rules) is checked later, against the
+    unit of the port a projection targets (``SynapseModel.check_weight_units``)."""
     unit = entry[1]
-    typical = entry[0] if isinstance(entry[0], (int, float)) and entry[0] else None
     if unit.startswith("weight"):
-        if port_unit not in ranges.WEIGHT_RANGES:
-            return
-        unit = ranges.weight_unit(unit, port_unit)
-        rng = ranges.resolve_range(entry, "") or ranges.WEIGHT_RANGES[port_unit]
-        typical = ranges.WEIGHT_TYPICAL[port_unit]
-    else:
-        rng = ranges.resolve_range(entry, unit)
+        return
+    typical = entry[0] if isinstance(entry[0], (int, float)) and entry[0] else None
+    rng = ranges.resolve_range(entry, unit)
     ranges.check_values(owner, name, values, unit, rng, strict, typical=typical, fix=fix)
 
 

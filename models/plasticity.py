@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .base import SpecData, check_params, check_quantity
+from . import ranges
+from .base import SpecData, check_params
 from .ranges import SLOW_TIME, STDP_WINDOW
 
 
@@ -136,21 +137,23 @@ class SynapseModel:
         """Rule-specific checks of parameter values (override)."""
 
     def check_weight_units(self, port_unit, where):
-        """Check the parameters given in weight units against the plausible weights of a
-        port whose weights are in ``port_unit`` (``"A"``, ``"V"``, ``"S"``; ``None``:
-        unknown, not checked); ``where`` names the connection in messages."""
+        """Check the parameters given in weight units (``"weight"``, ``"weight/s"``)
+        against the plausible weights of a port whose weights are in ``port_unit``
+        (``"A"``, ``"V"``, ``"S"``; ``None``: unknown, not checked); ``where`` names the
+        connection in messages."""
         owner = type(self).__name__
         for name, entry in self.spec.parameters.items():
-            check_quantity(
-                owner,
-                name,
-                self.params[name],
-                entry,
-                self.strict_units,
-                port_unit=port_unit,
-                fix=f"{where} takes weights in {port_unit}; pass strict_units=False to "
-                f"{owner}(...) if the value is intended",
-            )
+            if entry[1] in ("weight", "weight/s") and port_unit is not None:
+                ranges.check_weights(
+                    f"{where}, {owner}",
+                    self.params[name],
+                    port_unit,
+                    self.strict_units,
+                    f"give {owner}'s weight parameters in {port_unit}, or pass "
+                    f"strict_units=False to {owner}(...) if the value is intended",
+                    name=name + entry[1][len("weight") :],
+                    table=ranges.WEIGHT_RANGES,
+                )
 
     def __repr__(self):
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())

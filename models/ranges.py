@@ -104,7 +104,9 @@ UNITS = {
     "ohm": Unit((("ohm", 1.0), ("Mohm", 1e6), ("Gohm", 1e9)), 1e8, (1e3, 1e13)),
     "1/s": Unit((("/s", 1.0), ("/ms", 1e3)), 100.0, (-1e5, 1e5)),
     "V/s": Unit((("mV/ms", 1.0), ("V/s", 1.0), ("mV/s", 1e-3)), 10.0, (-1e4, 1e4)),
-    "A/s": Unit((("A/s", 1.0), ("nA/s", 1e-9), ("pA/s", 1e-12)), 1e-10, (-1e-5, 1e-5)),
+    "A/s": Unit(
+        (("A/s", 1.0), ("uA/s", 1e-6), ("nA/s", 1e-9), ("pA/s", 1e-12)), 1e-10, (-1e-5, 1e-5)
+    ),
     "S/s": Unit((("S/s", 1.0), ("nS/s", 1e-9)), 1e-9, (-1e-4, 1e-4)),
 }
 
@@ -196,12 +198,13 @@ def likely_slip(x: float, unit: str, rng, typical: float | None = None) -> str |
     return _code(x * f, unit, f)
 
 
-def check_values(owner, name, values, unit, rng, strict, typical=None, fix=None):
+def check_values(owner, name, values, unit, rng, strict, typical=None, fix=None, first=0):
     """Check ``values`` (scalar or 1-D) of quantity ``name`` against ``rng``.
 
     Hard rules (sign) always; plausibility when ``strict``. Raises ``ValueError`` naming
-    ``owner``, the element, the plausible range and the likely slip. ``fix`` overrides
-    the closing advice (default: how to turn the check off on the model).
+    ``owner``, the element (``name[first + i]`` for arrays, a block of a larger one), the
+    plausible range and the likely slip. ``fix`` overrides the closing advice (default:
+    how to turn the check off on the model).
     """
     if rng is None:
         return
@@ -210,7 +213,7 @@ def check_values(owner, name, values, unit, rng, strict, typical=None, fix=None)
     scalar = np.ndim(values) == 0
 
     def where(i):
-        return name if scalar else f"{name}[{i}]"
+        return name if scalar else f"{name}[{first + i}]"
 
     if not mag and lo >= 0:
         bad = (x <= 0) if lo > 0 else (x < 0)
@@ -233,54 +236,53 @@ def check_values(owner, name, values, unit, rng, strict, typical=None, fix=None)
     )
 
 
-def check_weights(where, values, port_unit, strict, fix):
-    """Plausibility of synaptic weights ``values`` given to ``connect`` for a port whose
-    weights are in ``port_unit`` (``"A"``, ``"V"``, ``"S"``; others are not checked).
-    ``where`` names the connection and port; ``fix`` says how to turn the check off. A
+def check_weights(where, values, port_unit, strict, fix, first=0, name="weight", table=None):
+    """Plausibility of weights ``values`` (scalar or 1-D) for a port whose weights are in
+    ``port_unit`` (``"A"``, ``"V"``, ``"S"``; others are not checked): synaptic weights
+    given to ``connect`` (``table`` :data:`SYNAPSE_WEIGHTS`), or a rule's weight-valued
+    parameter (``table`` :data:`WEIGHT_RANGES`; ``name`` ending in ``/s`` for a rate). A
     value that fits another kind of port (a PSP size on a current port) is named as such.
+    ``where`` names the connection and port; ``fix`` says how to turn the check off.
     """
-    rng = SYNAPSE_WEIGHTS.get(port_unit)
+    table = SYNAPSE_WEIGHTS if table is None else table
+    rng = table.get(port_unit)
     if rng is None or not strict:
         return
     x = np.atleast_1d(np.asarray(values, dtype=np.float64))
-    out = ~_inside(x, rng)
-    if not out.any():
+    # too large: any weight; too small: only when even the largest one is (weights drawn
+    # from a distribution around 0 are legitimately tiny now and then)
+    lo, hi, _ = _bounds(rng)
+    a = np.abs(x)
+    out = np.flatnonzero(a > max(hi, -lo) if lo < 0 else a > hi)
+    if len(out):
+        i = int(out[0])
+    elif len(a) and 0 < a.max() < (lo if lo > 0 else 0):
+        i = int(np.argmax(a))
+    else:
         return
-    i = int(np.flatnonzero(out)[0])
     v = float(x[i])
-    name = "weight" if np.ndim(values) == 0 else f"weight[{i}]"
+    per_s = name.endswith("/s")
+    label = name[:-2] if per_s else name
+    unit = port_unit + ("/s" if per_s else "")
+    shown = label if np.ndim(values) == 0 else f"{label}[{first + i}]"
     head = (
-        f"{where}: {name} = {v:g} {port_unit} ({WEIGHT_KIND[port_unit]}) is outside the "
-        f"plausible range {describe_range(rng, port_unit)}"
+        f"{where}: {shown} = {v:g} {unit} ({WEIGHT_KIND[port_unit]}"
+        f"{' per second' if per_s else ''}) is outside the plausible range "
+        f"{describe_range(rng, unit)}"
     )
-    other = [
-        u
-        for u in SYNAPSE_WEIGHTS
-        if u != port_unit and _inside(np.array([v]), SYNAPSE_WEIGHTS[u])[0]
-    ]
+    other = [u for u in table if u != port_unit and _inside(np.array([v]), table[u])[0]]
     if other:
         u = min(other, key=lambda u: abs(math.log10(abs(v) / WEIGHT_TYPICAL[u])))
         hint = (
             f"; it looks like {WEIGHT_KIND[u]} ({u}), but this port takes "
             f"{WEIGHT_KIND[port_unit]} in {port_unit}"
         )
-        if (u, port_unit) == ("V", "A"):
+        if (u, port_unit) == ("V", "A") and not per_s and table is SYNAPSE_WEIGHTS:
             hint += (
                 " (a PSP of size v corresponds to about v*c_m/tau_m, as examples/cuba.py "
                 "converts; or make the population with kinetics='delta')"
             )
     else:
-        guess = likely_slip(v, port_unit, rng, WEIGHT_TYPICAL[port_unit])
+        guess = likely_slip(v, unit, rng, WEIGHT_TYPICAL[port_unit])
         hint = f"; did you mean {guess}?" if guess else ""
     raise ValueError(f"{head}{hint} ({fix})")
-
-
-def weight_unit(unit: str, port_unit: str | None) -> str | None:
-    """The SI unit of a synapse-rule quantity declared in weight units (``"weight"``,
-    ``"weight/s"``) on a port whose summed input has ``port_unit``; other units pass
-    through unchanged; ``None`` when the port's unit is unknown."""
-    if not unit.startswith("weight"):
-        return unit
-    if port_unit is None:
-        return None
-    return port_unit + unit[len("weight") :]

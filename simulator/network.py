@@ -18,6 +18,7 @@ from axonforge.models import ranges
 from axonforge.models.sources import StepCurrent
 from axonforge.modulators import Modulator
 from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
+from axonforge.plan import network_plan
 from axonforge.population import Population, resolve
 from axonforge.projection import Projection
 
@@ -414,66 +415,6 @@ class Network:
         self.injections.append((pop, ids, steps, current.amplitudes))
 
     # ------------------------------------------------------------------- compilation
-    def _plan(self):
-        pops = list(self.populations.values())
-        index = {id(p): i for i, p in enumerate(pops)}
-        plan = codegen.NetPlan()
-        for P, pop in enumerate(pops):
-            ports = tuple(
-                p
-                for p in (pop.checked.spec.ports if pop.kind == "neuron" else ())
-                if any(pr.post_pop is pop and pr.port == p for pr in self.projections.values())
-            )
-            plan.pops.append(
-                codegen.PopPlan(
-                    pop.kind,
-                    f"n_{P}",
-                    pop.checked if pop.kind == "neuron" else None,
-                    ports,
-                    pop.uniform,
-                    pop.model.distribution if pop.kind == "noise" else "normal",
-                )
-            )
-        watched = {id(m.proj) for m in self.monitors.values() if isinstance(m, WeightMonitor)}
-        for proj in self.projections.values():
-            if proj.plastic is not None:
-                # deferred potentiation walks weights in storage order only; a weight
-                # monitor reads weights every few steps, so watched projections do not defer
-                proj.plastic.set_deferred(id(proj) not in watched)
-            plan.projs.append(
-                codegen.ProjPlan(
-                    index[id(proj.pre_pop)],
-                    index[id(proj.post_pop)],
-                    proj.port,
-                    proj.pre_pop.kind in ("poisson", "noise"),
-                    proj.plastic.checked if proj.plastic is not None else None,
-                    deferred=proj.plastic is not None and proj.plastic.deferred,
-                )
-            )
-        mods = list(self.modulators.values())
-        for mod in mods:
-            src = mod.source
-            plan.mods.append(
-                codegen.ModPlan(
-                    -1 if src is None else index[id(src)], src is not None and src.kind == "poisson"
-                )
-            )
-        for J, proj in enumerate(self.projections.values()):
-            if proj.plastic is not None and proj.plastic.modulator is not None:
-                plan.projs[J].mod = mods.index(proj.plastic.modulator)
-        proj_index = {id(p): j for j, p in enumerate(self.projections.values())}
-        for mon in self.monitors.values():
-            plan.mons.append(
-                codegen.MonPlan(
-                    mon.kind,
-                    index[id(mon.pop)],
-                    mon.plan_variables(),
-                    mon.pop.kind == "poisson",
-                    proj_index.get(id(getattr(mon, "proj", None)), -1),
-                )
-            )
-        return plan
-
     def _ring_length(self):
         d = max((p.max_delay_steps for p in self.projections.values()), default=1)
         return d + 1
@@ -504,7 +445,7 @@ class Network:
                 rb[port] = buf
             pop.rb = rb
         self._L = L
-        source, self._argnames = codegen.generate(self._plan())
+        source, self._argnames = codegen.generate(network_plan(self))
         self._source = source
         self._kernel = numba_backend.load_kernel(source)
         self._first_call = True

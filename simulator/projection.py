@@ -45,6 +45,8 @@ from axonforge.connectivity import (
     value_kind,
     values,
 )
+from axonforge.models import ranges
+from axonforge.models.base import port_unit
 from axonforge.plastic import PlasticState, checked_synapse
 from axonforge.population import lookup, resolve
 
@@ -99,6 +101,10 @@ class Projection:
                 f"sim.FixedProbability(0.1), got {rule!r}"
             )
         self.port, self.rule = port, rule
+        #: SI unit of this port's weights ("A", "V", "S"; None if the spec does not say)
+        self.port_unit = port_unit(self.post_pop.checked.spec, port)
+        self.target = type(self.post_pop.model).__name__
+        self._strict = self.post_pop.model.strict_units
         _check_synapse(self, synapse, modulator)
         delay = net.dt if delay is None else delay
         est = _estimate(net, sides, rule, synapse, weight, delay)
@@ -143,7 +149,7 @@ class Projection:
         w0 = steps0 = None
         if kind_w == "scalar":
             w0 = value_block(weight, None, 0, 1, what_w)
-            self._check_weights(w0)
+            self._check_weights(w0, scalar=True)
         if kind_d == "scalar":
             steps0 = self._delay_steps(value_block(delay, None, 0, 1, what_d), round_delays, 0, m)
         self.max_delay_steps = int(steps0[0]) if steps0 is not None else 1
@@ -218,9 +224,11 @@ class Projection:
             return off.astype(np.int64)
         return off
 
-    def _check_weights(self, w, first=0):
-        """Check a block of weights (1-D float64; synapse ``first`` onwards): the port's
-        sign rule and the float32 range."""
+    def _check_weights(self, w, first=0, scalar=False):
+        """Check a block of weights (1-D float64; synapse ``first`` onwards; ``scalar``: one
+        weight for all): the port's sign rule, the float32 range and, unless the target
+        model has ``strict_units=False``, plausibility in the port's unit (not for a
+        NoiseSource, whose amplitudes carry the scale)."""
         sign = self.post_pop.checked.spec.port_signs.get(self.port)
         if sign is not None and len(w):
             bad = w < 0 if sign > 0 else w > 0
@@ -234,6 +242,18 @@ class Projection:
                 )
         if np.any(np.abs(w) > np.finfo(np.float32).max):
             raise ValueError(f"connect {self.name!r}: a weight exceeds the float32 range")
+        if self.pre_pop.kind != "noise":
+            ranges.check_weights(
+                f"connect {self.name!r}, port {self.port!r} of {self.target}",
+                w[0] if scalar else w,
+                self.port_unit,
+                self._strict,
+                self._advice(),
+                first,
+            )
+
+    def _advice(self):
+        return f"pass strict_units=False to {self.target}(...) if the value is intended"
 
     def _delay_steps(self, d, round_delays, first=0, shared=1):
         """Delay steps (int64) of a block of delays ``d`` [s] (1-D float64; synapse
@@ -260,6 +280,17 @@ class Projection:
             raise ValueError(
                 f"connect {self.name!r}: delay {d.max():.6g} s exceeds 65535 steps of dt={dt} s"
             )
+        ranges.check_values(
+            f"connect {self.name!r}",
+            "delay",
+            d[0] if shared > 1 else d,
+            "s",
+            ranges.DELAY,
+            self._strict,
+            typical=1e-3,
+            fix=self._advice(),
+            first=first,
+        )
         steps = np.floor(ratio + 0.5).astype(np.int64)
         changed = np.abs(ratio - steps) > _GRID_TOL
         if not round_delays and changed.any():
@@ -473,6 +504,8 @@ def _check_synapse(proj, synapse, modulator):
             f"{name}: a NoiseSource cannot drive a plastic synapse "
             "(it emits amplitudes, not spikes)"
         )
+    if proj is not None:  # amplitudes and bounds in the unit of the target port's weights
+        synapse.check_weight_units(proj.port_unit, f"{name}, port {proj.port!r} of {proj.target}")
 
 
 # ------------------------------------------------------------------------------ memory

@@ -308,7 +308,8 @@ def test_modulator_errors():
         DopamineSTDP(w_min=1.0, w_max=0.0)
     with pytest.raises(ValueError, match="tau_c = -1 must be > 0"):
         DopamineSTDP(tau_c=-1.0)
-    net.connect(a, b, weight=0.0, synapse=DopamineSTDP(w_max=1e-9), modulator=mod)
+    amps = dict(w_max=1e-9, a_plus=1e-9, a_minus=-1e-9)  # amperes: the defaults are volts
+    net.connect(a, b, weight=0.0, synapse=DopamineSTDP(**amps), modulator=mod)
     with pytest.raises(ValueError, match="finite number"):
         net.set_modulator(float("nan"))
     net.set_modulator(0.5)

@@ -149,3 +149,46 @@ def test_a_range_declared_in_a_user_spec_is_used():
     Slow(tau=500.0)
     with pytest.raises(ValueError, match=r"plausible range 1 s to 1000 s"):
         Slow(tau=0.05)
+
+
+# weights and delays given to connect, checked against the target port's unit
+CONNECT_SLIPS = [
+    (dict(weight=20.25), "exp", "did you mean 20.25*pA?"),  # NEST's pA
+    (dict(weight=0.5), "exp", "did you mean 0.5*nA?"),
+    (dict(weight=1.62 * mV), "exp", "it looks like a voltage jump (V), but this port takes"),
+    (dict(weight=1.62), "delta", "did you mean 1.62*mV?"),
+    (dict(weight=20 * pA), "delta", "it looks like a current (A)"),
+    (dict(weight=5), "cond_exp", "did you mean 5*nS?"),
+    (dict(weight=af.uniform(10, 30)), "exp", "weight[0] = "),
+    (dict(weight=1 * pA, delay=1.5), "exp", "delay = 1.5 s is outside the plausible range"),
+    (dict(weight=1 * pA, synapse=STDP(w_max=10)), "exp", "STDP: w_max = 10 A"),
+    (dict(weight=1 * mV, synapse=DopamineSTDP(w_max=4)), "delta", "did you mean 4*mV?"),
+    (dict(weight=1 * mV, synapse=DopamineSTDP(a_plus=10)), "delta", "did you mean 10*mV/s?"),
+    (dict(weight=1 * pA, synapse=DopamineSTDP()), "exp", "it looks like a voltage jump"),
+]
+
+
+@pytest.mark.parametrize("kw,kinetics,message", CONNECT_SLIPS)
+def test_weights_and_delays_are_checked_against_the_port_unit(kw, kinetics, message):
+    net, src = _net()
+    if isinstance(kw.get("synapse"), DopamineSTDP):
+        kw = dict(kw, modulator=net.modulator("dopamine", tau=0.2))
+    model = LIFCond() if kinetics == "cond_exp" else LIF_(kinetics=kinetics)
+    post = net.population(model, n=20)
+    with pytest.raises(ValueError, match="outside the plausible range") as err:
+        net.connect(src, post, **kw)
+    assert message in str(err.value)
+    assert len(net.projections) == 0  # nothing was built
+
+
+def test_plausible_weights_pass_and_strict_units_false_lifts_the_check():
+    net, src = _net()
+    net.modulator("dopamine", tau=0.2)
+    cells = net.population(LIF_(), n=20)
+    net.connect(src, cells, weight=af.normal(0.0, 20 * pA, low=0.0))  # tiny draws are fine
+    net.connect(src, cells, weight=0.0, delay=20 * ms)
+    iz = net.population(Izhikevich(), n=20)
+    net.connect(src, iz, weight=1 * mV, synapse=DopamineSTDP(), modulator="dopamine")
+    odd = net.population(LIF_(strict_units=False), n=20)
+    net.connect(src, odd, weight=1 * mV, delay=2.0)  # the user says they know
+    assert len(net.projections) == 4
