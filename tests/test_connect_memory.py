@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import axonforge as sim
-from axonforge import projection
+from axonforge import memory
 from axonforge.models import LIF, STDP, TsodyksMarkram
 from axonforge.units import ms, pA
 
@@ -163,7 +163,7 @@ def test_estimate_of_a_rule_with_state_and_of_int64_offsets():
 def test_memory_error_before_anything_is_built(monkeypatch):
     net = sim.Network(dt=DT, seed=1)
     pop = net.population(LIF(), n=20_000)
-    monkeypatch.setattr(projection, "available_memory", lambda: 50 * 2**20)
+    monkeypatch.setattr(memory, "available_memory", lambda: 50 * 2**20)
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
@@ -178,15 +178,15 @@ def test_memory_error_before_anything_is_built(monkeypatch):
     assert "smaller p" in msg and "split the network" in msg
     assert peak < 2**20  # the 300 MiB network was never started
     assert "big" not in net.projections
-    # builds below projection.CHECK_ABOVE (64 MiB) are not checked: reading the limits
+    # builds below memory.CHECK_ABOVE (64 MiB) are not checked: reading the limits
     # would cost more than they do
-    monkeypatch.setattr(projection, "available_memory", lambda: 0)
+    monkeypatch.setattr(memory, "available_memory", lambda: 0)
     small = net.connect(pop[:1000], pop[:1000], rule=sim.FixedProbability(0.1), weight=1 * pA)
     assert len(small) > 0
 
 
 def test_available_memory_is_known_here():
-    avail = projection.available_memory()
+    avail = memory.available_memory()
     assert avail is None or avail > 0
 
 
@@ -220,8 +220,8 @@ GIB = 2**30
 )
 def test_available_memory_reads_cgroup_limits(monkeypatch, files, expect):
     files = {"/proc/meminfo": f"MemTotal: 1\nMemAvailable: {8 * GIB // 1024} kB", **files}
-    monkeypatch.setattr(projection, "_read", files.get)
-    assert projection.available_memory() == expect
+    monkeypatch.setattr(memory, "_read", files.get)
+    assert memory.available_memory() == expect
 
 
 def test_round_delays_raises_delays_below_one_step():
