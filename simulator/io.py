@@ -91,7 +91,6 @@ def save_network(net, path):
                 stream=pop.stream,
                 merged_spikes=pop.merged_spikes,
             )
-            g["spk"] = pop.spk
             if pop.kind == "neuron":
                 cls = type(pop.model)
                 g.attrs.update(
@@ -279,7 +278,6 @@ def load_network(path):
                 raise FileFormatError(f"{path}: population {name!r} has unknown kind {kind!r}")
             pop.stream = int(g.attrs["stream"])
             pop.merged_spikes = int(g.attrs["merged_spikes"])
-            pop.spk[:] = _read(g, "spk", path)
             net.populations[name] = pop
         for key in sorted(f.get("modulators", {}), key=int):
             g = f["modulators"][key]

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from axonforge.engine.partition import WorkerCopies
+
 
 class Modulator:
     """A modulator concentration (see the module docstring). Create with
@@ -69,9 +71,16 @@ class Modulator:
             if p.plastic is not None and p.plastic.modulator is self
         ]
 
-    def kernel_args(self, K: int, dt: float) -> dict:
-        decay = 1.0 if self.tau is None else math.exp(-dt / self.tau)
-        return {f"md{K}_m": self.m, f"md{K}_decay": decay, f"md{K}_amount": self.amount}
+    def allocate_chunk(self, layout):
+        self._copies = WorkerCopies(layout.threads)
+
+    def kernel_state(self) -> dict:
+        decay = 1.0 if self.tau is None else math.exp(-self.net.dt / self.tau)
+        return {"m": self._copies.of(self.m, single=True), "decay": decay, "amount": self.amount}
+
+    def collect(self):
+        """Take the concentration back from the workers' copies after a run."""
+        self._copies.collect()
 
     def describe(self) -> dict:
         return {

@@ -1,9 +1,11 @@
 """Monitors: spikes, state variables and population rates, recorded inside the kernel.
 
 Samples carry NEST's labels: whatever happens in step ``k`` (from ``k*dt`` to
-``(k+1)*dt``) is labelled ``(k+1)*dt``. Spike monitors write into bounded buffers that
-the run loop drains after every kernel call (and grows only if one step could overflow
-them); state and rate monitors get buffers sized for each call.
+``(k+1)*dt``) is labelled ``(k+1)*dt``. Every monitor writes into a bounded buffer with
+room for at least one min-delay chunk (:meth:`allocate_chunk`); the kernel returns to
+the host before a chunk that might not fit (:mod:`axonforge.engine.monitoring`), and the
+run loop drains the buffers into the recordings, so buffer memory never grows with the
+length of a run.
 """
 
 from __future__ import annotations
@@ -46,27 +48,31 @@ class SpikeMonitor(Monitor):
         super().__init__(net, target, name)
         self.map = lookup(self.pop, self.sel)
         self.mult_pop = self.pop.kind == "poisson"
-        cap = max(4 * self.pop.n, 1 << 16)
-        self.steps = np.zeros(cap, np.int64)
-        self.buf_ids = np.zeros(cap, np.int32)
-        self.buf_mult = np.zeros(cap, np.int32) if self.mult_pop else None
         self.cnt = np.zeros(1, np.int64)
         self._steps, self._ids = [], []
         #: the step the monitor started recording at (it sees nothing earlier)
         self.start_step = net.step
 
-    def kernel_args(self, M, k0, k1):
-        out = {
-            f"m{M}_map": self.map,
-            f"m{M}_steps": self.steps,
-            f"m{M}_ids": self.buf_ids,
-            f"m{M}_cnt": self.cnt,
-        }
-        if self.mult_pop:
-            out[f"m{M}_mult"] = self.buf_mult
-        return out
+    def allocate_chunk(self, layout):
+        """Room for one chunk's worst case plus about a million spikes."""
+        cap = len(self.sel) * layout.steps + (1 << 20)
+        self.steps = np.zeros(cap, np.int64)
+        self.buf_ids = np.zeros(cap, np.int32)
+        self.buf_mult = np.zeros(cap, np.int64) if self.mult_pop else np.zeros(0, np.int64)
+        self.cnt[0] = 0
 
-    def drain(self):
+    def kernel_state(self):
+        return {
+            "map": self.map,
+            "steps": self.steps,
+            "ids": self.buf_ids,
+            "cnt": self.cnt,
+            "cap": len(self.steps),
+            "nsel": len(self.sel),
+            "mult": self.buf_mult,
+        }
+
+    def drain(self, reached=None):
         c = int(self.cnt[0])
         if c:
             steps, ids = self.steps[:c].copy(), self.buf_ids[:c].astype(np.int64)
@@ -144,27 +150,44 @@ class _Sampled:
     def plan_variables(self):
         return tuple(self.variables)
 
-    def kernel_args(self, M, k0, k1):
-        n_samples = k1 // self.every - k0 // self.every
-        self._buf = {
-            v: np.zeros((n_samples, len(self.index)), self.net.dtype) for v in self.variables
-        }
-        self._bsteps = np.zeros(n_samples, np.int64)
-        self._cnt = np.zeros(1, np.int64)
+    #: buffer memory per sampled monitor, beyond one chunk's rows
+    BUFFER_BYTES = 64 << 20
+
+    def allocate_chunk(self, layout):
+        """Rows for one chunk's samples, and more up to :attr:`BUFFER_BYTES`."""
+        per_row = max(len(self.index), 1) * len(self.variables) * self.net.dtype().itemsize
+        rows = layout.steps // self.every + 1
+        rows = max(rows, min(self.BUFFER_BYTES // per_row, 1 << 16))
+        self._buf = {v: np.zeros((rows, len(self.index)), self.net.dtype) for v in self.variables}
+        self._bsteps = np.zeros(rows, np.int64)
+        self._row0 = np.array([self.net.step // self.every], np.int64)
+
+    def kernel_state(self):
         out = {
-            f"m{M}_every": self.every,
-            f"m{M}_ids": self.index,
-            f"m{M}_steps": self._bsteps,
-            f"m{M}_cnt": self._cnt,
+            "every": self.every,
+            "ids": self.index,
+            "nids": len(self.index),
+            "steps": self._bsteps,
+            "row0": self._row0,
+            "rows": len(self._bsteps),
         }
-        out.update({f"m{M}_v_{v}": b for v, b in self._buf.items()})
+        out.update({f"v_{v}": b for v, b in self._buf.items()})
         return out
 
-    def drain(self):
-        c = int(self._cnt[0])
-        self._steps.append(self._bsteps[:c])
-        for v in self.variables:
-            self._data[v].append(self._buf[v][:c])
+    def drain(self, reached=None):
+        """Move the samples of steps before ``reached`` into the recordings."""
+        reached = self.net.step if reached is None else reached
+        c = reached // self.every - int(self._row0[0])
+        if c > 0:
+            self._steps.append(self._bsteps[:c].copy())
+            for v in self.variables:
+                self._data[v].append(self._buf[v][:c].copy())
+        self._row0[0] = reached // self.every
+
+    def bytes_for(self, n_steps) -> int:
+        """Memory the recordings of a run of ``n_steps`` more steps will take."""
+        samples = (self.net.step + n_steps) // self.every - self.net.step // self.every
+        return samples * (8 + len(self.index) * len(self.variables) * self.net.dtype().itemsize)
 
     @property
     def t(self) -> np.ndarray:
@@ -268,15 +291,20 @@ class RateMonitor(Monitor):
         self.mult_pop = self.pop.kind == "poisson"
         self._counts, self._starts = [], []
 
-    def kernel_args(self, M, k0, k1):
-        self._buf = np.zeros(k1 - k0, np.int64)
-        self._base = k0
-        return {f"m{M}_map": self.map, f"m{M}_counts": self._buf, f"m{M}_base": k0}
+    def allocate_chunk(self, layout):
+        self._buf = np.zeros(layout.steps + (1 << 16), np.int64)
+        self._base = np.array([self.net.step], np.int64)
+
+    def kernel_state(self):
+        return {"map": self.map, "counts": self._buf, "base": self._base, "rows": len(self._buf)}
 
     def drain(self, reached=None):
-        n = (reached if reached is not None else self._base + len(self._buf)) - self._base
-        self._counts.append(self._buf[:n])
-        self._starts.append(self._base)
+        reached = self.net.step if reached is None else reached
+        n = reached - int(self._base[0])
+        if n > 0:
+            self._counts.append(self._buf[:n].copy())
+            self._starts.append(int(self._base[0]))
+        self._base[0] = reached
 
     @property
     def counts(self) -> np.ndarray:

@@ -1,8 +1,9 @@
 """The Network: the user's handle on populations, projections, monitors and the run loop.
 
-``Network`` holds the objects, compiles the network's structure into one kernel (see
-:mod:`axonforge.codegen`) the first time it runs, and runs the kernel in chunks. Python
-work happens per chunk (progress bar, draining monitors, scheduled current changes),
+``Network`` holds the objects and is the user's API; the engine (:mod:`axonforge.engine`)
+describes the network's kernels, a backend compiles them the first time the network
+runs, and :mod:`axonforge.engine.runner` runs them in min-delay chunks. Python work
+happens between chunks (progress bar, draining monitors, scheduled current changes),
 never per step.
 """
 
@@ -12,13 +13,12 @@ import time
 
 import numpy as np
 
-from axonforge import codegen, modulators, projection
+from axonforge import modulators, projection
 from axonforge.connectivity import AllToAll
 from axonforge.models import ranges
 from axonforge.models.sources import StepCurrent
 from axonforge.modulators import Modulator
 from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
-from axonforge.plan import network_plan
 from axonforge.population import Population, resolve
 from axonforge.projection import Projection
 
@@ -87,10 +87,20 @@ class Network:
     strict_units : bool
         Check that ``dt`` is a plausible time step in seconds (0.1 us to 10 ms), which
         catches ``dt=0.1`` meant as milliseconds. ``False`` turns the check off.
+    threads : int or None
+        Worker threads (default: every core the process may use). Results are identical
+        for any number. The network uses fewer when a chunk holds too little work for
+        threads to pay (``net.workers`` says how many run).
     """
 
     def __init__(
-        self, dt=0.1e-3, seed=None, backend="numba", precision="float64", strict_units=True
+        self,
+        dt=0.1e-3,
+        seed=None,
+        backend="numba",
+        precision="float64",
+        strict_units=True,
+        threads=None,
     ):
         if (
             isinstance(dt, bool)
@@ -124,6 +134,9 @@ class Network:
             raise ValueError(
                 f"Network: precision must be one of {list(PRECISIONS)}, got {precision!r}"
             )
+        from axonforge.engine.runner import check_threads
+
+        self.threads = check_threads(threads)
         self.dt, self.seed, self.backend, self.precision = float(dt), int(seed), backend, precision
         self.dtype = PRECISIONS[precision]
         self.populations: dict[str, Population] = {}
@@ -132,9 +145,9 @@ class Network:
         self.modulators: dict[str, Modulator] = {}
         self.injections: list = []
         self.step = 0
-        self._kernel = None
+        self._engine = None  # an axonforge.engine.runner.Engine, made by the first run
         self._structure_changed = True
-        self._L = None
+        self._broken = None
         self.timings = {"build": 0.0, "compile": 0.0, "run": 0.0}
         self._t_created = time.perf_counter()
 
@@ -415,48 +428,28 @@ class Network:
         self.injections.append((pop, ids, steps, current.amplitudes))
 
     # ------------------------------------------------------------------- compilation
-    def _ring_length(self):
-        d = max((p.max_delay_steps for p in self.projections.values()), default=1)
-        return d + 1
-
     def _prepare(self):
-        """Allocate ring buffers and compile the kernel after any structural change."""
-        from axonforge.backends import numba_backend
+        """Plan, allocate and compile after any structural change (see Engine)."""
+        from axonforge.engine.runner import Engine
 
         t0 = time.perf_counter()
-        for pop in self.populations.values():
-            pop.refresh()
-            pop.uniform = pop.uniform_args()
-        L = self._ring_length()
-        for pop in self.populations.values():
-            if pop.kind != "neuron":
-                continue
-            used = {pr.port for pr in self.projections.values() if pr.post_pop is pop}
-            old = getattr(pop, "rb", {})
-            rb = {}
-            for port in pop.checked.spec.ports:
-                if port not in used:
-                    continue
-                buf = np.zeros((L, pop.n), self.dtype)
-                if port in old and self._L is not None:
-                    # keep spikes in flight: slot of absolute step s is s % L
-                    for s in range(self.step, self.step + self._L):
-                        buf[s % L] = old[port][s % self._L]
-                rb[port] = buf
-            pop.rb = rb
-        self._L = L
-        source, self._argnames = codegen.generate(network_plan(self))
-        self._source = source
-        self._kernel = numba_backend.load_kernel(source)
-        self._first_call = True
+        old = self._engine
+        self._engine = Engine(self, previous=old)
         self._structure_changed = False
         self.timings["build"] += time.perf_counter() - t0
 
+    @property
+    def workers(self) -> int:
+        """Worker threads the next run uses (at most ``threads``)."""
+        if self._structure_changed or self._engine is None:
+            self._prepare()
+        return self._engine.layout.threads
+
     def kernel_source(self) -> str:
         """The generated kernel source (for inspection and debugging)."""
-        if self._structure_changed or self._kernel is None:
+        if self._structure_changed or self._engine is None:
             self._prepare()
-        return self._source
+        return self._engine.source
 
     # ---------------------------------------------------------------------- running
     def run(self, duration, progress=None):
@@ -494,14 +487,22 @@ class Network:
             )
         if not self.populations:
             raise ValueError("run: the network has no populations")
-        if self._structure_changed or self._kernel is None:
+        if self._broken is not None:
+            raise RuntimeError(
+                f"run: this network stopped in the middle of a step ({self._broken}); it "
+                "cannot continue from a half-done step. Fix the cause and build it again, "
+                "or load a network saved before the failure"
+            )
+        if self._structure_changed or self._engine is None:
             self._prepare()
-        if self._first_call:
+        engine = self._engine
+        engine.check_recordings(n_steps)
+        if engine.first_call:
             self._apply_injections()
-            self._run_kernel(self.step)  # compiles or loads the kernel, timed apart
+            engine.warm_up()  # compiles or loads the kernels, timed apart
         start, end = self.step, self.step + n_steps
         bar = _progress_bar(n_steps, self.dt, self.t, progress)
-        # Without a bar, one kernel call; with one, chunks of about 0.25 s of wall time
+        # Without a bar, one engine call; with one, calls of about 0.25 s of wall time
         # (the first short, to measure the speed), so the bar moves and costs nothing.
         chunk = n_steps if bar is None else max(1, min(n_steps // 50, 1000))
         try:
@@ -510,7 +511,7 @@ class Network:
                 self._apply_injections()
                 t0 = time.perf_counter()
                 before = self.step
-                self._run_kernel(stop)
+                self._advance(stop)
                 if bar is not None:
                     bar.update(self.step - start - bar.n)
                     per_step = (time.perf_counter() - t0) / max(self.step - before, 1)
@@ -535,48 +536,18 @@ class Network:
                 pop.params["i_offset"][ids] = amps[hit[-1]]
                 pop.dirty = True
 
-    def _run_kernel(self, stop):
-        from axonforge.backends import numba_backend
-
+    def _advance(self, stop):
         for pop in self.populations.values():
             if pop.dirty:
                 pop.refresh()
                 if pop.uniform_args() != pop.uniform:
                     # a parameter switched between shared and per-neuron: new structure
                     self._prepare()
-        while self.step < stop or self._first_call:
-            args = {}
-            for P, pop in enumerate(self.populations.values()):
-                args.update(pop.kernel_args(P))
-            for J, proj in enumerate(self.projections.values()):
-                args.update(proj.kernel_args(J))
-            for M, mon in enumerate(self.monitors.values()):
-                args.update(mon.kernel_args(M, self.step, stop))
-            for K, mod in enumerate(self.modulators.values()):
-                args.update(mod.kernel_args(K, self.dt))
-            argv = [args[a] for a in self._argnames]
-            if self._first_call:
-                # A zero-step call compiles (or loads) the kernel, timed apart from the run.
-                t0 = time.perf_counter()
-                before = numba_backend.compile_state(self._kernel)
-                self._kernel(self.step, self.step, self._L, self.seed, self.dt, *argv)
-                self.timings["compile"] += time.perf_counter() - t0
-                numba_backend.note_compilation(self._kernel, before)
-                self._first_call = False
-                if self.step >= stop:
-                    return
-            t0 = time.perf_counter()
-            status, reached, bad_pop, bad_i = self._kernel(
-                self.step, stop, self._L, self.seed, self.dt, *argv
-            )
-            self.timings["run"] += time.perf_counter() - t0
-            for mon in self.monitors.values():
-                mon.drain(reached) if isinstance(mon, RateMonitor) else mon.drain()
-            self.step = int(reached)
-            if status == 2:
-                raise _non_finite_error(
-                    list(self.populations.values())[bad_pop], int(bad_i), reached, self.dt
-                )
+        try:
+            self._engine.advance(stop)
+        except FloatingPointError as err:
+            self._broken = str(err).split(";")[0]
+            raise
 
     # ---------------------------------------------------------------------- persist
     def save(self, path):

@@ -1,4 +1,4 @@
-"""What the code generator needs to know of a network: its structure as a NetPlan.
+"""What the engine needs to know of a network: its structure as a NetPlan.
 
 A plan lists, in order, the populations (kind, spec, ports in use, which arguments are
 uniform), the projections (pre, post, port, plastic rule), the modulators and the
@@ -7,27 +7,26 @@ monitors. Two networks with equal plans share one kernel.
 
 from __future__ import annotations
 
-from axonforge import codegen
+from axonforge.engine import description as plan_types
 from axonforge.monitors import WeightMonitor
 
 
-def network_plan(net) -> codegen.NetPlan:
+def network_plan(net) -> plan_types.NetPlan:
     """The structure of ``net`` as the code generator needs it (sizes and values are
     kernel arguments, not part of it). Also decides which plastic projections defer
     potentiation (not those under a weight monitor)."""
     pops = list(net.populations.values())
     index = {id(p): i for i, p in enumerate(pops)}
-    plan = codegen.NetPlan()
-    for P, pop in enumerate(pops):
+    plan = plan_types.NetPlan()
+    for pop in pops:
         ports = tuple(
             p
             for p in (pop.checked.spec.ports if pop.kind == "neuron" else ())
             if any(pr.post_pop is pop and pr.port == p for pr in net.projections.values())
         )
         plan.pops.append(
-            codegen.PopPlan(
+            plan_types.PopPlan(
                 pop.kind,
-                f"n_{P}",
                 pop.checked if pop.kind == "neuron" else None,
                 ports,
                 pop.uniform,
@@ -41,20 +40,21 @@ def network_plan(net) -> codegen.NetPlan:
             # monitor reads weights every few steps, so watched projections do not defer
             proj.plastic.set_deferred(id(proj) not in watched)
         plan.projs.append(
-            codegen.ProjPlan(
+            plan_types.ProjPlan(
                 index[id(proj.pre_pop)],
                 index[id(proj.post_pop)],
                 proj.port,
                 proj.pre_pop.kind in ("poisson", "noise"),
                 proj.plastic.checked if proj.plastic is not None else None,
                 deferred=proj.plastic is not None and proj.plastic.deferred,
+                pre_kind=proj.pre_pop.kind,
             )
         )
     mods = list(net.modulators.values())
     for mod in mods:
         src = mod.source
         plan.mods.append(
-            codegen.ModPlan(
+            plan_types.ModPlan(
                 -1 if src is None else index[id(src)], src is not None and src.kind == "poisson"
             )
         )
@@ -64,7 +64,7 @@ def network_plan(net) -> codegen.NetPlan:
     proj_index = {id(p): j for j, p in enumerate(net.projections.values())}
     for mon in net.monitors.values():
         plan.mons.append(
-            codegen.MonPlan(
+            plan_types.MonPlan(
                 mon.kind,
                 index[id(mon.pop)],
                 mon.plan_variables(),

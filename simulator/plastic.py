@@ -402,30 +402,44 @@ class PlasticState:
             self.tsrc,
         ]
 
-    def kernel_args(self, J: int, dt: float) -> dict:
+    def allocate_chunk(self, layout):
+        from axonforge.engine.partition import WorkerCopies
+
+        self._copies = WorkerCopies(layout.threads)
+
+    def kernel_state(self, dt: float) -> dict:
+        """The rule's arrays by declared key; presynaptic traces, ``ref`` and ``G`` as
+        per-worker copies (:class:`~axonforge.engine.partition.WorkerCopies`)."""
+        copies = self._copies
         out = {
-            f"j{J}_ref": self.ref,
-            f"j{J}_tgt": self.tgt,
-            f"j{J}_tptr": self.tptr,
-            f"j{J}_tidx": self.tidx,
-            f"j{J}_tsrc": self.tsrc,
-            f"j{J}_glast": self.glast,
-            f"j{J}_G": self.G,
-            f"j{J}_Q": self.Q,
-            f"j{J}_qlast": self.qlast,
+            "ref": copies.of(self.ref, single=True),
+            "tgt": self.tgt,
+            "tptr": self.tptr,
+            "tidx": self.tidx,
+            "tsrc": self.tsrc,
+            "glast": self.glast,
+            "G": copies.of(self.G, single=True),
+            "Q": self.Q,
+            "qlast": self.qlast,
         }
-        out.update({f"j{J}_s_{k}": v for k, v in self.state.items()})
-        out.update({f"j{J}_S_{k}": v for k, v in self.traces.items()})
-        out.update({f"j{J}_E_{k}": v for k, v in self.elig.items()})
-        out.update({f"j{J}_p_{k}": v for k, v in self.model.params.items()})
+        out.update({f"s_{k}": v for k, v in self.state.items()})
+        for k, v in self.traces.items():
+            pre = self.checked.traces[k][0] == "pre"
+            out[f"S_{k}"] = copies.of(v) if pre else v
+        out.update({f"E_{k}": v for k, v in self.elig.items()})
+        out.update({f"p_{k}": v for k, v in self.model.params.items()})
         if self.checked.eligibility is not None:
             tau_c = self.model.params[self.model.spec.eligibility[self.checked.eligibility]]
             tau_m = self.modulator.tau
             tau_s = tau_c if tau_m is None else 1.0 / (1.0 / tau_c + 1.0 / tau_m)
             # exact integrals over one step of exp(-u/tau_c)*mod(u) and exp(-u/tau_c)
-            out[f"j{J}_gm"] = tau_s * -np.expm1(-dt / tau_s)
-            out[f"j{J}_gb"] = tau_c * -np.expm1(-dt / tau_c)
+            out["gm"] = tau_s * -np.expm1(-dt / tau_s)
+            out["gb"] = tau_c * -np.expm1(-dt / tau_c)
         return out
+
+    def collect(self):
+        """Take the per-worker state back after a run (row 0 of each copy)."""
+        self._copies.collect()
 
     def set_deferred(self, deferred: bool):
         """Switch deferred potentiation on or off (the network chooses: on for rules that

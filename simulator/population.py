@@ -142,11 +142,7 @@ class Population(_Selectable):
                 f"{type(model).__name__}"
             )
         self.ids = np.arange(self.n, dtype=np.int64)
-        self.spk = np.zeros(self.n if self.kind != "spikes" else max(self.n, 1), np.int32)
-        self.mult = {
-            "poisson": np.zeros(self.n, np.int32),
-            "noise": np.zeros(self.n, np.float64),
-        }.get(self.kind)
+        self.chunk = None  # spike-buffer layout, set by the engine (allocate_chunk)
 
     @property
     def population(self):
@@ -366,50 +362,65 @@ class Population(_Selectable):
         arrays.update(self.coef)
         return frozenset(k for k, v in arrays.items() if len(v) and np.all(v == v[0]))
 
-    def kernel_args(self, P: int) -> dict:
-        pre = f"p{P}_"
-        out = {f"n_{P}": self.n, f"{pre}spk": self.spk}
+    def allocate_chunk(self, layout):
+        """Worker ranges and chunk spike buffers for ``layout``
+        (:mod:`axonforge.engine.partition`): one row per buffer, each with room for all
+        of its range's elements firing in every step of a chunk."""
+        from axonforge.engine.partition import ranges
+
+        lo, hi, rows = ranges(self.n, self.kind, layout)
+        cap = max(int(rows.max(initial=0)) * layout.steps, 1)
+        self.chunk = {
+            "lo": lo,
+            "hi": hi,
+            "nbuf": len(rows),
+            "spk": np.zeros((len(rows), cap), np.int32),
+            "sptr": np.zeros((len(rows), layout.steps + 1), np.int64),
+        }
+        if self.kind in ("poisson", "noise"):
+            dtype = np.int64 if self.kind == "poisson" else np.float64
+            self.chunk["mult"] = np.zeros((len(rows), cap), dtype)
+        if self.kind == "poisson":
+            self.seg = np.zeros(layout.threads, np.int64)
+
+    def kernel_state(self) -> dict:
+        """The arrays and scalars the kernels read and write, by declared key
+        (:mod:`axonforge.engine.args`); uniform parameters as scalars."""
+        out = {"n": self.n, **self.chunk}
         if self.kind == "neuron":
-            out.update({f"{pre}x_{k}": v for k, v in self.state.items()})
+            out.update({f"x_{k}": v for k, v in self.state.items()})
             uniform = self.uniform
             for k, v in self.kparams.items():
-                out[f"{pre}p_{k}"] = v[0] if f"p_{k}" in uniform else v
+                out[f"p_{k}"] = v[0] if f"p_{k}" in uniform else v
             for k, v in self.coef.items():
-                out[f"{pre}{k}"] = v[0] if k in uniform else v
-            out.update({f"{pre}rb_{k}": v.reshape(-1) for k, v in self.rb.items()})
-            out[f"{pre}until"] = self.until
-            out[f"{pre}fire"] = self.fire
+                out[k] = v[0] if k in uniform else v
+            out.update({f"rb_{k}": v.reshape(-1) for k, v in self.rb.items()})
+            out["until"] = self.until
+            out["fire"] = self.fire
             if self.checked.spec.refractory is not None:
-                out[f"{pre}refsteps"] = self.refsteps
+                out["refsteps"] = self.refsteps
         elif self.kind == "spikes":
             out.update(
-                {
-                    f"{pre}sched_step": self.sched_step,
-                    f"{pre}sched_id": self.sched_id,
-                    f"{pre}pos": self.pos,
-                }
+                sched_step=self.sched_step,
+                sched_id=self.sched_id,
+                n_sched=len(self.sched_step),
+                pos=self.pos,
             )
         elif self.kind == "noise":
             out.update(
-                {
-                    f"{pre}period": self.period_steps,
-                    f"{pre}mean": self.model.mean,
-                    f"{pre}std": self.model.std,
-                    f"{pre}stream": self.stream,
-                    f"{pre}mult": self.mult,
-                }
-            )
+                period=self.period_steps, mean=self.model.mean, std=self.model.std,
+                stream=self.stream,
+            )  # fmt: skip
         else:
             out.update(
-                {
-                    f"{pre}cdf": self.cdf,
-                    f"{pre}seg_step": self.seg_step,
-                    f"{pre}lam": self.lam,
-                    f"{pre}explam": self.explam,
-                    f"{pre}seg": self.seg,
-                    f"{pre}stream": self.stream,
-                    f"{pre}mult": self.mult,
-                }
+                cdf=self.cdf,
+                n_table=self.cdf.shape[1],
+                seg_step=self.seg_step,
+                n_seg=len(self.seg_step),
+                lam=self.lam,
+                explam=self.explam,
+                seg=self.seg,
+                stream=self.stream,
             )
         return out
 

@@ -153,6 +153,7 @@ class Projection:
         if kind_d == "scalar":
             steps0 = self._delay_steps(value_block(delay, None, 0, 1, what_d), round_delays, 0, m)
         self.max_delay_steps = int(steps0[0]) if steps0 is not None else 1
+        self._min_delay = int(steps0[0]) if steps0 is not None else None
         top = max(self.max_delay_steps, 1)
         off = np.empty(m, dtype=np.int32 if (top + 1) * n_post < 2**31 else np.int64)
         explicit = isinstance(rule, Explicit)
@@ -310,6 +311,13 @@ class Projection:
         return steps
 
     # ----------------------------------------------------------------------- access
+    @property
+    def min_delay_steps(self) -> int:
+        """The smallest delay in steps (what bounds the engine's chunk length)."""
+        if getattr(self, "_min_delay", None) is None:
+            self._min_delay = int((self.off // self.post_pop.n).min()) if len(self.off) else 1
+        return self._min_delay
+
     def __len__(self):
         return len(self.off)
 
@@ -368,10 +376,19 @@ class Projection:
             total += sum(a.nbytes for a in self.plastic.arrays) - self.w.nbytes
         return total
 
-    def kernel_args(self, J: int) -> dict:
-        out = {f"j{J}_ptr": self.ptr, f"j{J}_off": self.off, f"j{J}_w": self.w}
+    def allocate_chunk(self, layout):
+        """Split every row among the post population's workers (``wptr``)."""
+        from axonforge.engine.partition import split_rows
+
+        chunk = self.post_pop.chunk
+        self.wptr = split_rows(self.ptr, self.off, self.post_pop.n, chunk["lo"], chunk["hi"])
         if self.plastic is not None:
-            out.update(self.plastic.kernel_args(J, self.net.dt))
+            self.plastic.allocate_chunk(layout)
+
+    def kernel_state(self) -> dict:
+        out = {"ptr": self.ptr, "off": self.off, "w": self.w, "wptr": self.wptr}
+        if self.plastic is not None:
+            out.update(self.plastic.kernel_state(self.net.dt))
         return out
 
     def __repr__(self):

@@ -1,0 +1,176 @@
+"""The target-neutral description of a network's kernels: plan, arguments, phases.
+
+:class:`NetPlan` is the network's structure as the lowering needs it (two networks with
+equal plans share kernels; sizes and values are arguments). :func:`describe` lowers a
+plan into a :class:`KernelDescription`: one :class:`~axonforge.engine.args.ArgTable` and
+the bodies of the schedule's phases in the statement form of
+:mod:`axonforge.engine.ir`. Backends print and compile it; none of it is text.
+
+The schedule (DESIGN.md, "The engine") is data, :data:`SCHEDULE`, and every backend
+follows it, one min-delay chunk of ``D`` steps at a time:
+
+* **A, update** (kernel, per worker): for each step of the chunk, every population
+  advances the elements the worker owns and appends ``(step, id)`` of its spikes to its
+  chunk spike buffer; state monitors sample.
+* **B, exchange** (host): make every worker's buffer visible to every worker: a no-op for
+  threads of one process, an ``Allgatherv`` between MPI ranks.
+* **C, deliver** (kernel, per worker): for each step of the chunk, in the canonical order
+  (step, projection, source id, synapse order), walk the outgoing synapses of the step's
+  spikes onto the worker's targets and add them into the ring buffers at ``step +
+  delay``; run plasticity on events; spike, rate and weight monitors record.
+
+A chunk is never longer than the smallest delay, so a spike delivered in phase C always
+lands in a later chunk's step: nothing phase A reads in a chunk depends on the same
+chunk's deliveries. Host hooks (step currents, ``set_modulator``, draining monitors,
+MPI exchange) run between phases and chunks, never inside one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from axonforge.engine import ir, monitoring, neurons, synapses
+from axonforge.engine.args import ArgTable
+from axonforge.engine.ir import X, loop
+from axonforge.spec import CheckedSpec
+
+
+@dataclass
+class PopPlan:
+    """Structure of one population as the lowering needs it."""
+
+    kind: str  # "neuron" | "spikes" | "poisson" | "noise"
+    checked: CheckedSpec | None = None
+    ports_used: tuple = ()
+    #: argument keys passed as scalars because their value is the same for every neuron;
+    #: part of the structure, so a sweep over values does not recompile, while a switch
+    #: between uniform and per-neuron does
+    uniform: frozenset = frozenset()
+    noise: str = "normal"  # distribution of a NoiseSource
+
+
+@dataclass
+class ProjPlan:
+    pre: int
+    post: int
+    port: str
+    pre_mult: bool  # pre population can emit several spikes per source per step
+    plastic: object = None  # an axonforge.plastic.CheckedSynapse for plastic projections
+    mod: int = -1  # index of the modulator a three-factor rule reads
+    deferred: bool = False  # potentiation applied at the next presynaptic spike
+    pre_kind: str = "neuron"
+
+
+@dataclass
+class MonPlan:
+    kind: str  # "spikes" | "state" | "rate" | "weights"
+    pop: int
+    variables: tuple = ()
+    mult: bool = False
+    proj: int = -1  # for "weights"
+
+
+@dataclass
+class ModPlan:
+    source: int  # population whose spikes raise the concentration, or -1
+    mult: bool  # the source emits spike counts (Poisson)
+
+
+@dataclass
+class NetPlan:
+    pops: list = field(default_factory=list)
+    projs: list = field(default_factory=list)
+    mons: list = field(default_factory=list)
+    mods: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    where: str  # "kernel" or "host"
+    what: str
+
+
+SCHEDULE = (
+    Phase("A", "kernel", "update neurons and sources over the chunk; fill spike buffers"),
+    Phase("B", "host", "exchange spike buffers between processes (MPI Allgatherv)"),
+    Phase("C", "kernel", "deliver the chunk's spikes in canonical order; plasticity"),
+)
+
+#: scalar parameters every kernel function takes first, in this order
+COMMON = ("w", "gw", "k0", "k1", "L", "seed", "dt")
+
+
+@dataclass
+class KernelDescription:
+    plan: NetPlan
+    args: ArgTable
+    #: function name -> statements. ``room`` sets the bool ``fits``; ``phase_a`` may
+    #: return ``(2, step, population, index)`` for a non-finite state, else falls
+    #: through (a backend adds the returns: see :data:`RETURNS`)
+    functions: dict
+
+
+#: what each function returns when its statements fall through
+RETURNS = {
+    "room": (X.name("fits"),),
+    "phase_a": (X(0), X.name("k1"), X(-1), X(-1)),
+    "phase_c": (X(0), X.name("k1"), X(-1), X(-1)),
+}
+
+
+def _per_step(body, first=()):
+    """``for k in range(k0, k1)`` with ``t`` (step within the chunk) and ``slot``."""
+    k, k0, L = X.name("k"), X.name("k0"), X.name("L")
+    head = [ir.assign("t", k - k0, "int"), ir.assign("slot", k % L, "int"), *first]
+    return loop("k", k0, X.name("k1"), head + body)
+
+
+_UPDATES = {
+    "neuron": neurons.neuron_update,
+    "spikes": neurons.spike_source,
+    "poisson": neurons.poisson_source,
+    "noise": neurons.noise_source,
+}
+
+
+def describe(plan: NetPlan) -> KernelDescription:
+    """Lower ``plan`` into the phases' statements and the argument table."""
+    args = ArgTable()
+    # phase A
+    counts = [ir.assign(f"c_{P}", 0, "int") for P in range(len(plan.pops))]
+    mark, close = [], []
+    for P, pop in enumerate(plan.pops):
+        sptr = args.pop(P, "sptr", "i64", ("workers", "steps+1"))
+        row = neurons.buffer_row(pop)
+        mark.append(ir.assign(sptr[row, X.name("t")], X.name(f"c_{P}"), "int"))
+        close.append(ir.assign(sptr[row, X.name("k1") - X.name("k0")], X.name(f"c_{P}"), "int"))
+    updates = []
+    for P, pop in enumerate(plan.pops):
+        updates += _UPDATES[pop.kind](args, P, pop)
+    phase_a = [
+        *counts,
+        _per_step(updates + monitoring.phase_a_monitors(args, plan), mark),
+        *close,
+    ]
+    # phase C
+    deliveries = synapses.modulators(args, plan)
+    for J, proj in enumerate(plan.projs):
+        if proj.plastic is None:
+            deliveries += synapses.static_projection(args, J, proj)
+        else:
+            deliveries += synapses.plastic_projection(args, J, proj, plan)
+    # postsynaptic plasticity events come after all of this step's deliveries, so a pre
+    # and a post spike in the same step count as "post after pre"
+    for J, proj in enumerate(plan.projs):
+        if proj.plastic is not None:
+            deliveries += synapses.plastic_post(args, J, proj)
+    deliveries += monitoring.phase_c_monitors(args, plan)
+    phase_c = [_per_step(deliveries)]
+    room = monitoring.room(args, plan)
+    return KernelDescription(plan, args, {"phase_a": phase_a, "phase_c": phase_c, "room": room})
+
+
+def count_ops(body) -> int:
+    """Number of statements (for tests and diagnostics)."""
+    return sum(1 for _ in ir.walk(body))

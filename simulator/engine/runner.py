@@ -1,0 +1,185 @@
+"""The engine of one network: plans its chunks, allocates buffers, compiles, runs.
+
+:class:`Engine` is made after every structural change of a network (by
+``Network._prepare``). It chooses the chunk length ``D`` (the smallest delay in steps,
+bounded so chunk spike buffers stay small) and the number of worker threads, lays out
+ring buffers (keeping spikes in flight across changes), has every owner allocate its
+chunk buffers, lowers the network's plan into a kernel description and compiles it with
+the backend. :meth:`Engine.advance` then runs steps, draining monitors whenever the
+kernels ask for it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from axonforge.engine.description import describe
+from axonforge.engine.partition import Layout
+from axonforge.plan import network_plan
+
+#: chunk spike buffers hold at most about this many bytes (4 per element and step)
+CHUNK_BUFFER_BYTES = 64 << 20
+#: the longest chunk, in steps
+MAX_CHUNK = 1000
+#: neuron updates per chunk below which a second thread costs more than it gains
+#: (a parallel phase costs ~50 us to start; a neuron update ~2 ns)
+MIN_WORK_PER_THREAD = 200_000
+
+
+def check_threads(threads) -> int:
+    """The requested number of threads; ``None`` is every core this process may use."""
+    if threads is None:
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            return os.cpu_count() or 1
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+        raise ValueError(
+            f"Network: threads must be a positive integer (or None for every core), got {threads!r}"
+        )
+    return int(threads)
+
+
+def chunk_steps(net) -> int:
+    """``D``: the smallest delay of any projection in steps (a spike delivered in a
+    chunk's phase C must land in a later chunk), at most :data:`MAX_CHUNK` and within
+    :data:`CHUNK_BUFFER_BYTES` of spike buffers."""
+    delays = [p.min_delay_steps for p in net.projections.values() if len(p)]
+    d = min(delays, default=MAX_CHUNK)
+    elements = sum(p.n for p in net.populations.values())
+    return int(max(1, min(d, MAX_CHUNK, CHUNK_BUFFER_BYTES // (4 * max(elements, 1)))))
+
+
+def choose_threads(net, steps) -> int:
+    """Threads that pay: one per :data:`MIN_WORK_PER_THREAD` neuron updates per chunk,
+    at most ``net.threads``."""
+    work = steps * sum(p.n for p in net.populations.values() if p.kind == "neuron")
+    return int(max(1, min(net.threads, work // MIN_WORK_PER_THREAD)))
+
+
+class Engine:
+    def __init__(self, net, previous=None):
+        from axonforge.backends.numba_backend import NumbaBackend
+
+        self.net = net
+        for pop in net.populations.values():
+            pop.refresh()
+            pop.uniform = pop.uniform_args()
+        self.L = max((p.max_delay_steps for p in net.projections.values()), default=1) + 1
+        self._layout_rings(None if previous is None else previous.L)
+        steps = chunk_steps(net)
+        self.layout = Layout(threads=choose_threads(net, steps), steps=steps)
+        for group in (net.populations, net.projections, net.monitors, net.modulators):
+            for obj in group.values():
+                obj.allocate_chunk(self.layout)
+        self.description = describe(network_plan(net))
+        self.backend = NumbaBackend(self.layout.threads, self.layout.first)
+        self.source = self.backend.source(self.description)
+        self.kernels = self.backend.compile(self.description)
+        self.first_call = True
+
+    def _layout_rings(self, old_L):
+        """Ring buffers ``(L, n)`` per used port; spikes in flight keep their absolute
+        step (slot ``s % L``) when ``L`` changes."""
+        net, L = self.net, self.L
+        for pop in net.populations.values():
+            if pop.kind != "neuron":
+                continue
+            used = {pr.port for pr in net.projections.values() if pr.post_pop is pop}
+            old = getattr(pop, "rb", {})
+            rb = {}
+            for port in pop.checked.spec.ports:
+                if port not in used:
+                    continue
+                buf = np.zeros((L, pop.n), net.dtype)
+                if port in old and old_L is not None:
+                    for s in range(net.step, net.step + old_L):
+                        buf[s % L] = old[port][s % old_L]
+                rb[port] = buf
+            pop.rb = rb
+
+    def owners(self) -> dict:
+        net = self.net
+        out = {}
+        for kind, group in (
+            ("pop", net.populations),
+            ("proj", net.projections),
+            ("mon", net.monitors),
+            ("mod", net.modulators),
+        ):
+            out.update({(kind, i): obj for i, obj in enumerate(group.values())})
+        return out
+
+    def _argv(self):
+        return self.backend.bind(self.description, self.owners())
+
+    def warm_up(self):
+        """Compile (or load) every kernel with a zero-step call, timed apart from runs."""
+        from axonforge.backends import numba_backend
+
+        net, k = self.net, self.net.step
+        argv = self._argv()
+        t0 = time.perf_counter()
+        before = numba_backend.compile_state(self.kernels.run_chunks)
+        common = (0, self.layout.first, k, k, self.L, net.seed, net.dt, *argv)
+        self.kernels.room(*common)
+        self.kernels.phase_a(*common)
+        self.kernels.phase_c(*common)
+        self.kernels.run_chunks(k, k, self.layout.steps, self.L, net.seed, net.dt, *argv)
+        net.timings["compile"] += time.perf_counter() - t0
+        numba_backend.note_compilation(self.kernels.run_chunks, before)
+        self.first_call = False
+
+    def check_recordings(self, n_steps):
+        """Fail before running when the sampled monitors' recordings of ``n_steps`` more
+        steps cannot fit in memory."""
+        from axonforge.memory import available_memory
+
+        need = sum(
+            m.bytes_for(n_steps) for m in self.net.monitors.values() if hasattr(m, "bytes_for")
+        )
+        have = available_memory()
+        if need > 0.8 * have:
+            raise MemoryError(
+                f"run: the state and weight monitors would record {need / 2**30:.3g} GiB "
+                f"in this run, more than the {have / 2**30:.3g} GiB of memory available; "
+                "record fewer ids or variables, sample less often (every=...), or run in "
+                "shorter pieces and save or clear the recordings in between"
+            )
+
+    def advance(self, stop):
+        """Run to step ``stop``, draining monitors when the kernels ask for it."""
+        net = self.net
+        argv = self._argv()
+        stalled = None
+        try:
+            while net.step < stop:
+                t0 = time.perf_counter()
+                status, reached, bad_pop, bad_i = self.backend.run_steps(
+                    self.kernels, argv, net.step, stop, self.layout.steps, self.L, net.seed,
+                    net.dt,
+                )  # fmt: skip
+                net.timings["run"] += time.perf_counter() - t0
+                reached = int(reached)
+                if status == 2:
+                    from axonforge.network import _non_finite_error
+
+                    pop = list(net.populations.values())[int(bad_pop)]
+                    net.step = reached
+                    raise _non_finite_error(pop, int(bad_i), reached, net.dt)
+                net.step = reached
+                for mon in net.monitors.values():
+                    mon.drain(reached)
+                if status == 1:
+                    if stalled == reached:  # pragma: no cover - buffers hold a chunk
+                        raise RuntimeError("engine: a monitor buffer cannot hold one chunk")
+                    stalled = reached
+        finally:
+            for group in (net.projections, net.modulators):
+                for obj in group.values():
+                    collect = getattr(getattr(obj, "plastic", obj), "collect", None)
+                    if collect is not None:
+                        collect()
