@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from axonforge import draws
 from axonforge.connectivity import (
     CONN_STREAM,
     AllToAll,
@@ -109,7 +110,7 @@ class Projection:
         delay = net.dt if delay is None else delay
         est = _estimate(net, sides, rule, synapse, weight, delay)
         check_memory(est, f"connect {name!r}")
-        J = len(net.projections)
+        self.stream = CONN_STREAM + 2 * len(net.projections)
         lay = Layout(
             self.pre_pop,
             self.pre_sel,
@@ -117,14 +118,10 @@ class Projection:
             self.post_sel,
             not rule.allow_autapses,
             net.seed,
-            CONN_STREAM + 2 * J,
+            self.stream,
         )
-        rngs = [
-            np.random.default_rng(np.random.SeedSequence([net.seed, 2, J, i]))
-            if isinstance(spec, Distribution)
-            else None  # seeding costs more than building a small projection
-            for i, spec in ((1, weight), (2, delay))
-        ]
+        explicit = isinstance(rule, Explicit)
+        rngs = [self._draws(v, tag, explicit) for v, tag in ((weight, 3), (delay, 4))]
         # plastic weights live in the state precision; static ones in float32
         w_type = np.float32 if synapse is None else net.dtype
         self.plastic = None
@@ -136,6 +133,31 @@ class Projection:
             self._fill_weights(weight, rngs[0])
 
     # ----------------------------------------------------------------------- build
+    def _draws(self, spec, tag, any_order):
+        """``draws(s0, s1)`` of stored synapses ``s0:s1`` for a distribution ``spec``, keyed
+        by (pre, post, occurrence) in population indices (:mod:`axonforge.draws`); None
+        otherwise. ``any_order``: rows need not hold multapses side by side (Explicit)."""
+        if not isinstance(spec, Distribution):
+            return None
+        key = draws.synapse_keys(self, self._stream(), tag)
+        n_post = self.post_pop.n
+        seen = np.zeros(n_post if any_order else 0, np.int64)
+
+        def stored(s0, s1):
+            if any_order:
+                ids = draws.stored_ids_any(self.ptr, self.off, n_post, s0, s1, seen)
+            else:
+                ids = draws.stored_ids(self.ptr, self.off, n_post, s0, s1)
+            return draws.synapse_draws(key, ids[0], ids[1], n_post, ids[2])
+
+        return stored
+
+    def _stream(self):
+        stream = getattr(self, "stream", None)  # not stored by files: from the position
+        if stream is None:
+            stream = CONN_STREAM + 2 * list(self.net.projections.values()).index(self)
+        return stream
+
     def _build(self, lay, rule, weight, delay, round_delays, w_type, rngs, synapse):
         """Count, allocate once, fill: targets by the rule, then weights and delays. Returns
         True when per-synapse weights are still to be filled (into a plastic rule's state,
@@ -156,7 +178,9 @@ class Projection:
         top = max(self.max_delay_steps, 1)
         off = np.empty(m, dtype=np.int32 if (top + 1) * n_post < 2**31 else np.int64)
         explicit = isinstance(rule, Explicit)
-        later = w0 is None and not explicit
+        # Explicit scatters arrays (given in the order of its pairs); distributions are
+        # drawn afterwards in storage order, keyed by synapse as for every rule
+        later = w0 is None and (not explicit or kind_w == "dist")
         if synapse is not None and (w0 is not None or later):
             # only initialises the rule's state: a scalar, or a value within its bounds
             w = np.full(1, w0[0] if w0 is not None else synapse.params.get("w_min", 0.0), w_type)
@@ -165,32 +189,31 @@ class Projection:
         self.off, self.w = off, w
         b = _block(m)
         if explicit:
-            cursor = ptr[:-1].copy()
-            empty = np.zeros(0)
+            cursor, empty = ptr[:-1].copy(), np.zeros(0)
             for i0 in range(0, m, b):
                 i1 = min(m, i0 + b)
                 wb = empty
-                if w0 is None:
-                    wb = value_block(weight, rngs[0], i0, i1, what_w)
+                if w0 is None and not later:
+                    wb = value_block(weight, None, i0, i1, what_w)
                     self._check_weights(wb, i0)
-                st = steps0
-                if st is None:
-                    db = value_block(delay, rngs[1], i0, i1, what_d)
+                st = np.zeros(1, np.int64) if steps0 is None else steps0
+                if kind_d == "array":
+                    db = value_block(delay, None, i0, i1, what_d)
                     st = self._delay_steps(db, round_delays, i0)
-                    off = self._widen(off, st)
+                    self.off = off = self._widen(off, st)
                 rule.scatter(lay, cursor, i0, i1, st, n_post, wb, off, w)
-            self.off = off
-            return False
-        rule.fill(lay, ptr, off, 0 if steps0 is None else int(steps0[0]) * n_post)
+        else:
+            rule.fill(lay, ptr, off, 0 if steps0 is None else int(steps0[0]) * n_post)
         if later and synapse is None:
             # static: all weights before any delay, so weight errors come first
             self._fill_weights(weight, rngs[0])
             later = False
-        for s0 in range(0, m if steps0 is None else 0, b):
+        drawn = steps0 is None and not (explicit and kind_d == "array")
+        for s0 in range(0, m if drawn else 0, b):
             st = self._delay_steps(
                 value_block(delay, rngs[1], s0, min(m, s0 + b), what_d), round_delays, s0
             )
-            off = self._widen(off, st)
+            self.off = off = self._widen(off, st)
             off[s0 : s0 + len(st)] += st * n_post
         self.off = off
         return later
@@ -343,8 +366,8 @@ class Projection:
 
     @weights.setter
     def weights(self, value):
-        rng = np.random.default_rng(np.random.SeedSequence([self.net.seed, 3, self.net.step]))
-        w = values(value, rng, len(self.w), f"projection {self.name!r}: weights")
+        what = f"projection {self.name!r}: weights"
+        w = values(value, self._draws(value, draws.WEIGHT, True), len(self.off), what)
         self._check_weights(w)
         if self.plastic is not None:
             p = self.plastic.model.params
@@ -477,8 +500,9 @@ def _delay_bound(delay, m):
         high = getattr(delay, "high", np.inf)
         if np.isfinite(high):
             return float(high)
-        draws = delay.sample(np.random.default_rng(0), int(min(m, 4096)) or 1)
-        return float(np.max(draws, initial=0.0))
+        n = int(min(m, 4096)) or 1
+        sample = delay.sample(draws.KeyedDraws(0, np.arange(n)), n)
+        return float(np.max(sample, initial=0.0))
     arr = np.asarray(delay, dtype=np.float64)
     return float(arr.max(initial=0.0)) if np.all(np.isfinite(arr)) else 0.0
 
