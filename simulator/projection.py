@@ -58,8 +58,15 @@ BLOCK = 1 << 16
 _GIB = 2.0**30
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def _block(m):
     return int(min(BLOCK, max(1024, m // 32)))
+
+
+def _elem(explicit):
+    return "pair" if explicit else "synapse"
 
 
 class Projection:
@@ -195,7 +202,7 @@ class Projection:
                 wb = empty
                 if w0 is None and not later:
                     wb = value_block(weight, None, i0, i1, what_w)
-                    self._check_weights(wb, i0)
+                    self._check_weights(wb, i0, explicit=True)
                 st = np.zeros(1, np.int64) if steps0 is None else steps0
                 if kind_d == "array":
                     db = value_block(delay, None, i0, i1, what_d)
@@ -247,11 +254,22 @@ class Projection:
             return off.astype(np.int64)
         return off
 
-    def _check_weights(self, w, first=0, scalar=False):
-        """Check a block of weights (1-D float64; synapse ``first`` onwards; ``scalar``: one
-        weight for all): the port's sign rule, the float32 range and, unless the target
-        model has ``strict_units=False``, plausibility in the port's unit (not for a
-        NoiseSource, whose amplitudes carry the scale)."""
+    def _check_weights(self, w, first=0, scalar=False, explicit=False, what=None):
+        """Check a block of weights (1-D float64; synapse ``first`` onwards, or pair
+        ``first`` of an Explicit rule; ``scalar``: one weight for all): finite and within
+        float32's range, the port's sign rule and, unless the target model has
+        ``strict_units=False``, plausibility in the port's unit (not for a NoiseSource,
+        whose amplitudes carry the scale). ``what`` starts the messages."""
+        what = what or f"connect {self.name!r}: weight"
+        big = ~(np.abs(w) <= _F32_MAX)  # NaN too
+        if big.any():
+            i = int(np.flatnonzero(big)[0])
+            where = "all synapses" if scalar else f"{_elem(explicit)} {first + i}"
+            raise ValueError(
+                f"{what} {w[i]:.6g} ({where}) is not finite or beyond float32's range "
+                f"(|w| <= {_F32_MAX:.6g}), the type weights are stored in; give weights "
+                f"in the port's unit ({self.port_unit or 'as the port statement expects'})"
+            )
         sign = self.post_pop.checked.spec.port_signs.get(self.port)
         if sign is not None and len(w):
             bad = w < 0 if sign > 0 else w > 0
@@ -260,11 +278,9 @@ class Projection:
                 need = ">= 0" if sign > 0 else "<= 0 (inhibitory weights are negative)"
                 raise ValueError(
                     f"connect {self.name!r}: port {self.port!r} takes weights {need}; "
-                    f"{int(bad.sum())} weight(s) have the wrong sign (first: synapse "
-                    f"{first + i}, {w[i]:.4g})"
+                    f"{int(bad.sum())} weight(s) have the wrong sign (first: "
+                    f"{_elem(explicit)} {first + i}, {w[i]:.4g})"
                 )
-        if np.any(np.abs(w) > np.finfo(np.float32).max):
-            raise ValueError(f"connect {self.name!r}: a weight exceeds the float32 range")
         if self.pre_pop.kind != "noise":
             ranges.check_weights(
                 f"connect {self.name!r}, port {self.port!r} of {self.target}",
@@ -368,7 +384,7 @@ class Projection:
     def weights(self, value):
         what = f"projection {self.name!r}: weights"
         w = values(value, self._draws(value, draws.WEIGHT, True), len(self.off), what)
-        self._check_weights(w)
+        self._check_weights(w, what=what)
         if self.plastic is not None:
             p = self.plastic.model.params
             if "w_min" in p and np.any((w < p["w_min"]) | (w > p["w_max"])):

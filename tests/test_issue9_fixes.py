@@ -7,7 +7,7 @@ from scipy import stats
 
 import axonforge as sim
 from axonforge import draws, projection
-from axonforge.models import LIF, PoissonSource
+from axonforge.models import LIF, NeuronModel, NeuronSpec, PoissonSource
 from axonforge.rng import normal as rng_normal
 from axonforge.rng import uniform as rng_uniform
 from axonforge.units import Hz, ms, mV, pA
@@ -232,3 +232,106 @@ def test_poisson_rates_set_on_views_differ():
     src[100:].set(rate=sim.uniform(5 * Hz, 15 * Hz))
     r = src.get("rate")
     assert not np.allclose(r[:100], r[100:])
+
+
+# ------------------------------------------------------------ 4. weights within float32
+class Plain(NeuronModel):
+    """A port without a sign rule."""
+
+    spec = NeuronSpec(
+        name="Plain",
+        parameters={"tau": (10e-3, "s", "")},
+        state={"v": (0.0, "V", "")},
+        equations=("dv/dt = -v/tau",),
+        ports={"exc": "v += w_in"},
+    )
+
+
+BIG = 1e39  # beyond float32's 3.4e38, fine as a float64
+
+
+def _plain():
+    net = sim.Network(dt=DT, seed=1)
+    pop = net.population(Plain(strict_units=False), n=20, name="p")
+    return net, pop
+
+
+def _bad(n, k, value):
+    w = np.full(n, 1e-3)
+    w[k] = value
+    return w
+
+
+@pytest.mark.parametrize(
+    "weight, where",
+    [
+        (BIG, "all synapses"),
+        (-BIG, "all synapses"),
+        (lambda n: _bad(n, 7, BIG), "synapse 7"),
+        (lambda n: _bad(n, 3, -BIG), "synapse 3"),
+        (sim.uniform(BIG, 2 * BIG), "synapse 0"),
+    ],
+    ids=["scalar", "negative-scalar", "array", "negative-array", "distribution"],
+)
+def test_connect_rejects_weights_beyond_float32(weight, where):
+    net, pop = _plain()
+    weight = weight(20 * 19) if callable(weight) else weight
+    with pytest.raises(ValueError) as err:
+        net.connect(pop, pop, rule=sim.AllToAll(allow_autapses=False), weight=weight)
+    msg = str(err.value)
+    assert "connect 'proj0'" in msg and where in msg and "float32" in msg
+
+
+@pytest.mark.parametrize(
+    "weight, where",
+    [
+        (lambda n: _bad(n, 4, BIG), "pair 4"),
+        (BIG, "all synapses"),
+        (sim.normal(BIG, 1e37), "synapse 0"),
+    ],
+    ids=["array", "scalar", "distribution"],
+)
+def test_explicit_rejects_weights_beyond_float32(weight, where):
+    net, pop = _plain()
+    rule = sim.Explicit([0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 6])
+    weight = weight(6) if callable(weight) else weight
+    with pytest.raises(ValueError) as err:
+        net.connect(pop, pop, rule=rule, weight=weight)
+    msg = str(err.value)
+    assert "connect 'proj0'" in msg and where in msg and "float32" in msg
+
+
+@pytest.mark.parametrize(
+    "value, where",
+    [
+        (BIG, "synapse 0"),
+        (lambda n: _bad(n, 5, -BIG), "synapse 5"),
+        (sim.uniform(BIG, 2 * BIG), "synapse 0"),
+    ],
+    ids=["scalar", "array", "distribution"],
+)
+def test_weights_setter_rejects_values_beyond_float32(value, where):
+    net, pop = _plain()
+    proj = net.connect(pop, pop, rule=sim.FixedInDegree(3), weight=1e-3)
+    value = value(len(proj)) if callable(value) else value
+    with pytest.raises(ValueError) as err:
+        proj.weights = value
+    msg = str(err.value)
+    assert "projection 'proj0'" in msg and where in msg and "float32" in msg
+    assert np.all(proj.weights == np.float32(1e-3))  # unchanged
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_rejected_on_every_path(bad):
+    net, pop = _plain()
+    with pytest.raises(ValueError, match="connect 'proj0'.*not finite"):
+        net.connect(pop, pop, rule=sim.OneToOne(), weight=bad)
+    with pytest.raises(ValueError, match="connect 'proj0'.*value 2 is not finite"):
+        net.connect(pop, pop, rule=sim.OneToOne(), weight=_bad(20, 2, bad))
+    with pytest.raises(ValueError, match="connect 'proj0'.*value 1 is not finite"):
+        net.connect(pop, pop, rule=sim.Explicit([0, 1], [1, 2]), weight=_bad(2, 1, bad))
+    proj = net.connect(pop, pop, rule=sim.OneToOne(), weight=1e-3)
+    with pytest.raises(ValueError, match="projection 'proj0'.*not finite"):
+        proj.weights = bad
+    with pytest.raises(ValueError, match="projection 'proj0'.*value 3 is not finite"):
+        proj.weights = _bad(20, 3, bad)
