@@ -234,6 +234,62 @@ def test_poisson_rates_set_on_views_differ():
     assert not np.allclose(r[:100], r[100:])
 
 
+# --------------------------------------------------------- 3. port statements are linear
+def _spec(port):
+    return NeuronSpec(
+        name="Lin",
+        parameters={"tau": (10e-3, "s", ""), "a": (2.0, "", ""), "c": (3.0, "", "")},
+        state={"v": (0.0, "V", ""), "g": (0.0, "S", "")},
+        equations=("dv/dt = -v/tau", "dg/dt = -g/tau"),
+        ports={"exc": port},
+    )
+
+
+@pytest.mark.parametrize(
+    "port",
+    [
+        "v += w_in",
+        "v += a*w_in",
+        "v += w_in/c",
+        "v += (a + exp(c))*w_in",
+        "v -= w_in*a/c",
+        "v = v + w_in*a",
+        "v = w_in + v",
+        "v = v - w_in",
+        "g += -w_in",
+        "g += w_in*exp(a) + 2*w_in",
+    ],
+)
+def test_linear_port_statements_are_accepted(port):
+    sim.check_spec(_spec(port))
+
+
+@pytest.mark.parametrize(
+    "port",
+    [
+        "v += w_in**2",
+        "v += w_in*w_in",
+        "v = exp(w_in)",
+        "v += exp(w_in)",
+        "v += w_in + 1",
+        "v += a/w_in",
+        "v *= w_in",
+        "v /= 1 + w_in",
+        "v = w_in",
+        "v = g + w_in",
+        "v = w_in - v",
+        "v += abs(w_in)",
+        "v += w_in if a > 0 else 0",
+    ],
+)
+def test_nonlinear_port_statements_are_rejected(port):
+    with pytest.raises(sim.SpecError) as err:
+        sim.check_spec(_spec(port))
+    msg = str(err.value)
+    assert "'Lin'" in msg and "'exc'" in msg and port in msg
+    assert "port statements must be linear in w_in, e.g. v += w_in or g += w_in*scale" in msg
+
+
 # ------------------------------------------------------------ 4. weights within float32
 class Plain(NeuronModel):
     """A port without a sign rule."""
