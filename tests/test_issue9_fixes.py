@@ -1,12 +1,14 @@
 """Issue 9: keyed random draws, monitor rates through the CLI, linear port statements,
 the float32 range of weights."""
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
 
 import axonforge as sim
-from axonforge import draws, projection
+from axonforge import cli, draws, projection
 from axonforge.models import LIF, NeuronModel, NeuronSpec, PoissonSource
 from axonforge.rng import normal as rng_normal
 from axonforge.rng import uniform as rng_uniform
@@ -232,6 +234,35 @@ def test_poisson_rates_set_on_views_differ():
     src[100:].set(rate=sim.uniform(5 * Hz, 15 * Hz))
     r = src.get("rate")
     assert not np.allclose(r[:100], r[100:])
+
+
+# --------------------------------------------------------------- 2. rates through the CLI
+def test_cli_rate_of_a_monitor_created_after_t0(tmp_path, capsys):
+    """A network that ran 1 s, then got a monitor and ran 0.5 s more, saved: ``axonforge
+    run`` for 0.5 s prints the rate over the 1 s the monitor recorded."""
+    net = sim.Network(dt=DT, seed=3)
+    src = net.population(PoissonSource(rate=50 * Hz), n=200, name="src")
+    net.run(1.0)
+    mon = net.spike_monitor(src, name="late")
+    net.run(0.5)
+    assert mon.start_step == 10_000
+    before = mon.num_spikes
+    path = tmp_path / "net.h5"
+    net.save(path)
+    loaded = sim.load(path)
+    assert loaded.monitors["late"].start_step == 10_000
+    assert loaded.monitors["late"].mean_rate() == pytest.approx(before / (200 * 0.5))
+    capsys.readouterr()
+    out = tmp_path / "out"
+    code = cli.main(["run", str(path), "--duration", "0.5", "--out", str(out), "--quiet"])
+    text = capsys.readouterr().out
+    assert code == 0
+    found = re.search(r"late: (\d+) spikes, mean rate ([\d.]+) Hz over 200 neurons", text)
+    assert found, text
+    spikes, rate = int(found[1]), float(found[2])
+    assert spikes > before
+    assert rate == pytest.approx(spikes / (200 * 1.0), abs=0.006)
+    assert 45 < rate < 55  # not diluted by the 1 s before the monitor existed
 
 
 # --------------------------------------------------------- 3. port statements are linear
