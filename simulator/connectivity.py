@@ -8,8 +8,8 @@ order. Random choices come from the counter-based generator of :mod:`axonforge.r
 pure function of (seed, projection, neuron, draw number): the counting and filling passes
 regenerate the same draws instead of storing them, and the draws are keyed by target
 (by source for ``FixedOutDegree``), never by whoever computes them. ``Explicit`` pairs
-go through a stable counting sort by source. Distributions draw weights, delays and
-initial values from a seeded ``numpy.random.Generator``, block by block.
+go through a stable counting sort by source. Distributions (:mod:`axonforge.draws`)
+draw weights, delays and initial values keyed by element, block by block.
 """
 
 from __future__ import annotations
@@ -19,131 +19,18 @@ import math
 import numpy as np
 from numba import njit
 
+from axonforge.draws import (  # noqa: F401 - re-exported: the public distributions
+    Distribution,
+    exponential,
+    lognormal,
+    normal,
+    uniform,
+    value_block,
+    value_kind,
+    values,
+)
 from axonforge.rng import step_key
 from axonforge.rng import uniform as _u01
-
-
-# ----------------------------------------------------------------------------- distributions
-class Distribution:
-    """A seeded random value source: ``sample(rng, size) -> float64 array``."""
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        raise NotImplementedError
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
-
-
-class uniform(Distribution):  # noqa: N801 - lowercase like numpy's samplers
-    """Uniform on ``[low, high)``."""
-
-    def __init__(self, low, high):
-        if not high >= low:
-            raise ValueError(f"uniform(low={low}, high={high}): high must be >= low")
-        self.low, self.high = float(low), float(high)
-
-    def sample(self, rng, size):
-        return rng.uniform(self.low, self.high, size)
-
-
-class normal(Distribution):  # noqa: N801
-    """Gaussian with ``mean`` and ``std``; optionally clipped by redrawing outside
-    ``[low, high]`` (a truncated normal, never a silent clip)."""
-
-    def __init__(self, mean, std, low=-np.inf, high=np.inf):
-        if std < 0:
-            raise ValueError(f"normal(std={std}): std must be >= 0")
-        if not low < high:
-            raise ValueError("normal: low must be < high")
-        self.mean, self.std, self.low, self.high = float(mean), float(std), low, high
-
-    def sample(self, rng, size):
-        out = rng.normal(self.mean, self.std, size)
-        bad = (out < self.low) | (out > self.high)
-        for _ in range(1000):
-            if not bad.any():
-                return out
-            out[bad] = rng.normal(self.mean, self.std, int(bad.sum()))
-            bad = (out < self.low) | (out > self.high)
-        raise ValueError(f"{self!r}: the interval [low, high] holds almost no probability mass")
-
-
-class lognormal(Distribution):  # noqa: N801
-    """Log-normal with the given ``mean`` and ``std`` of the variable itself (not its log)."""
-
-    def __init__(self, mean, std):
-        if mean <= 0 or std < 0:
-            raise ValueError("lognormal: mean must be > 0 and std >= 0")
-        self.mean, self.std = float(mean), float(std)
-
-    def sample(self, rng, size):
-        s2 = np.log1p((self.std / self.mean) ** 2)
-        return rng.lognormal(np.log(self.mean) - s2 / 2, np.sqrt(s2), size)
-
-
-class exponential(Distribution):  # noqa: N801
-    """Exponential with the given ``mean``."""
-
-    def __init__(self, mean):
-        if mean <= 0:
-            raise ValueError("exponential: mean must be > 0")
-        self.mean = float(mean)
-
-    def sample(self, rng, size):
-        return rng.exponential(self.mean, size)
-
-
-def values(spec, rng, size, what: str, keep_scalar=False):
-    """Turn a scalar, array or :class:`Distribution` into ``size`` float64 values.
-
-    With ``keep_scalar=True`` a scalar comes back as a 0-d float64 array instead of being
-    broadcast (callers treat it as shared by all ``size`` elements).
-    """
-    kind = value_kind(spec, size, what)
-    if kind == "scalar" and keep_scalar:
-        return _finite(np.asarray(spec, dtype=np.float64), what, 0)
-    if kind == "scalar":
-        return _finite(np.full(size, float(spec)), what, 0)
-    out = value_block(spec, rng, 0, size, what)
-    return out.copy() if kind == "array" else out
-
-
-def value_kind(spec, size, what: str) -> str:
-    """``"dist"``, ``"scalar"`` or ``"array"`` (one value per element); checks the shape."""
-    if isinstance(spec, Distribution):
-        return "dist"
-    if isinstance(spec, str):
-        raise TypeError(f"{what}: expected a number, an array or a distribution, got {spec!r}")
-    # an ndarray's shape is read without converting it (a copy of a large array)
-    arr = spec if isinstance(spec, np.ndarray) else np.asarray(spec, dtype=np.float64)
-    if arr.ndim == 0:
-        return "scalar"
-    if arr.shape != (size,):
-        raise ValueError(
-            f"{what}: got an array of shape {arr.shape}, expected a scalar or shape ({size},)"
-        )
-    return "array"
-
-
-def value_block(spec, rng, start, stop, what: str) -> np.ndarray:
-    """Values ``start:stop`` of a distribution (the next draws of ``rng``) or an array
-    (a view when already float64), checked finite; a scalar gives a length-1 array."""
-    if isinstance(spec, Distribution):
-        out = np.asarray(spec.sample(rng, stop - start), dtype=np.float64).reshape(-1)
-    else:
-        arr = np.asarray(spec, dtype=np.float64)
-        out = arr.reshape(1) if arr.ndim == 0 else arr[start:stop]
-    return _finite(out, what, start)
-
-
-def _finite(out, what, start):
-    if not np.isfinite(out).all():
-        flat = np.atleast_1d(out)
-        bad = int(np.flatnonzero(~np.isfinite(flat))[0])
-        raise ValueError(f"{what}: value {start + bad} is not finite ({flat[bad]})")
-    return out
-
 
 # ----------------------------------------------------------------------------------- rules
 #: generator streams of connectivity: CONN_STREAM + 2*projection (+1: keyed by source),

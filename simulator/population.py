@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from axonforge import propagators
+from axonforge import draws, propagators
 from axonforge.connectivity import values
 from axonforge.models.base import NeuronModel, check_quantity
 from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
@@ -74,14 +74,12 @@ class _Selectable:
         """
         pop = self.population
         if pop.kind == "poisson" and set(values_) == {"rate"}:
-            rng = np.random.default_rng(np.random.SeedSequence([pop.net.seed, 7, pop.stream]))
             rates = pop.current_rates()
-            rates[self.ids] = values(values_["rate"], rng, len(self.ids), f"{pop.name!r}: rate")
+            rates[self.ids] = values(
+                values_["rate"], self._draws(draws.RATE), len(self.ids), f"{pop.name!r}: rate"
+            )
             pop.set_rates(rates)
             return
-        rng = np.random.default_rng(
-            np.random.SeedSequence([pop.net.seed, 7, pop.stream, pop.net.step])
-        )
         for name, value in values_.items():
             target = pop.state if name in pop.state else pop.params if name in pop.params else None
             if target is None:
@@ -90,13 +88,20 @@ class _Selectable:
                     f"population {pop.name!r}: unknown name {name!r}"
                     + (f"; did you mean {hint[0]!r}?" if hint else "")
                 )
-            vals = values(value, rng, len(self.ids), f"population {pop.name!r}: {name}")
+            vals = values(
+                value, self._draws(draws.SET), len(self.ids), f"population {pop.name!r}: {name}"
+            )
             if target is pop.params:
                 pop.check_param_values(name, _as_given(value, vals))
                 pop.dirty = True
             else:
                 pop.check_state_values(name, _as_given(value, vals))
             target[name][self.ids] = vals
+
+    def _draws(self, tag):
+        """``draws(start, stop)`` for neurons ``ids[start:stop]``, keyed by population index
+        (:mod:`axonforge.draws`); each call of it is a new draw of the population."""
+        return lambda a, b: draws.neuron_draws(self.population, tag, self.ids[a:b])
 
     def __getattr__(self, name):
         # Only called for names not found normally: expose state and parameters as
@@ -181,12 +186,17 @@ class Population(_Selectable):
                     else f"; state variables: {list(spec.state)}"
                 )
             )
-        rng = np.random.default_rng(np.random.SeedSequence([self.net.seed, 1, self.stream]))
         dtype = self.net.dtype
+        every = np.arange(self.n, dtype=np.int64)
         env = dict(self.params)
         for name in spec.state:
             if name in initial:
-                vals = values(initial[name], rng, self.n, f"population {self.name!r}: {name}")
+                vals = values(
+                    initial[name],
+                    lambda a, b: draws.neuron_draws(self, draws.INIT, every[a:b]),
+                    self.n,
+                    f"population {self.name!r}: {name}",
+                )
                 self.check_state_values(name, _as_given(initial[name], vals))
             else:
                 vals = np.broadcast_to(evaluate(self.checked.initial[name], env), (self.n,))

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from axonforge import draws
 from axonforge.connectivity import (
     CONN_STREAM,
     AllToAll,
@@ -57,8 +58,15 @@ BLOCK = 1 << 16
 _GIB = 2.0**30
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def _block(m):
     return int(min(BLOCK, max(1024, m // 32)))
+
+
+def _elem(explicit):
+    return "pair" if explicit else "synapse"
 
 
 class Projection:
@@ -109,7 +117,7 @@ class Projection:
         delay = net.dt if delay is None else delay
         est = _estimate(net, sides, rule, synapse, weight, delay)
         check_memory(est, f"connect {name!r}")
-        J = len(net.projections)
+        self.stream = CONN_STREAM + 2 * len(net.projections)
         lay = Layout(
             self.pre_pop,
             self.pre_sel,
@@ -117,14 +125,10 @@ class Projection:
             self.post_sel,
             not rule.allow_autapses,
             net.seed,
-            CONN_STREAM + 2 * J,
+            self.stream,
         )
-        rngs = [
-            np.random.default_rng(np.random.SeedSequence([net.seed, 2, J, i]))
-            if isinstance(spec, Distribution)
-            else None  # seeding costs more than building a small projection
-            for i, spec in ((1, weight), (2, delay))
-        ]
+        explicit = isinstance(rule, Explicit)
+        rngs = [self._draws(v, tag, explicit) for v, tag in ((weight, 3), (delay, 4))]
         # plastic weights live in the state precision; static ones in float32
         w_type = np.float32 if synapse is None else net.dtype
         self.plastic = None
@@ -136,6 +140,31 @@ class Projection:
             self._fill_weights(weight, rngs[0])
 
     # ----------------------------------------------------------------------- build
+    def _draws(self, spec, tag, any_order):
+        """``draws(s0, s1)`` of stored synapses ``s0:s1`` for a distribution ``spec``, keyed
+        by (pre, post, occurrence) in population indices (:mod:`axonforge.draws`); None
+        otherwise. ``any_order``: rows need not hold multapses side by side (Explicit)."""
+        if not isinstance(spec, Distribution):
+            return None
+        key = draws.synapse_keys(self, self._stream(), tag)
+        n_post = self.post_pop.n
+        seen = np.zeros(n_post if any_order else 0, np.int64)
+
+        def stored(s0, s1):
+            if any_order:
+                ids = draws.stored_ids_any(self.ptr, self.off, n_post, s0, s1, seen)
+            else:
+                ids = draws.stored_ids(self.ptr, self.off, n_post, s0, s1)
+            return draws.synapse_draws(key, ids[0], ids[1], n_post, ids[2])
+
+        return stored
+
+    def _stream(self):
+        stream = getattr(self, "stream", None)  # not stored by files: from the position
+        if stream is None:
+            stream = CONN_STREAM + 2 * list(self.net.projections.values()).index(self)
+        return stream
+
     def _build(self, lay, rule, weight, delay, round_delays, w_type, rngs, synapse):
         """Count, allocate once, fill: targets by the rule, then weights and delays. Returns
         True when per-synapse weights are still to be filled (into a plastic rule's state,
@@ -157,7 +186,9 @@ class Projection:
         top = max(self.max_delay_steps, 1)
         off = np.empty(m, dtype=np.int32 if (top + 1) * n_post < 2**31 else np.int64)
         explicit = isinstance(rule, Explicit)
-        later = w0 is None and not explicit
+        # Explicit scatters arrays (given in the order of its pairs); distributions are
+        # drawn afterwards in storage order, keyed by synapse as for every rule
+        later = w0 is None and (not explicit or kind_w == "dist")
         if synapse is not None and (w0 is not None or later):
             # only initialises the rule's state: a scalar, or a value within its bounds
             w = np.full(1, w0[0] if w0 is not None else synapse.params.get("w_min", 0.0), w_type)
@@ -166,32 +197,31 @@ class Projection:
         self.off, self.w = off, w
         b = _block(m)
         if explicit:
-            cursor = ptr[:-1].copy()
-            empty = np.zeros(0)
+            cursor, empty = ptr[:-1].copy(), np.zeros(0)
             for i0 in range(0, m, b):
                 i1 = min(m, i0 + b)
                 wb = empty
-                if w0 is None:
-                    wb = value_block(weight, rngs[0], i0, i1, what_w)
-                    self._check_weights(wb, i0)
-                st = steps0
-                if st is None:
-                    db = value_block(delay, rngs[1], i0, i1, what_d)
+                if w0 is None and not later:
+                    wb = value_block(weight, None, i0, i1, what_w)
+                    self._check_weights(wb, i0, explicit=True)
+                st = np.zeros(1, np.int64) if steps0 is None else steps0
+                if kind_d == "array":
+                    db = value_block(delay, None, i0, i1, what_d)
                     st = self._delay_steps(db, round_delays, i0)
-                    off = self._widen(off, st)
+                    self.off = off = self._widen(off, st)
                 rule.scatter(lay, cursor, i0, i1, st, n_post, wb, off, w)
-            self.off = off
-            return False
-        rule.fill(lay, ptr, off, 0 if steps0 is None else int(steps0[0]) * n_post)
+        else:
+            rule.fill(lay, ptr, off, 0 if steps0 is None else int(steps0[0]) * n_post)
         if later and synapse is None:
             # static: all weights before any delay, so weight errors come first
             self._fill_weights(weight, rngs[0])
             later = False
-        for s0 in range(0, m if steps0 is None else 0, b):
+        drawn = steps0 is None and not (explicit and kind_d == "array")
+        for s0 in range(0, m if drawn else 0, b):
             st = self._delay_steps(
                 value_block(delay, rngs[1], s0, min(m, s0 + b), what_d), round_delays, s0
             )
-            off = self._widen(off, st)
+            self.off = off = self._widen(off, st)
             off[s0 : s0 + len(st)] += st * n_post
         self.off = off
         return later
@@ -225,11 +255,22 @@ class Projection:
             return off.astype(np.int64)
         return off
 
-    def _check_weights(self, w, first=0, scalar=False):
-        """Check a block of weights (1-D float64; synapse ``first`` onwards; ``scalar``: one
-        weight for all): the port's sign rule, the float32 range and, unless the target
-        model has ``strict_units=False``, plausibility in the port's unit (not for a
-        NoiseSource, whose amplitudes carry the scale)."""
+    def _check_weights(self, w, first=0, scalar=False, explicit=False, what=None):
+        """Check a block of weights (1-D float64; synapse ``first`` onwards, or pair
+        ``first`` of an Explicit rule; ``scalar``: one weight for all): finite and within
+        float32's range, the port's sign rule and, unless the target model has
+        ``strict_units=False``, plausibility in the port's unit (not for a NoiseSource,
+        whose amplitudes carry the scale). ``what`` starts the messages."""
+        what = what or f"connect {self.name!r}: weight"
+        big = ~(np.abs(w) <= _F32_MAX)  # NaN too
+        if big.any():
+            i = int(np.flatnonzero(big)[0])
+            where = "all synapses" if scalar else f"{_elem(explicit)} {first + i}"
+            raise ValueError(
+                f"{what} {w[i]:.6g} ({where}) is not finite or beyond float32's range "
+                f"(|w| <= {_F32_MAX:.6g}), the type weights are stored in; give weights "
+                f"in the port's unit ({self.port_unit or 'as the port statement expects'})"
+            )
         sign = self.post_pop.checked.spec.port_signs.get(self.port)
         if sign is not None and len(w):
             bad = w < 0 if sign > 0 else w > 0
@@ -238,11 +279,9 @@ class Projection:
                 need = ">= 0" if sign > 0 else "<= 0 (inhibitory weights are negative)"
                 raise ValueError(
                     f"connect {self.name!r}: port {self.port!r} takes weights {need}; "
-                    f"{int(bad.sum())} weight(s) have the wrong sign (first: synapse "
-                    f"{first + i}, {w[i]:.4g})"
+                    f"{int(bad.sum())} weight(s) have the wrong sign (first: "
+                    f"{_elem(explicit)} {first + i}, {w[i]:.4g})"
                 )
-        if np.any(np.abs(w) > np.finfo(np.float32).max):
-            raise ValueError(f"connect {self.name!r}: a weight exceeds the float32 range")
         if self.pre_pop.kind != "noise":
             ranges.check_weights(
                 f"connect {self.name!r}, port {self.port!r} of {self.target}",
@@ -351,9 +390,9 @@ class Projection:
 
     @weights.setter
     def weights(self, value):
-        rng = np.random.default_rng(np.random.SeedSequence([self.net.seed, 3, self.net.step]))
-        w = values(value, rng, len(self.w), f"projection {self.name!r}: weights")
-        self._check_weights(w)
+        what = f"projection {self.name!r}: weights"
+        w = values(value, self._draws(value, draws.WEIGHT, True), len(self.off), what)
+        self._check_weights(w, what=what)
         if self.plastic is not None:
             p = self.plastic.model.params
             if "w_min" in p and np.any((w < p["w_min"]) | (w > p["w_max"])):
@@ -494,8 +533,9 @@ def _delay_bound(delay, m):
         high = getattr(delay, "high", np.inf)
         if np.isfinite(high):
             return float(high)
-        draws = delay.sample(np.random.default_rng(0), int(min(m, 4096)) or 1)
-        return float(np.max(draws, initial=0.0))
+        n = int(min(m, 4096)) or 1
+        sample = delay.sample(draws.KeyedDraws(0, np.arange(n)), n)
+        return float(np.max(sample, initial=0.0))
     arr = np.asarray(delay, dtype=np.float64)
     return float(arr.max(initial=0.0)) if np.all(np.isfinite(arr)) else 0.0
 

@@ -6,8 +6,8 @@ step counter. The mixer is the SplitMix64 finaliser (Steele, Lea & Flood 2014, "
 splittable pseudorandom number generators", OOPSLA), applied to a unique counter; this is
 the construction of SplitMix64 itself, which passes BigCrush.
 
-Host-side (connectivity, initial values) randomness uses ``numpy.random.Generator`` seeded
-from ``numpy.random.SeedSequence([seed, tag, index])``.
+Host-side draws use the same functions: connectivity (:mod:`axonforge.connectivity`) and
+values from distributions (:mod:`axonforge.draws`, keyed by element).
 """
 
 from __future__ import annotations

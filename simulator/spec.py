@@ -276,6 +276,27 @@ def degree(node, state: set) -> float:
     return INF
 
 
+def _linear_w(node) -> bool:
+    """Whether ``node`` is ``w_in`` times an expression free of it (homogeneous, degree 1)."""
+    return degree(node, {"w_in"}) == 1 and not _may_have_const(node, {"w_in"})
+
+
+def _linear_in_w(target, op, node) -> bool:
+    """Whether a port statement adds a term linear in ``w_in`` to its target: ``x += f``,
+    ``x -= f`` or ``x = x + f`` / ``x = f + x`` / ``x = x - f`` with ``f`` linear in it."""
+    if op in ("+=", "-="):
+        return _linear_w(node)
+    if op != "=" or not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Add, ast.Sub)):
+        return False
+
+    def is_target(n):
+        return isinstance(n, ast.Name) and n.id == target
+
+    if is_target(node.left):
+        return _linear_w(node.right)
+    return isinstance(node.op, ast.Add) and is_target(node.right) and _linear_w(node.left)
+
+
 def _may_have_const(node, state: set) -> bool:
     """Whether an affine expression may contain a state-independent term."""
     if isinstance(node, ast.Name):
@@ -396,6 +417,15 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         (entry,) = stmts([text], f"port {port!r}", extra=("w_in",))
         if "w_in" not in _names(entry[2]):
             _fail(spec, f"port {port!r}", text, "must use the summed input weight 'w_in'")
+        if not _linear_in_w(*entry):
+            _fail(
+                spec,
+                f"port {port!r}",
+                text,
+                "is not linear in w_in (it is applied once to the step's summed weight, so "
+                "f(w1 + w2) must equal f(w1) + f(w2)); port statements must be linear in "
+                "w_in, e.g. v += w_in or g += w_in*scale",
+            )
         ports[port] = entry
 
     if spec.refractory is not None and spec.refractory not in params:
