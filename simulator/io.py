@@ -90,6 +90,7 @@ def save_network(net, path):
                 n=pop.n,
                 stream=pop.stream,
                 merged_spikes=pop.merged_spikes,
+                n_draws=getattr(pop, "n_draws", 0),
             )
             if pop.kind == "neuron":
                 cls = type(pop.model)
@@ -134,6 +135,7 @@ def save_network(net, path):
                 rounded_delays=proj.rounded_delays,
             )
             g.attrs["max_delay_steps"] = proj.max_delay_steps
+            g.attrs["n_draws"] = getattr(proj, "n_draws", 0)
             for k in ("pre_sel", "post_sel", "ptr", "off", "w"):
                 g.create_dataset(k, data=getattr(proj, k))
             if proj.plastic is not None:
@@ -278,6 +280,8 @@ def load_network(path):
                 raise FileFormatError(f"{path}: population {name!r} has unknown kind {kind!r}")
             pop.stream = int(g.attrs["stream"])
             pop.merged_spikes = int(g.attrs["merged_spikes"])
+            # keyed draws after loading must not repeat those made before saving
+            pop.n_draws = int(g.attrs.get("n_draws", 0))
             net.populations[name] = pop
         for key in sorted(f.get("modulators", {}), key=int):
             g = f["modulators"][key]
@@ -300,6 +304,7 @@ def load_network(path):
             proj.rule = _StoredRule(json.loads(g.attrs["rule"]))
             proj.rounded_delays = int(g.attrs["rounded_delays"])
             proj.max_delay_steps = int(g.attrs["max_delay_steps"])
+            proj.n_draws = int(g.attrs.get("n_draws", 0))
             for k in ("pre_sel", "post_sel", "ptr", "off", "w"):
                 setattr(proj, k, _read(g, k, path))
             if proj.ptr[-1] != len(proj.off) or len(proj.off) != len(proj.w):

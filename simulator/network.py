@@ -228,7 +228,8 @@ class Network:
         weight : float, array or distribution
             In the port's unit: amperes for current ports (negative on ``inh``),
             volts for delta kinetics, siemens for conductance ports. An array gives one
-            value per synapse in storage order (``Explicit``: in the order of its pairs).
+            value per synapse in storage order (``Explicit``: in the order of its pairs,
+            which are stored by source, then target).
         delay : float, array or distribution [s]
             Default ``dt``. At least ``dt`` and a multiple of it (see ``round_delays``).
         port : str

@@ -16,7 +16,8 @@ when the peak exceeds the memory available (:mod:`axonforge.memory`).
 
 Values: a weight or delay is a scalar (checked once, never expanded), a distribution
 (drawn block by block in storage order) or an array of one value per synapse, in storage
-order (for ``Explicit``, in the order of its pairs). Every block passes
+order (for ``Explicit``, in the order of its pairs; the pairs are then stored, like every
+rule's rows, in ascending target order per source). Every block passes
 :meth:`Projection._check_weights` and :meth:`Projection._delay_steps`.
 
 Delay rule: a delay must be at least ``dt`` and lie on the time grid (``delay/dt`` within
@@ -210,6 +211,7 @@ class Projection:
                     st = self._delay_steps(db, round_delays, i0)
                     self.off = off = self._widen(off, st)
                 rule.scatter(lay, cursor, i0, i1, st, n_post, wb, off, w)
+            self._sort_rows_by_target()
         else:
             rule.fill(lay, ptr, off, 0 if steps0 is None else int(steps0[0]) * n_post)
         if later and synapse is None:
@@ -225,6 +227,18 @@ class Projection:
             off[s0 : s0 + len(st)] += st * n_post
         self.off = off
         return later
+
+    def _sort_rows_by_target(self):
+        """Put ``Explicit`` rows in ascending target order, as every rule stores its rows
+        (pairs of one (pre, post) keep their given order), so that each worker's part of
+        a row is contiguous (:func:`axonforge.engine.partition.split_rows`)."""
+        src = np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
+        order = np.lexsort((self.off % self.post_pop.n, src))
+        if np.all(order[1:] > order[:-1]):
+            return
+        self.off[:] = self.off[order]
+        if len(self.w) == len(order):
+            self.w[:] = self.w[order]
 
     def _fill_weights(self, weight, rng):
         """Per-synapse weights in storage order, block by block, checked (and for a plastic

@@ -1,0 +1,234 @@
+"""The engine: identical results for any thread count, min-delay chunks and their
+consequences, and the errors of bad runs (issue 9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import axonforge as sim
+import axonforge.engine.runner as runner
+from axonforge.models import (
+    LIF,
+    STDP,
+    DopamineSTDP,
+    PoissonSource,
+    SpikeSource,
+    SynapseModel,
+    SynapseSpec,
+)
+from axonforge.units import Hz, ms, mV, pA, pF
+
+
+@pytest.fixture
+def threads_always(monkeypatch):
+    """Use as many threads as asked even for small networks."""
+    monkeypatch.setattr(runner, "MIN_WORK_PER_THREAD", 1)
+
+
+def cuba(threads):
+    net = sim.Network(dt=0.1 * ms, seed=3, threads=threads)
+    lif = LIF(
+        tau_m=20 * ms,
+        c_m=250 * pF,
+        v_rest=-49 * mV,
+        v_thresh=-50 * mV,
+        v_reset=-60 * mV,
+        t_ref=5 * ms,
+        tau_syn_exc=5 * ms,
+        tau_syn_inh=10 * ms,
+    )
+    pop = net.population(lif, n=2000, v=sim.uniform(-60 * mV, -50 * mV))
+    net.connect(pop[:1600], pop, rule=sim.FixedProbability(0.04), weight=40 * pA, delay=0.1 * ms)
+    net.connect(
+        pop[1600:],
+        pop,
+        rule=sim.FixedProbability(0.04),
+        weight=-200 * pA,
+        delay=0.1 * ms,
+        port="inh",
+    )
+    spikes = net.spike_monitor(pop)
+    trace = net.state_monitor(pop, ["v"], ids=[0, 999, 1999], every=3)
+    net.run(0.1)
+    return net, [spikes.times, spikes.ids, trace["v"]]
+
+
+def brunel(threads):
+    """A small Brunel (2000) network with delay 1.5 ms: chunks of 15 steps."""
+    net = sim.Network(dt=0.1 * ms, seed=4, threads=threads)
+    model = LIF(
+        tau_m=20 * ms,
+        c_m=250 * pF,
+        v_rest=0.0,
+        v_reset=10 * mV,
+        v_thresh=20 * mV,
+        t_ref=2 * ms,
+        tau_syn_exc=0.5 * ms,
+        tau_syn_inh=0.5 * ms,
+        strict_units=False,
+    )
+    pop = net.population(model, n=1000, v=sim.uniform(0, 20 * mV))
+    ext = net.population(PoissonSource(rate=60 * Hz), n=1000)
+    net.connect(ext, pop, rule=sim.FixedInDegree(20), weight=600 * pA, delay=1.5 * ms)
+    net.connect(pop[:800], pop, rule=sim.FixedInDegree(80), weight=60 * pA, delay=1.5 * ms)
+    net.connect(
+        pop[800:], pop, rule=sim.FixedInDegree(20), weight=-300 * pA, delay=1.5 * ms, port="inh"
+    )
+    spikes = net.spike_monitor(pop)
+    rate = net.rate_monitor(pop)
+    net.run(0.2)
+    assert net._engine.layout.steps == 15
+    return net, [spikes.times, spikes.ids, rate.counts]
+
+
+def stdp(threads):
+    net = sim.Network(dt=0.1 * ms, seed=5, threads=threads)
+    src = net.population(PoissonSource(rate=15 * Hz), n=300)
+    post = net.population(LIF(), n=80)
+    rule = dict(w_max=200 * pA, a_plus=2 * pA, a_minus=-2.1 * pA)
+    ff = net.connect(
+        src,
+        post,
+        rule=sim.FixedProbability(0.2),
+        weight=sim.uniform(0, 100 * pA),
+        delay=1 * ms,
+        synapse=STDP(**rule),
+    )
+    rec = net.connect(
+        post,
+        post,
+        rule=sim.FixedProbability(0.1),
+        weight=50 * pA,
+        delay=2 * ms,
+        synapse=STDP(**rule, pairing="nearest"),
+    )
+    watch = net.weight_monitor(rec, synapses=np.arange(0, len(rec), 7), every=10)
+    spikes = net.spike_monitor(post)
+    net.run(0.3)
+    return net, [spikes.times, spikes.ids, ff.weights, rec.weights, watch["w"]]
+
+
+def dopamine(threads):
+    net = sim.Network(dt=0.1 * ms, seed=6, threads=threads)
+    src = net.population(PoissonSource(rate=20 * Hz), n=200)
+    post = net.population(LIF(), n=60)
+    da = net.population(PoissonSource(rate=5 * Hz), n=5)
+    mod = net.modulator("dopamine", tau=0.2, source=da, amount=0.5)
+    proj = net.connect(
+        src,
+        post,
+        rule=sim.FixedProbability(0.3),
+        weight=80 * pA,
+        delay=1 * ms,
+        synapse=DopamineSTDP(a_plus=1e-9, a_minus=-1.5e-9, w_max=1e-9),
+        modulator=mod,
+    )
+    spikes = net.spike_monitor(post)
+    net.run(0.3)
+    net.set_modulator(1.0)
+    net.run(0.1)
+    return net, [spikes.times, spikes.ids, proj.weights, np.array([mod.value])]
+
+
+@pytest.mark.parametrize("network", [cuba, brunel, stdp, dopamine])
+def test_same_results_for_one_two_and_three_threads(network, threads_always):
+    _net, ref = network(1)
+    assert len(ref[0]) > 20
+    for threads in (2, 3):
+        net, out = network(threads)
+        assert net.workers == threads
+        for a, b in zip(ref, out):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_threads_default_and_errors():
+    assert sim.Network().threads >= 1
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="threads must be a positive integer"):
+            sim.Network(threads=bad)
+
+
+def test_small_networks_use_one_thread():
+    net, _ = cuba(2)
+    assert net.threads == 2 and net.workers == 1  # too little work per chunk to pay
+
+
+def test_rule_reading_v_post_sees_the_end_of_the_chunk():
+    """With delays of 1 ms the engine runs chunks of 10 steps; a rule reading ``v_post``
+    at a presynaptic event sees the postsynaptic state at the end of the event's chunk
+    (phase A has advanced every neuron through the whole chunk before phase C delivers)."""
+    spec = SynapseSpec(
+        name="SeeV",
+        parameters={},
+        state={"w": (0.0, "", ""), "seen": (0.0, "", "")},
+        on_pre=("seen = v_post",),
+    )
+    rule = type("SeeV", (SynapseModel,), {"spec": spec})
+    net = sim.Network(dt=0.1 * ms, seed=1, threads=1)
+    src = net.population(SpikeSource([3.45 * ms], [0]), n=1)
+    post = net.population(LIF(i_offset=300 * pA), n=1)
+    proj = net.connect(src, post, weight=0.0, delay=1 * ms, synapse=rule())
+    trace = net.state_monitor(post, ["v"])
+    net.run(5 * ms, progress=False)
+    assert net._engine.layout.steps == 10
+    k = 34  # the spike's step: it ends at 3.5 ms
+    end_of_chunk = (k // 10) * 10 + 9
+    seen = proj.plastic.state["seen"][0]
+    assert seen == trace["v"][end_of_chunk, 0]
+    assert seen != trace["v"][k, 0]
+
+
+def test_projection_with_a_shorter_delay_added_between_runs():
+    """Adding a projection whose delay is below the current chunk length recomputes the
+    schedule; its spikes arrive exactly ``delay`` after they are emitted."""
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    src = net.population(SpikeSource([2 * ms, 7 * ms], [0, 0]), n=1)
+    post = net.population(LIF(tau_syn_exc=5 * ms), n=1)
+    net.connect(src, post, weight=0.0, delay=2 * ms)
+    trace = net.state_monitor(post, ["i_syn_exc"])
+    net.run(5 * ms)
+    assert net._engine.layout.steps == 20
+    net.connect(src, post, weight=100 * pA, delay=0.3 * ms)
+    net.run(5 * ms)
+    assert net._engine.layout.steps == 3
+    i = trace["i_syn_exc"][:, 0]
+    first = int(np.flatnonzero(i > 0)[0])
+    assert trace.t[first] == pytest.approx(7.3 * ms)
+
+
+def test_a_run_after_a_non_finite_state_is_refused():
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    pop = net.population(LIF(), n=3)
+    pop.state["v"][1] = np.inf  # as a bad parameter or input would make it
+    with pytest.raises(FloatingPointError, match="neuron 1 got a non-finite state"):
+        net.run(1 * ms)
+    with pytest.raises(RuntimeError, match="stopped in the middle of a step.*build it again"):
+        net.run(1 * ms)
+
+
+def test_monitor_buffers_are_bounded_per_chunk():
+    """A run much longer than a monitor's buffer drains it between chunks: the buffers
+    stay small and nothing is lost."""
+    net = sim.Network(dt=0.1 * ms, seed=2)
+    pop = net.population(LIF(i_offset=400 * pA), n=10)
+    trace = net.state_monitor(pop, ["v"], every=1)
+    rates = net.rate_monitor(pop)
+    net.run(1 * ms)
+    rows = len(trace._bsteps)
+    assert rows < 70_000
+    net.run(rows * 3 * 0.1 * ms)
+    assert trace["v"].shape == (10 + rows * 3, 10)
+    assert np.all(np.diff(trace.t) > 0) and len(rates.counts) == 10 + rows * 3
+
+
+def test_recordings_too_large_for_memory_fail_before_running(monkeypatch):
+    import axonforge.memory as memory
+
+    net = sim.Network(dt=0.1 * ms, seed=2)
+    pop = net.population(LIF(), n=1000)
+    net.state_monitor(pop, ["v", "i_syn_exc"], every=1)
+    monkeypatch.setattr(memory, "available_memory", lambda: 100 << 20)
+    with pytest.raises(MemoryError, match=r"would record .* GiB.*sample less often"):
+        net.run(10.0)
+    assert net.step == 0
