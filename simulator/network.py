@@ -136,7 +136,13 @@ class Network:
             )
         from axonforge.engine.runner import check_threads
 
+        from axonforge.engine import mpi
+
         self.threads = check_threads(threads)
+        self.comm = mpi.world()
+        #: this process's MPI rank and the number of ranks (0 and 1 without MPI)
+        self.rank = 0 if self.comm is None else self.comm.rank
+        self.ranks = 1 if self.comm is None else self.comm.size
         self.dt, self.seed, self.backend, self.precision = float(dt), int(seed), backend, precision
         self.dtype = PRECISIONS[precision]
         self.populations: dict[str, Population] = {}
@@ -502,10 +508,14 @@ class Network:
             self._apply_injections()
             engine.warm_up()  # compiles or loads the kernels, timed apart
         start, end = self.step, self.step + n_steps
-        bar = _progress_bar(n_steps, self.dt, self.t, progress)
+        bar = _progress_bar(n_steps, self.dt, self.t, progress if self.rank == 0 else False)
         # Without a bar, one engine call; with one, calls of about 0.25 s of wall time
         # (the first short, to measure the speed), so the bar moves and costs nothing.
-        chunk = n_steps if bar is None else max(1, min(n_steps // 50, 1000))
+        # MPI ranks must make the same calls: they keep the first length (only rank 0
+        # shows the bar).
+        pieces = progress is not False
+        chunk = n_steps if not pieces else max(1, min(n_steps // 50, 1000))
+        adapt = self.ranks == 1
         try:
             while self.step < end:
                 stop = min(end, self.step + chunk, self._next_injection(end))
@@ -516,11 +526,16 @@ class Network:
                 if bar is not None:
                     bar.update(self.step - start - bar.n)
                     per_step = (time.perf_counter() - t0) / max(self.step - before, 1)
-                    chunk = max(1, int(0.25 / max(per_step, 1e-9)))
+                    if adapt:
+                        chunk = max(1, int(0.25 / max(per_step, 1e-9)))
         finally:
             if bar is not None:
                 bar.close()
         self._apply_injections()
+        if self.comm is not None:
+            from axonforge.engine import mpi
+
+            mpi.gather_recordings(self, self.comm)
 
     def _next_injection(self, end):
         nxt = end
@@ -553,10 +568,20 @@ class Network:
     # ---------------------------------------------------------------------- persist
     def save(self, path):
         """Save the whole network (structure, parameters, state, weights, spikes in
-        flight, recordings) to an HDF5 file; :func:`axonforge.load` restores it."""
+        flight, recordings) to an HDF5 file; :func:`axonforge.load` restores it. Under MPI
+        every rank calls it and rank 0 writes one file with the whole network, the same
+        as a single-process run's, which loads on any number of ranks."""
         from axonforge import io
 
-        io.save_network(self, path)
+        if self.comm is None:
+            io.save_network(self, path)
+            return
+        from axonforge.engine import mpi
+
+        with mpi.gathered(self, self.comm) as root:
+            if root:
+                io.save_network(self, path)
+        self.comm.Barrier()
 
     def __repr__(self):
         return (

@@ -179,23 +179,30 @@ class NumbaBackend(Backend):
         return list(self._pool.map(fn, range(self.threads)))
 
     def _run_workers(self, kernels, argv, k0, k1, chunk, L, seed, dt, exchange):
-        """Chunks driven from Python: phase A on every worker, the exchange hook, phase C
-        on every worker. The earliest non-finite state (by step, population, index) is
-        reported, whichever worker found it."""
+        """Chunks driven from Python: phase A on every worker, phase B (between MPI
+        ranks: :class:`axonforge.engine.mpi.Exchange`), phase C on every worker. The
+        earliest non-finite state (by step, population, index) is reported, whichever
+        worker or rank found it."""
         first = self.first_worker
         k = k0
         while k < k1:
             kc = min(k + chunk, k1)
-            if not kernels.room(0, first, k, kc, L, seed, dt, *argv):
+            fits = bool(kernels.room(0, first, k, kc, L, seed, dt, *argv))
+            if exchange is not None:
+                fits = exchange.agree(fits, k)
+            if not fits:
                 return 1, k, -1, -1
             results = self._map(
                 lambda w, k=k, kc=kc: kernels.phase_a(w, first + w, k, kc, L, seed, dt, *argv)
             )
             bad = sorted(tuple(int(x) for x in r[1:]) for r in results if r[0] != 0)
-            if bad:
-                return (2, *bad[0])
+            bad = bad[0] if bad else None
             if exchange is not None:
-                exchange(k, kc)
+                bad = exchange.status(bad, k)
+            if bad is not None:
+                return (2, *bad)
+            if exchange is not None:
+                exchange.spikes(kc - k, k)
             self._map(
                 lambda w, k=k, kc=kc: kernels.phase_c(w, first + w, k, kc, L, seed, dt, *argv)
             )

@@ -126,10 +126,11 @@ def _weights(args, M, mon, plan) -> list:
     n_post = args.pop(proj.post, "n", "int")
     lo = args.pop(proj.post, "lo", "i64", ("workers",))[w]
     hi = args.pop(proj.post, "hi", "i64", ("workers",))[w]
-    target = off[args.mon(M, "ids", "i64", ("nids",))[X.name("z")]] % n_post
-    return _sampled(
-        args, M, f"synapse variables of projection {J}", reads, and_(target >= lo, target < hi)
-    )
+    q = args.mon(M, "ids", "i64", ("nids",))[X.name("z")]
+    target = off[q] % n_post
+    # under MPI a monitored synapse kept by another rank has index -1 here
+    own = and_(q >= 0, target >= lo, target < hi)
+    return _sampled(args, M, f"synapse variables of projection {J}", reads, own)
 
 
 def _spikes(args, M, mon, plan) -> list:

@@ -43,14 +43,24 @@ def bounds(n: int, parts: int) -> np.ndarray:
     return np.maximum.accumulate(b)
 
 
+def rank_ranges(n: int, ranks: int) -> list:
+    """``(lo, hi)`` of the neurons each MPI rank owns."""
+    b = bounds(n, ranks)
+    return [(int(b[r]), int(b[r + 1])) for r in range(ranks)]
+
+
 def ranges(n: int, kind: str, layout: Layout):
     """``(lo, hi, rows)``: the ranges of this process's workers (arrays of length
     ``threads``) and the sizes of every buffer row (rows = all workers for neurons,
     this process's threads for sources)."""
     if kind == "neuron":
-        b = bounds(n, layout.workers)
-        mine = slice(layout.first, layout.first + layout.threads + 1)
-        own = b[mine]
+        # first by rank, then each rank's range by threads: a rank's neurons (and so
+        # the synapses it keeps) do not depend on how many threads it runs
+        b = np.concatenate(
+            [lo + bounds(hi - lo, layout.threads)[:-1] for lo, hi in rank_ranges(n, layout.ranks)]
+            + [[n]]
+        )
+        own = b[layout.first : layout.first + layout.threads + 1]
         return own[:-1].copy(), own[1:].copy(), np.diff(b)
     if kind == "spikes":  # one schedule walk, by the first thread
         lo = np.zeros(layout.threads, np.int64)

@@ -54,9 +54,10 @@ def chunk_steps(net) -> int:
 
 
 def choose_threads(net, steps) -> int:
-    """Threads that pay: one per :data:`MIN_WORK_PER_THREAD` neuron updates per chunk,
-    at most ``net.threads``."""
-    work = steps * sum(p.n for p in net.populations.values() if p.kind == "neuron")
+    """Threads that pay: one per :data:`MIN_WORK_PER_THREAD` neuron updates per chunk
+    (of this rank), at most ``net.threads``."""
+    neurons = sum(p.n for p in net.populations.values() if p.kind == "neuron")
+    work = steps * neurons // net.ranks
     return int(max(1, min(net.threads, work // MIN_WORK_PER_THREAD)))
 
 
@@ -71,7 +72,13 @@ class Engine:
         self.L = max((p.max_delay_steps for p in net.projections.values()), default=1) + 1
         self._layout_rings(None if previous is None else previous.L)
         steps = chunk_steps(net)
-        self.layout = Layout(threads=choose_threads(net, steps), steps=steps)
+        self.layout = Layout(choose_threads(net, steps), net.ranks, net.rank, steps)
+        self.exchange = None
+        if net.ranks > 1:
+            from axonforge.engine import mpi
+
+            mpi.localize(net, self.layout)
+            self.exchange = mpi.Exchange(net.comm, net, self.layout)
         for group in (net.populations, net.projections, net.monitors, net.modulators):
             for obj in group.values():
                 obj.allocate_chunk(self.layout)
@@ -123,14 +130,19 @@ class Engine:
         net, k = self.net, self.net.step
         argv = self._argv()
         t0 = time.perf_counter()
-        before = numba_backend.compile_state(self.kernels.run_chunks)
-        common = (0, self.layout.first, k, k, self.L, net.seed, net.dt, *argv)
-        self.kernels.room(*common)
-        self.kernels.phase_a(*common)
-        self.kernels.phase_c(*common)
-        self.kernels.run_chunks(k, k, self.layout.steps, self.L, net.seed, net.dt, *argv)
+        probe = self.kernels.run_chunks if self.layout.threads == 1 else self.kernels.phase_a
+        before = numba_backend.compile_state(probe)
+        # Numba compiles a function at its first call: one thread needs only the fused
+        # loop ``run_chunks``, several threads or ranks only the three phases
+        if self.layout.threads == 1 and self.exchange is None:
+            self.kernels.run_chunks(k, k, self.layout.steps, self.L, net.seed, net.dt, *argv)
+        else:
+            common = (0, self.layout.first, k, k, self.L, net.seed, net.dt, *argv)
+            self.kernels.room(*common)
+            self.kernels.phase_a(*common)
+            self.kernels.phase_c(*common)
         net.timings["compile"] += time.perf_counter() - t0
-        numba_backend.note_compilation(self.kernels.run_chunks, before)
+        numba_backend.note_compilation(probe, before)
         self.first_call = False
 
     def check_recordings(self, n_steps):
@@ -160,7 +172,7 @@ class Engine:
                 t0 = time.perf_counter()
                 status, reached, bad_pop, bad_i = self.backend.run_steps(
                     self.kernels, argv, net.step, stop, self.layout.steps, self.L, net.seed,
-                    net.dt,
+                    net.dt, self.exchange,
                 )  # fmt: skip
                 net.timings["run"] += time.perf_counter() - t0
                 reached = int(reached)

@@ -1,0 +1,121 @@
+"""Networks that must give identical results for any number of threads or MPI ranks
+(used by test_engine.py and, under mpirun, by mpi_cases.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import axonforge as sim
+from axonforge.models import LIF, STDP, DopamineSTDP, PoissonSource
+from axonforge.units import Hz, ms, mV, pA, pF
+
+
+def cuba(threads):
+    net = sim.Network(dt=0.1 * ms, seed=3, threads=threads)
+    lif = LIF(
+        tau_m=20 * ms,
+        c_m=250 * pF,
+        v_rest=-49 * mV,
+        v_thresh=-50 * mV,
+        v_reset=-60 * mV,
+        t_ref=5 * ms,
+        tau_syn_exc=5 * ms,
+        tau_syn_inh=10 * ms,
+    )
+    pop = net.population(lif, n=2000, v=sim.uniform(-60 * mV, -50 * mV))
+    net.connect(pop[:1600], pop, rule=sim.FixedProbability(0.04), weight=40 * pA, delay=0.1 * ms)
+    net.connect(
+        pop[1600:],
+        pop,
+        rule=sim.FixedProbability(0.04),
+        weight=-200 * pA,
+        delay=0.1 * ms,
+        port="inh",
+    )
+    spikes = net.spike_monitor(pop)
+    trace = net.state_monitor(pop, ["v"], ids=[0, 999, 1999], every=3)
+    net.run(0.1)
+    return net, [spikes.times, spikes.ids, trace["v"]]
+
+
+def brunel(threads):
+    """A small Brunel (2000) network with delay 1.5 ms: chunks of 15 steps."""
+    net = sim.Network(dt=0.1 * ms, seed=4, threads=threads)
+    model = LIF(
+        tau_m=20 * ms,
+        c_m=250 * pF,
+        v_rest=0.0,
+        v_reset=10 * mV,
+        v_thresh=20 * mV,
+        t_ref=2 * ms,
+        tau_syn_exc=0.5 * ms,
+        tau_syn_inh=0.5 * ms,
+        strict_units=False,
+    )
+    pop = net.population(model, n=1000, v=sim.uniform(0, 20 * mV))
+    ext = net.population(PoissonSource(rate=60 * Hz), n=1000)
+    net.connect(ext, pop, rule=sim.FixedInDegree(20), weight=600 * pA, delay=1.5 * ms)
+    net.connect(pop[:800], pop, rule=sim.FixedInDegree(80), weight=60 * pA, delay=1.5 * ms)
+    net.connect(
+        pop[800:], pop, rule=sim.FixedInDegree(20), weight=-300 * pA, delay=1.5 * ms, port="inh"
+    )
+    spikes = net.spike_monitor(pop)
+    rate = net.rate_monitor(pop)
+    net.run(0.2)
+    assert net._engine.layout.steps == 15
+    return net, [spikes.times, spikes.ids, rate.counts]
+
+
+def stdp(threads):
+    net = sim.Network(dt=0.1 * ms, seed=5, threads=threads)
+    src = net.population(PoissonSource(rate=15 * Hz), n=300)
+    post = net.population(LIF(), n=80)
+    rule = dict(w_max=200 * pA, a_plus=2 * pA, a_minus=-2.1 * pA)
+    ff = net.connect(
+        src,
+        post,
+        rule=sim.FixedProbability(0.2),
+        weight=sim.uniform(0, 100 * pA),
+        delay=1 * ms,
+        synapse=STDP(**rule),
+    )
+    rec = net.connect(
+        post,
+        post,
+        rule=sim.FixedProbability(0.1),
+        weight=50 * pA,
+        delay=2 * ms,
+        synapse=STDP(**rule, pairing="nearest"),
+    )
+    watch = net.weight_monitor(rec, synapses=np.arange(0, len(rec), 7), every=10)
+    spikes = net.spike_monitor(post)
+    net.run(0.3)
+    return net, [spikes.times, spikes.ids, ff.weights, rec.weights, watch["w"]]
+
+
+def dopamine(threads):
+    net = sim.Network(dt=0.1 * ms, seed=6, threads=threads)
+    src = net.population(PoissonSource(rate=20 * Hz), n=200)
+    post = net.population(LIF(), n=60)
+    da = net.population(PoissonSource(rate=5 * Hz), n=5)
+    mod = net.modulator("dopamine", tau=0.2, source=da, amount=0.5)
+    proj = net.connect(
+        src,
+        post,
+        rule=sim.FixedProbability(0.3),
+        weight=80 * pA,
+        delay=1 * ms,
+        synapse=DopamineSTDP(a_plus=1e-9, a_minus=-1.5e-9, w_max=1e-9),
+        modulator=mod,
+    )
+    spikes = net.spike_monitor(post)
+    net.run(0.3)
+    net.set_modulator(1.0)
+    net.run(0.1)
+    return net, [spikes.times, spikes.ids, proj.weights, np.array([mod.value])]
+
+
+CASES = {"cuba": cuba, "brunel": brunel, "stdp": stdp, "dopamine": dopamine}
+#: results that are per-rank under MPI (``proj.weights`` holds the rank's own synapses;
+#: the saved file holds all of them)
+PER_RANK = {"stdp": {2, 3}, "dopamine": {2}}
