@@ -7,8 +7,9 @@ The network is examples/microcircuit.py (NEST's Potjans_2014 parameters; the NES
 below builds the same network with NEST's own rules: ``fixed_total_number``, redrawn
 normal weights and delays, one ``poisson_generator`` per population). Measured per
 simulator: build time (NEST: Create + Connect + Prepare, as NEST's example times it),
-compile time (axonforge kernel; NEST none), resident memory growth while building per
-synapse and the peak, axonforge's stored bytes per synapse, and the real-time factor
+compile time (axonforge kernel, from an empty kernel cache; NEST none), resident memory
+growth while building per synapse and the peak, axonforge's stored bytes per synapse,
+and the real-time factor
 (wall time / simulated time) of ``--duration`` seconds after ``--presim`` seconds.
 Each measurement prints one ``RESULT {json}`` line; the driver prints a Markdown table
 and writes benchmarks/results/microcircuit-<date>.json.
@@ -242,6 +243,10 @@ def measure(python, simulator, args, threads, params):
         params,
     ]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if simulator == "axonforge":  # an empty kernel cache: the compile time is a cold one
+        import tempfile
+
+        env["AXONFORGE_CACHE"] = tempfile.mkdtemp(prefix="afcache-bench-")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
