@@ -43,7 +43,7 @@ def _chi2_uniform_counts(counts, n):
 
 def test_in_and_out_degrees_are_multinomial():
     net, a, b = _net(seed=11)
-    n = 60_000  # 200 per target, 300 per source... on average
+    n = 60_000  # on average 300 per target and 200 per source
     p = net.connect(a, b, rule=sim.FixedTotalNumber(n))
     indeg = np.bincount(p.post_ids, minlength=200)
     outdeg = np.bincount(p.pre_ids, minlength=300)
