@@ -7,9 +7,11 @@ pass writes each synapse's target straight into its place, rows in ascending tar
 order. Random choices come from the counter-based generator of :mod:`axonforge.rng`, a
 pure function of (seed, projection, neuron, draw number): the counting and filling passes
 regenerate the same draws instead of storing them, and the draws are keyed by target
-(by source for ``FixedOutDegree``), never by whoever computes them. ``Explicit`` pairs
-go through a stable counting sort by source. Distributions (:mod:`axonforge.draws`)
-draw weights, delays and initial values keyed by element, block by block.
+(by source for ``FixedOutDegree``), never by whoever computes them; ``FixedTotalNumber``
+first draws every target's count (a multinomial keyed by seed and projection).
+``Explicit`` pairs go through a stable counting sort by source. Distributions
+(:mod:`axonforge.draws`) draw weights, delays and initial values keyed by element, block
+by block.
 """
 
 from __future__ import annotations
@@ -245,6 +247,80 @@ class FixedOutDegree(_FixedDegree):
         _fill_out(self.k, self.allow_multapses, g, ptr, off, base)
 
 
+class FixedTotalNumber(Rule):
+    """Exactly ``n`` synapses between pre and post in all, each between a randomly drawn
+    (pre, post) pair (NEST ``fixed_total_number``, the rule of Potjans & Diesmann 2014).
+
+    As in NEST, the number of synapses onto each target is multinomial: ``n`` trials
+    over the targets with equal probabilities; each target then draws its sources
+    independently and uniformly (without autapses: from the other neurons). Multapses
+    are therefore part of the rule: ``allow_multapses=False`` is refused, as NEST refuses
+    it. The in-degree vector is one draw from a generator keyed by (seed, projection),
+    the same for whoever computes it; each target's sources come from its own keyed
+    stream (as for :class:`FixedInDegree`), so rows come out in ascending target order.
+    Out-degrees are multinomial as well (each synapse's source is uniform)."""
+
+    cursor = True
+
+    def __init__(self, n, allow_autapses=True, allow_multapses=True):
+        if (
+            isinstance(n, bool)
+            or not isinstance(n, (int, np.integer, float, np.floating))
+            or not math.isfinite(n)
+            or n != int(n)
+            or n < 0
+        ):
+            raise ValueError(f"FixedTotalNumber(n={n!r}): n must be a non-negative integer")
+        if not allow_multapses:
+            raise ValueError(
+                "FixedTotalNumber(allow_multapses=False): a fixed total number of random "
+                "pairs has multapses by construction (NEST refuses this too); use "
+                "FixedProbability for at most one synapse per pair"
+            )
+        self.n = int(n)
+        self.allow_autapses, self.allow_multapses = bool(allow_autapses), True
+
+    def check(self, n_pre, n_post, n_self):
+        if self.n == 0:
+            return
+        if n_pre == 0 or n_post == 0:
+            side = "pre" if n_pre == 0 else "post"
+            raise ValueError(f"FixedTotalNumber(n={self.n}): the {side} population is empty")
+        if not self.allow_autapses and n_pre == 1 and n_self == n_post:
+            raise ValueError(
+                f"FixedTotalNumber(n={self.n}) without autapses has no candidate pair "
+                "(the only pre neuron is the only post neuron)"
+            )
+
+    def expected(self, n_pre, n_post, n_self):
+        return self.n
+
+    def degrees(self, lay) -> np.ndarray:
+        """Synapses onto each local target, in ascending population order: a multinomial
+        draw keyed by (seed, projection); targets without a candidate source (the lone
+        pre neuron itself, without autapses) get none."""
+        n_post = len(lay.post_sel)
+        if self.n == 0 or n_post == 0:
+            return np.zeros(n_post, dtype=np.int64)
+        ok = np.ones(n_post, dtype=bool)
+        if len(lay.pre_sel) == 1 and len(lay.self_pre):
+            order = lay.post_order if len(lay.post_order) else np.arange(n_post)
+            ok = lay.self_pre[order] < 0
+        rng = np.random.default_rng(np.random.SeedSequence([lay.seed, lay.stream, 7]))
+        deg = np.zeros(n_post, dtype=np.int64)
+        m = int(ok.sum())
+        deg[ok] = rng.multinomial(self.n, np.full(m, 1.0 / m))
+        return deg
+
+    def rows(self, lay):
+        ptr = np.zeros(lay.n_pre_pop + 1, dtype=np.int64)
+        _by_target_degrees(self.degrees(lay), lay.keyed(0), ptr, np.zeros(0, np.int32), 0, False)
+        return np.cumsum(ptr, out=ptr)
+
+    def fill(self, lay, ptr, off, base):
+        _by_target_degrees(self.degrees(lay), lay.keyed(0), ptr, off, base, True)
+
+
 class Explicit(Rule):
     """Given index pairs: ``Explicit(pre_ids, post_ids)`` (indices into pre and post).
 
@@ -385,6 +461,37 @@ def _by_target(p, k, multapses, g, ptr, off, base, fill):
             got = _bernoulli(key, p, n_pre, forbidden, buf)
         else:
             got = _choose(key, n_pre, k, forbidden, multapses, buf, mark, q + 1)
+        if fill:
+            v = base + tp
+            for j in range(got):
+                r = pre_sel[buf[j]]
+                off[cursor[r]] = v
+                cursor[r] += 1
+        else:
+            for j in range(got):
+                ptr[pre_sel[buf[j]] + 1] += 1
+
+
+@njit(cache=True)
+def _by_target_degrees(deg, g, ptr, off, base, fill):
+    """Counting or filling pass (as :func:`_by_target`) with ``deg[q]`` sources, drawn
+    independently (multapses allowed), for the ``q``-th target in population order."""
+    pre_sel, post_sel, post_order, self_pre, _self_post, seed, stream = g
+    n_pre = pre_sel.shape[0]
+    top = 1
+    for q in range(deg.shape[0]):
+        top = max(top, deg[q])
+    buf = np.empty(top, np.int64)
+    mark = np.zeros(0, np.int64)  # unused: independent draws
+    cursor = ptr[:-1].copy() if fill else np.zeros(0, np.int64)
+    for q in range(post_sel.shape[0]):
+        if deg[q] == 0:
+            continue
+        t = post_order[q] if post_order.shape[0] else q
+        tp = post_sel[t]
+        key = step_key(seed, stream, tp)
+        forbidden = self_pre[t] if self_pre.shape[0] else -1
+        got = _choose(key, n_pre, deg[q], forbidden, True, buf, mark, q + 1)
         if fill:
             v = base + tp
             for j in range(got):

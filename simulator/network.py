@@ -230,7 +230,8 @@ class Network:
             Sources (neurons or input sources) and target neurons.
         rule : Rule, optional
             ``AllToAll()`` (default), ``OneToOne()``, ``FixedProbability(p)``,
-            ``FixedInDegree(k)``, ``FixedOutDegree(k)`` or ``Explicit(pre_ids, post_ids)``.
+            ``FixedInDegree(k)``, ``FixedOutDegree(k)``, ``FixedTotalNumber(n)`` or
+            ``Explicit(pre_ids, post_ids)``.
         weight : float, array or distribution
             In the port's unit: amperes for current ports (negative on ``inh``),
             volts for delta kinetics, siemens for conductance ports. An array gives one
