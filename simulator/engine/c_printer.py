@@ -239,6 +239,7 @@ class CPrinter:
     # ------------------------------------------------------------------ types
     def type_of(self, node) -> str:
         """Inferred type of an expression: "float", "int", "bool" or "key"."""
+        node = ir._node(node)
         if isinstance(node, ast.Constant):
             v = node.value
             return "bool" if isinstance(v, bool) else "int" if isinstance(v, int) else "float"
@@ -293,6 +294,7 @@ class CPrinter:
         return text
 
     def _expr(self, n) -> tuple[str, int]:
+        n = ir._node(n)  # statements may hold builders (neurons.py's RowView does)
         if isinstance(n, ast.Constant):
             return c_literal(n.value)
         if isinstance(n, ast.Name):

@@ -232,13 +232,15 @@ def spikes(state: dict, steps: int, k0: int = 0) -> list[tuple[int, int]]:
     return [(k0 + t, int(spk[c])) for t in range(steps) for c in range(sptr[t], sptr[t + 1])]
 
 
-def run_neuron_update(pop_plan, state: dict, steps: int, dt: float, k0=0, seed=0, P=0):
+def run_neuron_update(pop_plan, state: dict, steps: int, dt: float, k0=0, seed=0, P=0, L=1):
     """Run ``steps`` steps of population ``P``'s neuron update in C, on ``state``
-    (:func:`one_worker` of a population's ``kernel_state()``, updated in place). Returns
-    the status tuple and the spikes as ``(step, id)``."""
+    (:func:`one_worker` of a population's ``kernel_state()``, updated in place; with
+    ports in ``pop_plan.ports_used``, ``state["rb_<port>"]`` holds ``L`` rows of ``n``
+    inputs, step ``k`` reading and clearing row ``k % L``). Returns the status tuple and
+    the spikes as ``(step, id)``."""
     kernel = neuron_kernel(pop_plan, P)
     lib = build(C_RUNTIME + "\n" + kernel.c_source() + "\n")
     values = kernel.args.bind({("pop", P): _Owner(state)})
-    common = {"w": 0, "gw": 0, "k0": k0, "k1": k0 + steps, "L": 1, "seed": seed, "dt": dt}
+    common = {"w": 0, "gw": 0, "k0": k0, "k1": k0 + steps, "L": L, "seed": seed, "dt": dt}
     status = call(lib, kernel, values, common)
     return status, spikes(state, steps, k0)

@@ -55,18 +55,20 @@ def population(model, **initial):
     return pop
 
 
-def run_both(pop, steps=STEPS):
-    plan = PopPlan("neuron", pop.checked, (), pop.uniform)
+def run_both(pop, steps=STEPS, ports=(), inputs=None):
+    plan = PopPlan("neuron", pop.checked, ports, pop.uniform)
     start = c_target.one_worker(pop.kernel_state(), steps)
+    start.update(inputs or {})
+    L = len(next(iter(inputs.values()))) // N if inputs else 1
     # C
     c_state = c_target.one_worker(start, steps)
-    c_status, c_spikes = c_target.run_neuron_update(plan, c_state, steps, DT)
+    c_status, c_spikes = c_target.run_neuron_update(plan, c_state, steps, DT, L=L)
     # Numba, the same statements
     kernel = c_target.neuron_kernel(plan)
     fn, params = numba_kernel(kernel)
     nb_state = c_target.one_worker(start, steps)
     values = kernel.args.bind({("pop", 0): c_target._Owner(nb_state)})
-    common = {"w": 0, "gw": 0, "k0": 0, "k1": steps, "L": 1, "seed": 0, "dt": DT}
+    common = {"w": 0, "gw": 0, "k0": 0, "k1": steps, "L": L, "seed": 0, "dt": DT}
     nb_status = tuple(int(x) for x in fn(*(common.get(p, values.get(p)) for p in params)))
     nb_spikes = c_target.spikes(nb_state, steps)
     return (c_status, c_state, c_spikes), (nb_status, nb_state, nb_spikes)
@@ -80,7 +82,7 @@ def assert_identical(pop, c, nb, min_spikes):
         assert x.dtype == y.dtype == np.float64
         same = x.view(np.uint64) == y.view(np.uint64)
         assert same.all(), f"{name}: first difference at neuron {np.flatnonzero(~same)[0]}"
-    for key in ("until", "fire", "sptr", "spk"):
+    for key in ("until", "fire", "sptr", "spk", *(k for k in c_state if k.startswith("rb_"))):
         assert np.array_equal(c_state[key], nb_state[key]), key
     assert c_spikes == nb_spikes
     # the comparison covers spikes, resets and neurons that never fire
@@ -103,6 +105,20 @@ def test_lif_exact_integration_c_equals_numba():
     assert pop.checked.method == "exact"
     c, nb = run_both(pop)
     assert_identical(pop, c, nb, min_spikes=50)
+
+
+def test_lif_with_ring_buffer_ports_c_equals_numba():
+    """Input through ports: each step reads and clears its ring-buffer row (a row view
+    in C), and refractory neurons ignore input on the clamped port."""
+    rng = np.random.default_rng(5)
+    pop = population(M.LIF(i_offset=np.linspace(0.0, 300e-12, N)), v=rng.uniform(-70e-3, -56e-3, N))
+    inputs = {
+        "rb_exc": rng.uniform(0.0, 1e-11, STEPS * N) * (rng.random(STEPS * N) < 0.3),
+        "rb_inh": -rng.uniform(0.0, 1e-11, STEPS * N) * (rng.random(STEPS * N) < 0.2),
+    }
+    c, nb = run_both(pop, ports=("exc", "inh"), inputs=inputs)
+    assert_identical(pop, c, nb, min_spikes=20)
+    assert not c[1]["rb_exc"].any()  # every row was read and cleared
 
 
 def test_izhikevich_euler_c_equals_numba():
