@@ -134,9 +134,8 @@ class Network:
             raise ValueError(
                 f"Network: precision must be one of {list(PRECISIONS)}, got {precision!r}"
             )
-        from axonforge.engine.runner import check_threads
-
         from axonforge.engine import mpi
+        from axonforge.engine.runner import check_threads
 
         self.threads = check_threads(threads)
         self.comm = mpi.world()

@@ -102,7 +102,7 @@ def neuron_update(args, P: int, pop) -> list:
         rb = args.pop(P, f"rb_{port}", "state", ("L*n",))
         # this step's slot as a row view: indexing it by the loop variable keeps the loop
         # vectorisable, a computed flat index does not
-        rows.append(ir.RowView(f"row_{P}_{port}", rb.node.id, slot * n, n))
+        rows.append(ir.RowView(f"row_{P}_{port}", rb.node.id, (slot * n).node, n.node))
         row = X.name(f"row_{P}_{port}")
         tgt, op, node = c.ports[port]
         body.append(ir.assign("w_in", row[i]))
@@ -142,7 +142,7 @@ def neuron_update(args, P: int, pop) -> list:
     spiked += [_stmt(f"x_{tgt}", op, ex(node)) for tgt, op, node in c.reset]
     spiked += [ir.assign(arrays[v][i], X.name(f"x_{v}")) for v in reset_vars]
     if has_refr:
-        refsteps = args.pop(P, "refsteps", "i64", ("n",))
+        refsteps = args.pop(P, "refsteps", "i32", ("n",))
         spiked.append(ir.assign(until[i], k + 1 + refsteps[i], "int"))
     spiked += _append(args, P, pop, i, count)
     spiked.append(aug(count, "+", 1))

@@ -33,7 +33,7 @@ PY_FUNCTIONS = {
     "cos": "math.cos",
     "expm1": "math.expm1",
     "log1p": "math.log1p",
-    "floor": "math.floor",
+    "floor": "np.floor",  # a double, as in C (math.floor gives an int in Numba)
     "min": "nan_min",
     "max": "nan_max",
     "isfinite": "math.isfinite",
@@ -82,7 +82,12 @@ class _ToPython(ast.NodeTransformer):
                 out = ast.BinOp(out, ast.Mult(), base)
             return out
         if isinstance(n.op, ast.Pow):
-            return ast.Call(ast.Name("math.pow", ast.Load()), [n.left, n.right], [])
+            # a float exponent: with an int one Numba multiplies by repeated squaring
+            # instead of calling the C library's pow, as C does
+            right = n.right
+            if isinstance(right, ast.Constant) and type(right.value) is int:
+                right = ast.Constant(float(right.value))
+            return ast.Call(ast.Name("math.pow", ast.Load()), [n.left, right], [])
         return n
 
 
