@@ -4,6 +4,12 @@ print a table of times, spikes, rates and memory with ratios to axonforge.
     python benchmarks/compare.py --peer-python /path/to/peers-venv/bin/python
     python benchmarks/compare.py --workloads brunel --durations 0.2 1.0 --repeat 2
     python benchmarks/compare.py --fixture   # regenerate tests/fixtures/cuba_brian2.json
+    python benchmarks/compare.py --workloads brunel --durations 0.2 \
+        --simulators axonforge axonforge@t2 axonforge@mpi2 brian2-cpp@t2 nest@t2
+
+A simulator name may end in ``@tN`` (N threads; OpenMP threads for brian2-cpp) or, for
+axonforge, ``@mpiN`` (N MPI ranks of one thread each, through ``mpirun`` from the
+[mpi] extra).
 
 The peers live in their own venv because Brian2 2.9 needs numpy < 2.3:
 ``python -m venv peers && peers/bin/pip install "numpy<2.3" brian2 nest-simulator``.
@@ -23,22 +29,41 @@ HERE = Path(__file__).resolve().parent
 SIMS = ["axonforge", "brian2-runtime", "brian2-cpp", "nest"]
 
 
+def _launcher(python, simulator):
+    """``(command prefix, simulator, extra options)`` for a name like ``nest@t2``."""
+    import os
+    import shutil
+
+    base, _, mod = simulator.partition("@")
+    if mod.startswith("t"):
+        return [python], base, ["--threads", mod[1:]]
+    if mod.startswith("mpi"):
+        path = f"{Path(python).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        mpirun = [shutil.which("mpirun", path=path) or "mpirun", "--oversubscribe"]
+        if os.geteuid() == 0:
+            mpirun.append("--allow-run-as-root")
+        return [*mpirun, "-n", mod[3:], python], base, ["--threads", "1"]
+    return [python], base, []
+
+
 def measure(python, simulator, workload, duration, seed=1, extra=()):
+    prefix, base, options = _launcher(python, simulator)
     cmd = [
-        python,
+        *prefix,
         str(HERE / "workloads.py"),
-        simulator,
+        base,
         workload,
         "--duration",
         str(duration),
         "--seed",
         str(seed),
+        *options,
         *extra,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[7:])
+            return {**json.loads(line[7:]), "simulator": simulator}
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
     return {
         "simulator": simulator,
@@ -65,22 +90,27 @@ def best_of(python_for, simulators, workload, duration, repeat, extra=()):
 def table(results):
     rows = [
         "| workload | simulator | build [s] | compile [s] | simulate [s] | sim ratio "
-        "(peer / axonforge) | spikes | rate [Hz] | ISI CV | B/synapse | peak MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "(/ axonforge 1 thread) | sim ratio (/ fastest axonforge) | spikes | rate [Hz] | "
+        "ISI CV | B/synapse | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in dict.fromkeys((r["workload"], r["duration"]) for r in results):
         group = [r for r in results if (r["workload"], r["duration"]) == key]
         ours = next((r for r in group if r["simulator"] == "axonforge" and "error" not in r), None)
+        mine = [r for r in group if r["simulator"].startswith("axonforge") and "error" not in r]
+        fastest = min(mine, key=lambda r: r["sim"]) if mine else None
         for r in group:
             name = f"{key[0]} {key[1]} s"
             if "error" in r:
-                rows.append(f"| {name} | {r['simulator']} | error: {r['error'][:80]} |" + " |" * 8)
+                rows.append(f"| {name} | {r['simulator']} | error: {r['error'][:80]} |" + " |" * 9)
                 continue
             ratio = r["sim"] / ours["sim"] if ours else float("nan")
+            ratio2 = r["sim"] / fastest["sim"] if fastest else float("nan")
             bps = r.get("bytes_per_synapse")
             rows.append(
                 f"| {name} | {r['simulator']} | {r['build']:.2f} | {r['compile']:.2f} | "
-                f"{r['sim']:.3f} | {ratio:.1f}x | {r['spikes']} | {r['rate']:.2f} | "
+                f"{r['sim']:.3f} | {ratio:.2f}x | {ratio2:.2f}x | {r['spikes']} | "
+                f"{r['rate']:.2f} | "
                 f"{r.get('cv', float('nan')):.2f} | "
                 f"{'-' if bps is None else f'{bps:.1f}'} | {r['peak_mb']:.0f} |"
             )
@@ -124,7 +154,7 @@ def main():
     if a.fixture:
         return fixture(a.peer_python)
     results = []
-    python_for = lambda sim: sys.executable if sim == "axonforge" else a.peer_python  # noqa: E731
+    python_for = lambda sim: sys.executable if sim.startswith("axonforge") else a.peer_python  # noqa: E731
     for workload in a.workloads:
         durations = a.durations or ([0.2, 1.0] if workload == "brunel" else [1.0])
         for duration in durations:

@@ -86,7 +86,7 @@ BRUNEL = dict(
 
 
 # ----------------------------------------------------------------------------- axonforge
-def axonforge(workload, duration, seed, n=None, precision="float64"):
+def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
     t0 = time.perf_counter()
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
     import axonforge as sim
@@ -97,12 +97,12 @@ def axonforge(workload, duration, seed, n=None, precision="float64"):
     # Numba's typing context (~60 MB, once per process) is initialised by the first
     # compiled call; do it before the baseline so B/synapse measures the network alone.
     warm = time.perf_counter()
-    warm_net = sim.Network(dt=0.1 * ms, seed=0)
+    warm_net = sim.Network(dt=0.1 * ms, seed=0, threads=1)
     tiny = warm_net.population(LIF(), n=1)
     warm_net.connect(tiny, tiny)
     t_import += time.perf_counter() - warm
     base = rss_mb()
-    net = sim.Network(dt=0.1 * ms, seed=seed, precision=precision)
+    net = sim.Network(dt=0.1 * ms, seed=seed, precision=precision, threads=threads)
     if workload == "cuba":
         c = CUBA
         model = LIF(
@@ -194,7 +194,7 @@ def axonforge(workload, duration, seed, n=None, precision="float64"):
 
 
 # --------------------------------------------------------------------------------- Brian2
-def brian2(workload, duration, seed, mode, n=None):
+def brian2(workload, duration, seed, mode, n=None, threads=1):
     import brian2 as b2
     import numpy as np
     from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, ms, mV, second
@@ -205,7 +205,7 @@ def brian2(workload, duration, seed, mode, n=None):
         b2.set_device(
             "cpp_standalone", directory=tempfile.mkdtemp(prefix="b2cpp_"), build_on_run=False
         )
-        b2.prefs.devices.cpp_standalone.openmp_threads = 0
+        b2.prefs.devices.cpp_standalone.openmp_threads = 0 if threads == 1 else threads
     else:
         b2.prefs.codegen.target = "cython"
     b2.seed(seed)
@@ -312,7 +312,7 @@ def brian2(workload, duration, seed, mode, n=None):
 
 
 # ----------------------------------------------------------------------------------- NEST
-def nest_run(workload, duration, seed, n=None):
+def nest_run(workload, duration, seed, n=None, threads=1):
     import nest
     import numpy as np
 
@@ -320,7 +320,7 @@ def nest_run(workload, duration, seed, n=None):
     base = rss_mb()
     nest.ResetKernel()
     nest.set_verbosity("M_ERROR")
-    nest.set(resolution=0.1, rng_seed=seed + 1, local_num_threads=1, print_time=False)
+    nest.set(resolution=0.1, rng_seed=seed + 1, local_num_threads=threads, print_time=False)
     if workload == "cuba":
         c = CUBA
         P = nest.Create(
@@ -422,6 +422,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n", type=int, default=None, help="network size (brunel)")
     ap.add_argument("--precision", default="float64")
+    ap.add_argument("--threads", type=int, default=1, help="threads (OpenMP for brian2-cpp)")
     a = ap.parse_args()
     if a.workload in ("plastic", "static"):
         import plasticity
@@ -443,13 +444,15 @@ def main():
         print("RESULT " + json.dumps(res))
         return
     if a.simulator == "axonforge":
-        res = axonforge(a.workload, a.duration, a.seed, a.n, a.precision)
+        res = axonforge(a.workload, a.duration, a.seed, a.n, a.precision, a.threads)
     elif a.simulator.startswith("brian2"):
-        res = brian2(a.workload, a.duration, a.seed, a.simulator.split("-")[1], a.n)
+        res = brian2(a.workload, a.duration, a.seed, a.simulator.split("-")[1], a.n, a.threads)
     else:
-        res = nest_run(a.workload, a.duration, a.seed, a.n)
+        res = nest_run(a.workload, a.duration, a.seed, a.n, a.threads)
     res.update(simulator=a.simulator, workload=a.workload, duration=a.duration, seed=a.seed)
-    print("RESULT " + json.dumps(res))
+    res["threads"] = a.threads
+    if os.environ.get("OMPI_COMM_WORLD_RANK", "0") == "0":  # under mpirun, rank 0 reports
+        print("RESULT " + json.dumps(res))
 
 
 if __name__ == "__main__":

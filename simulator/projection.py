@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from axonforge import draws
 from axonforge.connectivity import (
@@ -231,14 +232,10 @@ class Projection:
     def _sort_rows_by_target(self):
         """Put ``Explicit`` rows in ascending target order, as every rule stores its rows
         (pairs of one (pre, post) keep their given order), so that each worker's part of
-        a row is contiguous (:func:`axonforge.engine.partition.split_rows`)."""
-        src = np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
-        order = np.lexsort((self.off % self.post_pop.n, src))
-        if np.all(order[1:] > order[:-1]):
-            return
-        self.off[:] = self.off[order]
-        if len(self.w) == len(order):
-            self.w[:] = self.w[order]
+        a row is contiguous (:func:`axonforge.engine.partition.split_rows`). Row by row,
+        in place: no temporaries the size of the projection."""
+        per_synapse = len(self.w) == len(self.off)
+        _sort_rows(self.ptr, self.off, self.w if per_synapse else self.w[:0], self.post_pop.n)
 
     def _fill_weights(self, weight, rng):
         """Per-synapse weights in storage order, block by block, checked (and for a plastic
@@ -577,3 +574,21 @@ def _check_synapse(proj, synapse, modulator):
         )
     if proj is not None:  # amplitudes and bounds in the unit of the target port's weights
         synapse.check_weight_units(proj.port_unit, f"{name}, port {proj.port!r} of {proj.target}")
+
+
+@njit(cache=True)
+def _sort_rows(ptr, off, w, n_post):
+    """Stable sort of each CSR row by target (``off % n_post``), in place."""
+    for i in range(len(ptr) - 1):
+        a, b = ptr[i], ptr[i + 1]
+        ordered = True
+        for q in range(a + 1, b):
+            if off[q] % n_post < off[q - 1] % n_post:
+                ordered = False
+                break
+        if ordered:
+            continue
+        order = np.argsort(off[a:b] % n_post, kind="mergesort") + a
+        off[a:b] = off[order]
+        if len(w):
+            w[a:b] = w[order]

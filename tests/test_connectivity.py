@@ -200,8 +200,9 @@ def test_degrees_near_the_pool_size_without_multapses(k):
 
 
 def test_value_arrays_follow_storage_order():
-    """An array gives one value per synapse in storage order; Explicit keeps its pair order
-    within each source's row (a stable sort)."""
+    """An array gives one value per synapse in storage order; Explicit takes values in
+    the order of its pairs and stores each source's row by target, like every rule
+    (pairs repeated keep their given order)."""
     net, a, b = _net()
     p = net.connect(a, b, rule=sim.FixedInDegree(7), weight=np.arange(7 * 150) * pA)
     np.testing.assert_allclose(p.weights, np.arange(7 * 150) * pA, rtol=1e-6)
@@ -209,8 +210,8 @@ def test_value_arrays_follow_storage_order():
         net.connect(a, b, rule=sim.FixedInDegree(7), weight=np.ones(5) * pA)
     pre, post = np.array([4, 2, 4, 4, 2]), np.array([9, 1, 3, 9, 0])
     e = net.connect(a, b, rule=sim.Explicit(pre, post), weight=np.arange(1, 6) * pA)
-    assert list(zip(e.pre_ids, e.post_ids)) == [(2, 1), (2, 0), (4, 9), (4, 3), (4, 9)]
-    np.testing.assert_allclose(e.weights / pA, [2, 5, 1, 3, 4], rtol=1e-6)
+    assert list(zip(e.pre_ids, e.post_ids)) == [(2, 0), (2, 1), (4, 3), (4, 9), (4, 9)]
+    np.testing.assert_allclose(e.weights / pA, [5, 2, 3, 1, 4], rtol=1e-6)
 
 
 def test_estimate_counts_and_plastic_bytes():

@@ -115,3 +115,20 @@ def test_a_file_saved_on_two_ranks_loads_on_one_and_continues_identically(single
         net.run(0.05)
     for pa, pb in zip(a.projections.values(), b.projections.values()):
         np.testing.assert_array_equal(pa.weights, pb.weights)
+
+
+def test_cli_run_mpi_gives_the_single_process_rates(single, tmp_path):
+    ref_dir, _ = single
+    cmd = [sys.executable, "-m", "axonforge.cli", "run"]
+    args = [str(ref_dir / "brunel.h5"), "--duration", "0.05", "--quiet"]
+    one = subprocess.run([*cmd, *args, "--out", str(tmp_path / "one")], capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    two = subprocess.run([*cmd, "--mpi", "2", *args, "--out", str(tmp_path / "two")],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    assert "on 2 MPI ranks" in two.stdout
+
+    def rates(out):
+        return [line for line in out.splitlines() if "spikes, mean rate" in line]
+
+    assert rates(one.stdout) == rates(two.stdout) and rates(one.stdout)
