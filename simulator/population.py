@@ -378,7 +378,7 @@ class Population(_Selectable):
         of its range's elements firing in every step of a chunk."""
         from axonforge.engine.partition import ranges
 
-        lo, hi, rows = ranges(self.n, self.kind, layout)
+        lo, hi, rows = ranges(self.n, self.kind, layout, getattr(self, "span", None))
         cap = max(int(rows.max(initial=0)) * layout.steps, 1)
         self.chunk = {
             "lo": lo,

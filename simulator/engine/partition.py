@@ -49,10 +49,11 @@ def rank_ranges(n: int, ranks: int) -> list:
     return [(int(b[r]), int(b[r + 1])) for r in range(ranks)]
 
 
-def ranges(n: int, kind: str, layout: Layout):
+def ranges(n: int, kind: str, layout: Layout, span=None):
     """``(lo, hi, rows)``: the ranges of this process's workers (arrays of length
     ``threads``) and the sizes of every buffer row (rows = all workers for neurons,
-    this process's threads for sources)."""
+    this process's threads for sources). ``span = (a, b)`` limits a Poisson or noise
+    source to the ids this process needs (see :func:`source_span`)."""
     if kind == "neuron":
         # first by rank, then each rank's range by threads: a rank's neurons (and so
         # the synapses it keeps) do not depend on how many threads it runs
@@ -67,8 +68,26 @@ def ranges(n: int, kind: str, layout: Layout):
         hi = np.zeros(layout.threads, np.int64)
         hi[0] = n
         return lo, hi, hi - lo
-    b = bounds(n, layout.threads)
+    a, z = (0, n) if span is None else span
+    b = a + bounds(z - a, layout.threads)
     return b[:-1].copy(), b[1:].copy(), np.diff(b)
+
+
+def source_span(net, pop):
+    """The ids of an input source this MPI rank must generate: those with synapses onto
+    its neurons (after :func:`axonforge.engine.mpi.localize`), as one range; all of them
+    when a monitor or a modulator reads the source (its spikes are not exchanged)."""
+    if any(m.pop is pop for m in net.monitors.values()) or any(
+        mod.source is pop for mod in net.modulators.values()
+    ):
+        return None
+    used = [
+        np.flatnonzero(np.diff(p.ptr) > 0) for p in net.projections.values() if p.pre_pop is pop
+    ]
+    used = [u for u in used if len(u)]
+    if not used:
+        return (0, 0)
+    return int(min(u[0] for u in used)), int(max(u[-1] for u in used)) + 1
 
 
 class WorkerCopies:

@@ -17,16 +17,19 @@ import time
 import numpy as np
 
 from axonforge.engine.description import describe
-from axonforge.engine.partition import Layout
+from axonforge.engine.partition import Layout, source_span
 from axonforge.plan import network_plan
 
 #: chunk spike buffers hold at most about this many bytes (4 per element and step)
 CHUNK_BUFFER_BYTES = 64 << 20
 #: the longest chunk, in steps
 MAX_CHUNK = 1000
-#: neuron updates per chunk below which a second thread costs more than it gains
-#: (a parallel phase costs ~50 us to start; a neuron update ~2 ns)
-MIN_WORK_PER_THREAD = 200_000
+#: estimated work per chunk (neuron updates plus synaptic events) below which a second
+#: thread costs more than it gains: a parallel phase costs ~10-20 us to start, a neuron
+#: update or a synaptic event a few ns
+MIN_WORK_PER_THREAD = 25_000
+#: the firing rate assumed to estimate synaptic events before a run [Hz]
+TYPICAL_RATE = 5.0
 
 
 def check_threads(threads) -> int:
@@ -54,10 +57,14 @@ def chunk_steps(net) -> int:
 
 
 def choose_threads(net, steps) -> int:
-    """Threads that pay: one per :data:`MIN_WORK_PER_THREAD` neuron updates per chunk
-    (of this rank), at most ``net.threads``."""
+    """Threads that pay: one per :data:`MIN_WORK_PER_THREAD` units of work per chunk on
+    this rank (neuron updates, and synaptic events at :data:`TYPICAL_RATE`), at most
+    ``net.threads``."""
     neurons = sum(p.n for p in net.populations.values() if p.kind == "neuron")
-    work = steps * neurons // net.ranks
+    # the whole network's count (the same on every MPI rank, so all choose alike)
+    synapses = sum(getattr(p, "n_global", len(p)) for p in net.projections.values())
+    per_step = neurons + synapses * TYPICAL_RATE * net.dt
+    work = steps * per_step / net.ranks
     return int(max(1, min(net.threads, work // MIN_WORK_PER_THREAD)))
 
 
@@ -79,6 +86,9 @@ class Engine:
 
             mpi.localize(net, self.layout)
             self.exchange = mpi.Exchange(net.comm, net, self.layout)
+            for pop in net.populations.values():
+                if pop.kind in ("poisson", "noise"):  # generate only what this rank uses
+                    pop.span = source_span(net, pop)
         for group in (net.populations, net.projections, net.monitors, net.modulators):
             for obj in group.values():
                 obj.allocate_chunk(self.layout)
@@ -130,12 +140,20 @@ class Engine:
         net, k = self.net, self.net.step
         argv = self._argv()
         t0 = time.perf_counter()
-        probe = self.kernels.run_chunks if self.layout.threads == 1 else self.kernels.phase_a
+        probe = (
+            self.kernels.run_chunks
+            if self.layout.threads == 1
+            else self.kernels.phase_a
+            if self.exchange is not None
+            else self.kernels.run_parallel
+        )
         before = numba_backend.compile_state(probe)
         # Numba compiles a function at its first call: one thread needs only the fused
         # loop ``run_chunks``, several threads or ranks only the three phases
         if self.layout.threads == 1 and self.exchange is None:
             self.kernels.run_chunks(k, k, self.layout.steps, self.L, net.seed, net.dt, *argv)
+        elif self.exchange is None:
+            self.backend.run_steps(self.kernels, argv, k, k, 1, self.L, net.seed, net.dt)
         else:
             common = (0, self.layout.first, k, k, self.L, net.seed, net.dt, *argv)
             self.kernels.room(*common)
