@@ -46,7 +46,7 @@ def load(path):
     """Load a network saved with :meth:`Network.save`."""
     from axonforge import io
 
-    return io.load_network(path)
+    return io.load_network(path, Network)
 
 
 __all__ = [

@@ -231,9 +231,11 @@ def _class_path(text):
     return module, sep, qual
 
 
-def load_network(path):
-    """Read a file written by :func:`save_network` and return the network."""
-    from axonforge.network import Network
+def load_network(path, network_class):
+    """Read a file written by :func:`save_network` and return the network, an instance of
+    ``network_class`` (given by the caller, so this module does not import the network
+    module, which imports this one)."""
+    Network = network_class  # noqa: N806 - a class
 
     with _open(path, FORMAT_NETWORK) as f:
         a = f.attrs

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from axonforge import modulators, projection
+from axonforge import io, modulators, projection
 from axonforge.connectivity import AllToAll
 from axonforge.models import ranges
 from axonforge.models.sources import StepCurrent
@@ -571,8 +571,6 @@ class Network:
         flight, recordings) to an HDF5 file; :func:`axonforge.load` restores it. Under MPI
         every rank calls it and rank 0 writes one file with the whole network, the same
         as a single-process run's, which loads on any number of ranks."""
-        from axonforge import io
-
         if self.comm is None:
             io.save_network(self, path)
             return

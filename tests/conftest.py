@@ -10,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+#: reference outputs of peer simulators (and the scripts that regenerate them)
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Kernels compiled by the tests go to a per-session folder unless the caller chose one,
 # so a stale user cache can never mask a codegen change.

@@ -125,3 +125,33 @@ def test_recordings_too_large_for_memory_fail_before_running(monkeypatch):
     with pytest.raises(MemoryError, match=r"would record .* GiB.*sample less often"):
         net.run(10.0)
     assert net.step == 0
+
+
+def test_loading_and_info_compile_nothing(tmp_path):
+    """A saved network loads, describes itself and reports its memory without generating
+    or compiling a kernel (hardware export relies on it)."""
+    import os
+    import subprocess
+    import sys
+
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    pop = net.population(LIF(), n=10)
+    net.connect(pop, pop, rule=sim.FixedInDegree(3), weight=10 * pA, delay=1 * ms)
+    net.save(tmp_path / "net.h5")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "AXONFORGE_CACHE": str(cache)}
+    code = (
+        "import axonforge as sim, sys; net = sim.load(sys.argv[1]); "
+        "print(sum(p.nbytes for p in net.projections.values())); print(sim.compile_stats())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "net.h5")],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert "'kernels_generated': 0" in out.stdout and "'compiled': 0" in out.stdout
+    info = subprocess.run(
+        [sys.executable, "-m", "axonforge.cli", "info", str(tmp_path / "net.h5")],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert "pop0" in info.stdout
+    assert not list(cache.glob("kernels/k_*.py"))

@@ -18,16 +18,16 @@ spikes is measured against tests/fixtures/nest_aeif_drift.json (same script, fix
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FIXTURES
 
 import axonforge as sim
 from axonforge.models import LIF, AdEx, Izhikevich, LIFCond, SpikeSource, StepCurrent
 from axonforge.units import ms, mV, nS, pA, pF
 
-FIX = json.loads((Path(__file__).parent / "fixtures" / "nest_single_neurons.json").read_text())
+FIX = json.loads((FIXTURES / "nest_single_neurons.json").read_text())
 
 
 def _model(name, p):
@@ -155,7 +155,7 @@ def test_adex_with_delta_t_zero_is_the_integrate_and_fire_limit():
     assert np.max(np.abs(a.times - b.times)) <= 0.1 * ms + 1e-12
 
 
-DRIFT = json.loads((Path(__file__).parent / "fixtures" / "nest_aeif_drift.json").read_text())
+DRIFT = json.loads((FIXTURES / "nest_aeif_drift.json").read_text())
 
 
 def _adex_drift(protocol, dt_ms):
