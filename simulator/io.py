@@ -329,19 +329,22 @@ def load_network(path, network_class):
                     _read(g, "amplitudes", path),
                 )
             )
-    # Ring buffers hold spikes in flight; restore them once the kernel layout exists.
-    net._prepare()
+    # Ring buffers hold spikes in flight. They are restored as saved, with the layout
+    # the engine will use, and nothing is planned or generated here: loading compiles
+    # nothing (the engine is made at the first run).
+    L = max((p.max_delay_steps for p in net.projections.values()), default=1) + 1
     for pop in net.populations.values():
-        saved = getattr(pop, "_saved_rb", None)
-        if saved:
-            for port, buf in saved.items():
-                if buf.shape != pop.rb[port].shape:
-                    raise FileFormatError(
-                        f"{path}: ring buffer of {pop.name!r}/{port} has shape "
-                        f"{buf.shape}, expected {pop.rb[port].shape}"
-                    )
-                pop.rb[port][:] = buf
-            del pop._saved_rb
+        saved = getattr(pop, "_saved_rb", None) or {}
+        for port, buf in saved.items():
+            if buf.shape != (L, pop.n):
+                raise FileFormatError(
+                    f"{path}: ring buffer of {pop.name!r}/{port} has shape "
+                    f"{buf.shape}, expected {(L, pop.n)}"
+                )
+        if pop.kind == "neuron":
+            pop.rb = dict(saved)
+        pop.__dict__.pop("_saved_rb", None)
+    net._ring_length = L
     return net
 
 

@@ -134,70 +134,45 @@ def _weights(args, M, mon, plan) -> list:
 
 
 def _spikes(args, M, mon, plan) -> list:
+    from axonforge.engine.synapses import each_spike
+
     P = mon.pop
-    kind = plan.pops[P].kind
-    spk = args.pop(P, "spk", "i32", ("workers", "cap"))
-    sptr = args.pop(P, "sptr", "i64", ("workers", "steps+1"))
-    nbuf = args.pop(P, "nbuf", "int")
     where = args.mon(M, "map", "i64", ("n",))
     steps = args.mon(M, "steps", "i64", ("cap",))
     ids = args.mon(M, "ids", "i32", ("cap",))
     cnt = args.mon(M, "cnt", "i64", (1,))
-    u, s, c, loc = (X.name(n) for n in ("u", "s", "c", "loc"))
+    c, loc = X.name("c"), X.name("loc")
     keep = [ir.assign(steps[c], k, "int"), ir.assign(ids[c], loc, "int")]
     if mon.mult:
-        mult = args.pop(P, "mult", "i64" if kind == "poisson" else "f64", ("workers", "cap"))
-        keep.append(ir.assign(args.mon(M, "mult", "i64", ("cap",))[c], mult[u, s], "int"))
+        keep.append(ir.assign(args.mon(M, "mult", "i64", ("cap",))[c], X.name("mlt"), "int"))
     keep.append(aug("c", "+", 1))
+
+    def body(src):
+        return [ir.assign("loc", where[src], "int"), when(loc >= 0, keep)]
+
     return [
         ir.Comment(f"monitor {M}: spikes of population {P}"),
         ir.assign("c", cnt[0], "int"),
-        loop(
-            "u",
-            0,
-            nbuf,
-            [
-                loop(
-                    "s",
-                    sptr[u, t],
-                    sptr[u, t + 1],
-                    [ir.assign("loc", where[spk[u, s]], "int"), when(loc >= 0, keep)],
-                )
-            ],
-        ),
+        each_spike(args, P, body, plan.pops[P].kind if mon.mult else None),
         ir.assign(cnt[0], c, "int"),
     ]
 
 
 def _rate(args, M, mon, plan) -> list:
+    from axonforge.engine.synapses import each_spike
+
     P = mon.pop
-    kind = plan.pops[P].kind
-    spk = args.pop(P, "spk", "i32", ("workers", "cap"))
-    sptr = args.pop(P, "sptr", "i64", ("workers", "steps+1"))
-    nbuf = args.pop(P, "nbuf", "int")
     where = args.mon(M, "map", "i64", ("n",))
     counts = args.mon(M, "counts", "i64", ("rows",))
     base = args.mon(M, "base", "i64", (1,))
-    u, s = X.name("u"), X.name("s")
-    if mon.mult:
-        add = args.pop(P, "mult", "i64" if kind == "poisson" else "f64", ("workers", "cap"))[u, s]
-    else:
-        add = X(1)
+    add = X.name("mlt") if mon.mult else X(1)
+
+    def body(src):
+        return [when(where[src] >= 0, [aug("c", "+", add)])]
+
     return [
         ir.Comment(f"monitor {M}: population rate of population {P}"),
         ir.assign("c", 0, "int"),
-        loop(
-            "u",
-            0,
-            nbuf,
-            [
-                loop(
-                    "s",
-                    sptr[u, t],
-                    sptr[u, t + 1],
-                    [when(where[spk[u, s]] >= 0, [aug("c", "+", add)])],
-                )
-            ],
-        ),
+        each_spike(args, P, body, plan.pops[P].kind if mon.mult else None),
         ir.assign(counts[k - base[0]], X.name("c"), "int"),
     ]

@@ -77,7 +77,10 @@ class Engine:
             pop.refresh()
             pop.uniform = pop.uniform_args()
         self.L = max((p.max_delay_steps for p in net.projections.values()), default=1) + 1
-        self._layout_rings(None if previous is None else previous.L)
+        # spikes in flight: from the previous engine, or as loaded from a file
+        self._layout_rings(
+            previous.L if previous is not None else getattr(net, "_ring_length", None)
+        )
         steps = chunk_steps(net)
         self.layout = Layout(choose_threads(net, steps), net.ranks, net.rank, steps)
         self.exchange = None
@@ -145,7 +148,7 @@ class Engine:
             if self.layout.threads == 1
             else self.kernels.phase_a
             if self.exchange is not None
-            else self.kernels.run_parallel
+            else self.kernels.run_worker
         )
         before = numba_backend.compile_state(probe)
         # Numba compiles a function at its first call: one thread needs only the fused

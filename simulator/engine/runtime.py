@@ -15,3 +15,16 @@ def nan_min(a, b):
 @njit(cache=True, inline="always")
 def nan_max(a, b):
     return a if (a > b or a != a) else b
+
+
+#: the barrier of the threaded run in progress (one at a time per process)
+_BARRIER = [None]
+
+
+def set_barrier(barrier):
+    _BARRIER[0] = barrier
+
+
+def barrier_wait():
+    """Wait for the other worker threads (called from kernels in object mode)."""
+    _BARRIER[0].wait()

@@ -29,9 +29,10 @@ def _mult_dtype(kind):
     return "i64" if kind == "poisson" else "f64"
 
 
-def _spikes(args, P, body_of, mult=None):
+def each_spike(args, P, body_of, mult=None):
     """``for u, s``: every spike of population ``P`` in this step, in id order;
-    ``body_of(src)`` gives the statements per spike (``src`` the source id)."""
+    ``body_of(src)`` gives the statements per spike (``src`` the source id; with
+    ``mult``, the pre population's kind, ``mlt`` holds its count or amplitude)."""
     spk = args.pop(P, "spk", "i32", ("workers", "cap"))
     sptr = args.pop(P, "sptr", "i64", ("workers", "steps+1"))
     u, s = X.name("u"), X.name("s")
@@ -94,7 +95,7 @@ def static_projection(args, J: int, proj) -> list:
     return [
         ir.Comment(f"projection {J}: population {proj.pre} -> {proj.post}, port {proj.port}"),
         *_base(args, proj),
-        _spikes(args, proj.pre, per_spike, proj.pre_kind if proj.pre_mult else None),
+        each_spike(args, proj.pre, per_spike, proj.pre_kind if proj.pre_mult else None),
     ]
 
 
@@ -365,7 +366,7 @@ def plastic_projection(args, J: int, proj, plan) -> list:
             return [loop("_rep", 0, X.name("mlt"), body)]
         return body
 
-    out.append(_spikes(args, proj.pre, per_spike, proj.pre_kind if proj.pre_mult else None))
+    out.append(each_spike(args, proj.pre, per_spike, proj.pre_kind if proj.pre_mult else None))
     return out
 
 
