@@ -332,10 +332,11 @@ def load_network(path, network_class):
     # Ring buffers hold spikes in flight. They are restored as saved, with the layout
     # the engine will use, and nothing is planned or generated here: loading compiles
     # nothing (the engine is made at the first run).
-    L = max((p.max_delay_steps for p in net.projections.values()), default=1) + 1
+    L = None
     for pop in net.populations.values():
         saved = getattr(pop, "_saved_rb", None) or {}
         for port, buf in saved.items():
+            L = buf.shape[0] if L is None else L
             if buf.shape != (L, pop.n):
                 raise FileFormatError(
                     f"{path}: ring buffer of {pop.name!r}/{port} has shape "

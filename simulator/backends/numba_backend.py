@@ -149,6 +149,8 @@ def module_source(description) -> str:
         *printer.lines(functions["room"], 2),
         "        if not fits:",
         "            return 1, k0, -1, -1",
+        *printer.lines(functions["phase_s"], 2),
+        *printer.lines(functions["phase_t"], 2),
         *printer.lines(functions["phase_a"], 2),
         *printer.lines(functions["phase_c"], 2),
         "        k0 = k1",
@@ -165,6 +167,10 @@ def module_source(description) -> str:
         "        k1 = min(k0 + D, stop)",
         f"        if not room(0, gw, k0, k1, L, seed, dt{args}):",
         "            return 1, k0, -1, -1",
+        f"        phase_s(w, gw, k0, k1, L, seed, dt{args})",
+        "        with objmode():",
+        "            barrier_wait()",
+        f"        phase_t(w, gw, k0, k1, L, seed, dt{args})",
         f"        res = phase_a(w, gw, k0, k1, L, seed, dt{args})",
         "        status[w, 0] = res[0]",
         "        status[w, 1] = res[1]",
@@ -251,8 +257,14 @@ class NumbaBackend(Backend):
                 fits = exchange.agree(fits, k)
             if not fits:
                 return 1, k, -1, -1
+            self._map(
+                lambda w, k=k, kc=kc: kernels.phase_s(w, first + w, k, kc, L, seed, dt, *argv)
+            )
             results = self._map(
-                lambda w, k=k, kc=kc: kernels.phase_a(w, first + w, k, kc, L, seed, dt, *argv)
+                lambda w, k=k, kc=kc: (
+                    kernels.phase_t(w, first + w, k, kc, L, seed, dt, *argv),
+                    kernels.phase_a(w, first + w, k, kc, L, seed, dt, *argv),
+                )[1]
             )
             bad = sorted(tuple(int(x) for x in r[1:]) for r in results if r[0] != 0)
             bad = bad[0] if bad else None

@@ -92,7 +92,9 @@ class Phase:
 
 
 SCHEDULE = (
-    Phase("A", "kernel", "update neurons and sources over the chunk; fill spike buffers"),
+    Phase("S", "kernel", "generate the input sources' spikes of the chunk (own slice)"),
+    Phase("T", "kernel", "deliver them through static projections (own targets)"),
+    Phase("A", "kernel", "update neurons over the chunk; fill spike buffers"),
     Phase("B", "host", "exchange spike buffers between processes (MPI Allgatherv)"),
     Phase("C", "kernel", "deliver the chunk's spikes in canonical order; plasticity"),
 )
@@ -114,6 +116,8 @@ class KernelDescription:
 #: what each function returns when its statements fall through
 RETURNS = {
     "room": (X.name("fits"),),
+    "phase_s": (X(0), X.name("k1"), X(-1), X(-1)),
+    "phase_t": (X(0), X.name("k1"), X(-1), X(-1)),
     "phase_a": (X(0), X.name("k1"), X(-1), X(-1)),
     "phase_c": (X(0), X.name("k1"), X(-1), X(-1)),
 }
@@ -134,20 +138,41 @@ _UPDATES = {
 }
 
 
-def describe(plan: NetPlan) -> KernelDescription:
-    """Lower ``plan`` into the phases' statements and the argument table."""
-    args = ArgTable()
-    # phase A
-    counts = [ir.assign(f"c_{P}", 0, "int") for P in range(len(plan.pops))]
-    mark, close = [], []
-    for P, pop in enumerate(plan.pops):
+def ahead(proj: ProjPlan) -> bool:
+    """A static projection from an input source: its spikes are generated and delivered
+    at the start of their chunk (phases S and T), so its delay does not bound the
+    chunk."""
+    return proj.pre_kind != "neuron" and proj.plastic is None
+
+
+def _generate(args, plan, kinds):
+    """The per-step update of the populations of ``kinds``, with the chunk spike-buffer
+    pointers (``sptr``) of each step."""
+    chosen = [(P, pop) for P, pop in enumerate(plan.pops) if pop.kind in kinds]
+    counts = [ir.assign(f"c_{P}", 0, "int") for P, _pop in chosen]
+    mark, close, updates = [], [], []
+    for P, pop in chosen:
         sptr = args.pop(P, "sptr", "i64", ("workers", "steps+1"))
         row = neurons.buffer_row(pop)
         mark.append(ir.assign(sptr[row, X.name("t")], X.name(f"c_{P}"), "int"))
         close.append(ir.assign(sptr[row, X.name("k1") - X.name("k0")], X.name(f"c_{P}"), "int"))
-    updates = []
-    for P, pop in enumerate(plan.pops):
         updates += _UPDATES[pop.kind](args, P, pop)
+    return counts, mark, updates, close
+
+
+def describe(plan: NetPlan) -> KernelDescription:
+    """Lower ``plan`` into the phases' statements and the argument table."""
+    args = ArgTable()
+    # phase S: input sources over the chunk; phase T: their static projections
+    counts, mark, updates, close = _generate(args, plan, ("spikes", "poisson", "noise"))
+    phase_s = [*counts, _per_step(updates, mark), *close] if updates else []
+    early = []
+    for J, proj in enumerate(plan.projs):
+        if ahead(proj):
+            early += synapses.static_projection(args, J, proj)
+    phase_t = [_per_step(early)] if early else []
+    # phase A: neurons
+    counts, mark, updates, close = _generate(args, plan, ("neuron",))
     phase_a = [
         *counts,
         _per_step(updates + monitoring.phase_a_monitors(args, plan), mark),
@@ -156,6 +181,8 @@ def describe(plan: NetPlan) -> KernelDescription:
     # phase C
     deliveries = synapses.modulators(args, plan)
     for J, proj in enumerate(plan.projs):
+        if ahead(proj):
+            continue
         if proj.plastic is None:
             deliveries += synapses.static_projection(args, J, proj)
         else:
@@ -168,7 +195,14 @@ def describe(plan: NetPlan) -> KernelDescription:
     deliveries += monitoring.phase_c_monitors(args, plan)
     phase_c = [_per_step(deliveries)]
     room = monitoring.room(args, plan)
-    return KernelDescription(plan, args, {"phase_a": phase_a, "phase_c": phase_c, "room": room})
+    functions = {
+        "phase_s": phase_s,
+        "phase_t": phase_t,
+        "phase_a": phase_a,
+        "phase_c": phase_c,
+        "room": room,
+    }
+    return KernelDescription(plan, args, functions)
 
 
 def count_ops(body) -> int:

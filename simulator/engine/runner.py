@@ -47,10 +47,16 @@ def check_threads(threads) -> int:
 
 
 def chunk_steps(net) -> int:
-    """``D``: the smallest delay of any projection in steps (a spike delivered in a
-    chunk's phase C must land in a later chunk), at most :data:`MAX_CHUNK` and within
-    :data:`CHUNK_BUFFER_BYTES` of spike buffers."""
-    delays = [p.min_delay_steps for p in net.projections.values() if len(p)]
+    """``D``: the smallest delay in steps of the projections delivered in phase C (a
+    spike delivered there must land in a later chunk): those from neurons, and plastic
+    ones from sources. Static projections from input sources are delivered at the start
+    of their chunk (phases S and T) and do not bound it. At most :data:`MAX_CHUNK`, and
+    within :data:`CHUNK_BUFFER_BYTES` of spike buffers."""
+    delays = [
+        p.min_delay_steps
+        for p in net.projections.values()
+        if len(p) and (p.pre_pop.kind == "neuron" or p.plastic is not None)
+    ]
     d = min(delays, default=MAX_CHUNK)
     elements = sum(p.n for p in net.populations.values())
     return int(max(1, min(d, MAX_CHUNK, CHUNK_BUFFER_BYTES // (4 * max(elements, 1)))))
@@ -76,12 +82,15 @@ class Engine:
         for pop in net.populations.values():
             pop.refresh()
             pop.uniform = pop.uniform_args()
-        self.L = max((p.max_delay_steps for p in net.projections.values()), default=1) + 1
+        steps = chunk_steps(net)
+        # a ring holds what phase T delivers ahead: up to D - 1 + the largest delay
+        # past the chunk's first step
+        delay = max((p.max_delay_steps for p in net.projections.values()), default=1)
+        self.L = delay + steps
         # spikes in flight: from the previous engine, or as loaded from a file
         self._layout_rings(
             previous.L if previous is not None else getattr(net, "_ring_length", None)
         )
-        steps = chunk_steps(net)
         self.layout = Layout(choose_threads(net, steps), net.ranks, net.rank, steps)
         self.exchange = None
         if net.ranks > 1:
@@ -116,7 +125,8 @@ class Engine:
                     continue
                 buf = np.zeros((L, pop.n), net.dtype)
                 if port in old and old_L is not None:
-                    for s in range(net.step, net.step + old_L):
+                    # in flight at a run's end: at most the largest delay ahead (< L)
+                    for s in range(net.step, net.step + min(old_L, L)):
                         buf[s % L] = old[port][s % old_L]
                 rb[port] = buf
             pop.rb = rb
@@ -159,9 +169,8 @@ class Engine:
             self.backend.run_steps(self.kernels, argv, k, k, 1, self.L, net.seed, net.dt)
         else:
             common = (0, self.layout.first, k, k, self.L, net.seed, net.dt, *argv)
-            self.kernels.room(*common)
-            self.kernels.phase_a(*common)
-            self.kernels.phase_c(*common)
+            for phase in ("room", "phase_s", "phase_t", "phase_a", "phase_c"):
+                getattr(self.kernels, phase)(*common)
         net.timings["compile"] += time.perf_counter() - t0
         numba_backend.note_compilation(probe, before)
         self.first_call = False

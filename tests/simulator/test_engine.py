@@ -11,11 +11,12 @@ import axonforge as sim
 import axonforge.engine.runner as runner
 from axonforge.models import (
     LIF,
+    PoissonSource,
     SpikeSource,
     SynapseModel,
     SynapseSpec,
 )
-from axonforge.units import ms, pA
+from axonforge.units import Hz, ms, pA
 
 
 @pytest.fixture
@@ -77,17 +78,52 @@ def test_projection_with_a_shorter_delay_added_between_runs():
     schedule; its spikes arrive exactly ``delay`` after they are emitted."""
     net = sim.Network(dt=0.1 * ms, seed=1)
     src = net.population(SpikeSource([2 * ms, 7 * ms], [0, 0]), n=1)
+    relay = net.population(LIF(t_ref=0.1 * ms), n=1)  # fires in the step its input arrives
     post = net.population(LIF(tau_syn_exc=5 * ms), n=1)
-    net.connect(src, post, weight=0.0, delay=2 * ms)
+    net.connect(src, relay, weight=1e-9, delay=0.1 * ms, port="exc")
+    net.connect(relay, post, weight=0.0, delay=2 * ms)
     trace = net.state_monitor(post, ["i_syn_exc"])
+    relayed = net.spike_monitor(relay)
     net.run(5 * ms)
     assert net._engine.layout.steps == 20
-    net.connect(src, post, weight=100 * pA, delay=0.3 * ms)
+    net.connect(relay, post, weight=100 * pA, delay=0.3 * ms)
     net.run(5 * ms)
     assert net._engine.layout.steps == 3
+    fired = relayed.times[relayed.times > 5 * ms][0]
     i = trace["i_syn_exc"][:, 0]
     first = int(np.flatnonzero(i > 0)[0])
-    assert trace.t[first] == pytest.approx(7.3 * ms)
+    assert trace.t[first] == pytest.approx(fired + 0.3 * ms)
+
+
+def test_static_source_projections_do_not_shorten_the_chunk():
+    """Input sources are generated and delivered at the start of their chunk: a Poisson
+    input with delay 0.1 ms leaves the chunk at the recurrent delay (2 ms = 20 steps),
+    and the run equals one in chunks of one step (what a chunk bounded by the input's
+    delay would be)."""
+
+    def run(recurrent_delay):
+        net = sim.Network(dt=0.1 * ms, seed=2)
+        pop = net.population(LIF(), n=200)
+        ext = net.population(PoissonSource(rate=800 * Hz), n=200)
+        net.connect(ext, pop, rule=sim.OneToOne(), weight=300 * pA, delay=0.1 * ms)
+        net.connect(pop, pop, rule=sim.FixedInDegree(10), weight=50 * pA, delay=recurrent_delay)
+        spikes = net.spike_monitor(pop)
+        net.run(0.1)
+        return net._engine.layout.steps, spikes
+
+    steps, a = run(2 * ms)
+    assert steps == 20 and len(a.times) > 50
+    import axonforge.engine.runner as runner
+
+    original = runner.MAX_CHUNK
+    try:
+        runner.MAX_CHUNK = 1
+        steps, b = run(2 * ms)
+    finally:
+        runner.MAX_CHUNK = original
+    assert steps == 1
+    np.testing.assert_array_equal(a.times, b.times)
+    np.testing.assert_array_equal(a.ids, b.ids)
 
 
 def test_a_run_after_a_non_finite_state_is_refused():
