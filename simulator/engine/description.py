@@ -9,7 +9,10 @@ the bodies of the schedule's phases in the statement form of
 The schedule (DESIGN.md, "The engine") is data, :data:`SCHEDULE`, and every backend
 follows it, one min-delay chunk of ``D`` steps at a time:
 
-* **A, update** (kernel, per worker): for each step of the chunk, every population
+* **S, sources** and **T, early delivery** (kernel, per worker): input sources generate
+  the chunk's spikes (each process all it uses), and their static projections deliver
+  them at once, so an input's delay does not bound the chunk.
+* **A, update** (kernel, per worker): for each step of the chunk, every neuron population
   advances the elements the worker owns and appends ``(step, id)`` of its spikes to its
   chunk spike buffer; state monitors sample.
 * **B, exchange** (host): make every worker's buffer visible to every worker: a no-op for
@@ -19,7 +22,8 @@ follows it, one min-delay chunk of ``D`` steps at a time:
   spikes onto the worker's targets and add them into the ring buffers at ``step +
   delay``; run plasticity on events; spike, rate and weight monitors record.
 
-A chunk is never longer than the smallest delay, so a spike delivered in phase C always
+A chunk is never longer than the smallest delay of what phase C delivers (projections
+from neurons, and plastic ones from sources), so a spike delivered in phase C always
 lands in a later chunk's step: nothing phase A reads in a chunk depends on the same
 chunk's deliveries. Host hooks (step currents, ``set_modulator``, draining monitors,
 MPI exchange) run between phases and chunks, never inside one.
