@@ -461,15 +461,22 @@ def _by_target(p, k, multapses, g, ptr, off, base, fill):
             got = _bernoulli(key, p, n_pre, forbidden, buf)
         else:
             got = _choose(key, n_pre, k, forbidden, multapses, buf, mark, q + 1)
-        if fill:
-            v = base + tp
-            for j in range(got):
-                r = pre_sel[buf[j]]
-                off[cursor[r]] = v
-                cursor[r] += 1
-        else:
-            for j in range(got):
-                ptr[pre_sel[buf[j]] + 1] += 1
+        _place(got, buf, pre_sel, base + tp, fill, ptr, off, cursor)
+
+
+@njit(cache=True, inline="always")
+def _place(got, buf, pre_sel, value, fill, ptr, off, cursor):
+    """One target's ``got`` drawn sources (local indices in ``buf``): count them into
+    their rows (``ptr``), or, in the filling pass, write ``value`` (the target's offset)
+    at each row's cursor."""
+    if fill:
+        for j in range(got):
+            r = pre_sel[buf[j]]
+            off[cursor[r]] = value
+            cursor[r] += 1
+    else:
+        for j in range(got):
+            ptr[pre_sel[buf[j]] + 1] += 1
 
 
 @njit(cache=True)
@@ -492,15 +499,7 @@ def _by_target_degrees(deg, g, ptr, off, base, fill):
         key = step_key(seed, stream, tp)
         forbidden = self_pre[t] if self_pre.shape[0] else -1
         got = _choose(key, n_pre, deg[q], forbidden, True, buf, mark, q + 1)
-        if fill:
-            v = base + tp
-            for j in range(got):
-                r = pre_sel[buf[j]]
-                off[cursor[r]] = v
-                cursor[r] += 1
-        else:
-            for j in range(got):
-                ptr[pre_sel[buf[j]] + 1] += 1
+        _place(got, buf, pre_sel, base + tp, fill, ptr, off, cursor)
 
 
 @njit(cache=True)
