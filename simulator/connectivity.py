@@ -47,12 +47,21 @@ class Layout:
     populations or views; ``pre_sel``/``post_sel`` give their population indices (int64).
     ``self_post``/``self_pre`` (only where autapses must be avoided in one population,
     else empty) give each local neuron's partner on the other side, or -1; ``post_order``
-    lists local targets by population index (empty when ``post_sel`` is already sorted)."""
+    lists local targets by population index (empty when ``post_sel`` is already sorted).
 
-    def __init__(self, pre_pop, pre_sel, post_pop, post_sel, avoid_autapses, seed, stream):
+    ``owned = (lo, hi)``: build only the synapses onto post population indices
+    ``lo..hi-1`` (an MPI rank's targets). The draws stay keyed by target or source, so
+    a rank's synapses are exactly those the whole projection holds onto its targets,
+    in the same row order."""
+
+    def __init__(
+        self, pre_pop, pre_sel, post_pop, post_sel, avoid_autapses, seed, stream, owned=None
+    ):
         self.pre_sel = np.ascontiguousarray(pre_sel, dtype=np.int64)
         self.post_sel = np.ascontiguousarray(post_sel, dtype=np.int64)
         self.n_pre_pop, self.seed, self.stream = pre_pop.n, int(seed), int(stream)
+        self.lo, self.hi = (0, post_pop.n) if owned is None else (int(owned[0]), int(owned[1]))
+        self.partial = (self.lo, self.hi) != (0, post_pop.n)
         empty = np.zeros(0, dtype=np.int64)
         self.self_post = self.self_pre = empty
         if avoid_autapses and pre_pop is post_pop:
@@ -65,7 +74,11 @@ class Layout:
     def keyed(self, tag):
         """The arrays and generator coordinates the kernels take (``tag`` 1: by source)."""
         arrays = (self.pre_sel, self.post_sel, self.post_order, self.self_pre, self.self_post)
-        return (*arrays, self.seed, self.stream + tag)
+        return (*arrays, self.seed, self.stream + tag, self.lo, self.hi)
+
+    def owns(self, post_pop_ids) -> np.ndarray:
+        """Which of these post population indices are this build's targets."""
+        return (post_pop_ids >= self.lo) & (post_pop_ids < self.hi)
 
     def rows_of(self, per_pre) -> np.ndarray:
         """Row pointer over the pre population from a count per local pre neuron."""
@@ -123,17 +136,27 @@ class AllToAll(Rule):
     def expected(self, n_pre, n_post, n_self):
         return self._pairs(n_pre, n_post, n_self)
 
-    def rows(self, lay):
-        return lay.rows_of(
-            len(lay.post_sel) - (lay.self_post >= 0) if len(lay.self_post) else len(lay.post_sel)
-        )
-
-    def fill(self, lay, ptr, off, base):
+    @staticmethod
+    def _targets(lay):
+        """The targets in ascending population order, and for each source the target
+        left out of its row (its own neuron, as a population index) or -1 (an empty
+        array: none left out)."""
         order = lay.post_order
         targets = lay.post_sel[order] if len(order) else lay.post_sel
-        same = lay.self_post  # the target left out of a row, as a population index, or -1
-        if len(same) and len(targets):
+        if lay.partial:
+            targets = targets[lay.owns(targets)]
+        same = lay.self_post
+        if len(same):
             same = np.where(same >= 0, lay.post_sel[np.maximum(same, 0)], -1)
+            same = np.where(lay.owns(same), same, -1)
+        return targets, same
+
+    def rows(self, lay):
+        targets, same = self._targets(lay)
+        return lay.rows_of(len(targets) - (same >= 0) if len(same) else len(targets))
+
+    def fill(self, lay, ptr, off, base):
+        targets, same = self._targets(lay)
         _fill_all(lay.pre_sel, targets, same, ptr, off, base)
 
 
@@ -148,10 +171,11 @@ class OneToOne(Rule):
         return n_pre
 
     def rows(self, lay):
-        return lay.rows_of(1)
+        return lay.rows_of(lay.owns(lay.post_sel).astype(np.int64))
 
     def fill(self, lay, ptr, off, base):
-        _fill_one(lay.pre_sel, lay.post_sel, ptr, off, base)
+        keep = lay.owns(lay.post_sel)
+        _fill_one(lay.pre_sel[keep], lay.post_sel[keep], ptr, off, base)
 
 
 class _KeyedByTarget(Rule):
@@ -240,11 +264,15 @@ class FixedOutDegree(_FixedDegree):
     fixed = "pre"
 
     def rows(self, lay):
-        return lay.rows_of(self.k)
+        if not lay.partial:
+            return lay.rows_of(self.k)
+        # a rank keeps the drawn targets it owns: count them by drawing once more
+        ptr = np.zeros(lay.n_pre_pop + 1, dtype=np.int64)
+        _fill_out(self.k, self.allow_multapses, lay.keyed(1), ptr, np.zeros(0, np.int32), 0, False)
+        return np.cumsum(ptr, out=ptr)
 
     def fill(self, lay, ptr, off, base):
-        g = lay.keyed(1)
-        _fill_out(self.k, self.allow_multapses, g, ptr, off, base)
+        _fill_out(self.k, self.allow_multapses, lay.keyed(1), ptr, off, base, True)
 
 
 class FixedTotalNumber(Rule):
@@ -354,7 +382,7 @@ class Explicit(Rule):
 
     def rows(self, lay):
         ptr = np.zeros(lay.n_pre_pop + 1, dtype=np.int64)
-        _count_rows(self.pre_ids, lay.pre_sel, ptr)
+        _count_rows(self.pre_ids, self.post_ids, lay.pre_sel, lay.post_sel, lay.lo, lay.hi, ptr)
         return np.cumsum(ptr, out=ptr)
 
     def scatter(self, lay, cursor, i0, i1, steps, n_post_pop, w_block, off, w):
@@ -368,6 +396,8 @@ class Explicit(Rule):
             i1,
             lay.pre_sel,
             lay.post_sel,
+            lay.lo,
+            lay.hi,
             cursor,
             steps,
             n_post_pop,
@@ -447,7 +477,7 @@ def _by_target(p, k, multapses, g, ptr, off, base, fill):
     compiles only that branch: FixedProbability alone compiles in 2/3 of the time), else
     ``k`` sources. Targets go in ascending population order, so rows come out sorted by
     target."""
-    pre_sel, post_sel, post_order, self_pre, _self_post, seed, stream = g
+    pre_sel, post_sel, post_order, self_pre, _self_post, seed, stream, lo, hi = g
     n_pre = pre_sel.shape[0]
     buf = np.empty(n_pre if k is None else max(n_pre, k), np.int64)
     mark = np.zeros(n_pre, np.int64)
@@ -455,6 +485,8 @@ def _by_target(p, k, multapses, g, ptr, off, base, fill):
     for q in range(post_sel.shape[0]):
         t = post_order[q] if post_order.shape[0] else q
         tp = post_sel[t]
+        if tp < lo or tp >= hi:  # another rank's target
+            continue
         key = step_key(seed, stream, tp)
         forbidden = self_pre[t] if self_pre.shape[0] else -1
         if k is None:
@@ -483,7 +515,7 @@ def _place(got, buf, pre_sel, value, fill, ptr, off, cursor):
 def _by_target_degrees(deg, g, ptr, off, base, fill):
     """Counting or filling pass (as :func:`_by_target`) with ``deg[q]`` sources, drawn
     independently (multapses allowed), for the ``q``-th target in population order."""
-    pre_sel, post_sel, post_order, self_pre, _self_post, seed, stream = g
+    pre_sel, post_sel, post_order, self_pre, _self_post, seed, stream, lo, hi = g
     n_pre = pre_sel.shape[0]
     top = 1
     for q in range(deg.shape[0]):
@@ -496,6 +528,8 @@ def _by_target_degrees(deg, g, ptr, off, base, fill):
             continue
         t = post_order[q] if post_order.shape[0] else q
         tp = post_sel[t]
+        if tp < lo or tp >= hi:  # another rank's target
+            continue
         key = step_key(seed, stream, tp)
         forbidden = self_pre[t] if self_pre.shape[0] else -1
         got = _choose(key, n_pre, deg[q], forbidden, True, buf, mark, q + 1)
@@ -503,10 +537,11 @@ def _by_target_degrees(deg, g, ptr, off, base, fill):
 
 
 @njit(cache=True)
-def _fill_out(k, multapses, g, ptr, off, base):
-    """Filling pass of FixedOutDegree: each source's ``k`` targets from its keyed stream,
-    sorted by population index, into its row."""
-    pre_sel, post_sel, _order, _self_pre, self_post, seed, stream = g
+def _fill_out(k, multapses, g, ptr, off, base, fill):
+    """FixedOutDegree: each source's ``k`` targets from its keyed stream, sorted by
+    population index; those this build owns (``lo <= target < hi``) are counted into
+    ``ptr`` (``fill=False``) or written into the source's row."""
+    pre_sel, post_sel, _order, _self_pre, self_post, seed, stream, lo, hi = g
     n_post = post_sel.shape[0]
     buf = np.empty(k, np.int64)
     row = np.empty(k, np.int64)
@@ -519,8 +554,14 @@ def _fill_out(k, multapses, g, ptr, off, base):
             row[j] = post_sel[buf[j]]
         _heapsort(row)
         p0 = ptr[pre_sel[s]]
+        kept = 0
         for j in range(k):
-            off[p0 + j] = base + row[j]
+            if lo <= row[j] < hi:
+                if fill:
+                    off[p0 + kept] = base + row[j]
+                kept += 1
+        if not fill:
+            ptr[pre_sel[s] + 1] += kept
 
 
 @njit(cache=True)
@@ -566,18 +607,22 @@ def _fill_one(pre_sel, post_sel, ptr, off, base):
 
 
 @njit(cache=True)
-def _count_rows(pre, pre_sel, ptr):
+def _count_rows(pre, post, pre_sel, post_sel, lo, hi, ptr):
     for i in range(pre.shape[0]):
-        ptr[pre_sel[pre[i]] + 1] += 1
+        if lo <= post_sel[post[i]] < hi:
+            ptr[pre_sel[pre[i]] + 1] += 1
 
 
 @njit(cache=True)
-def _scatter(pre, post, i0, i1, pre_sel, post_sel, cursor, steps, n_post_pop, wv, off, w):
-    """Stable counting sort of pairs ``i0:i1`` into their rows (see Explicit.scatter)."""
+def _scatter(pre, post, i0, i1, pre_sel, post_sel, lo, hi, cursor, steps, n_post_pop, wv, off, w):
+    """Stable counting sort of pairs ``i0:i1`` onto targets ``lo..hi-1`` into their rows
+    (see Explicit.scatter)."""
     nb = i1 - i0
     ss = 1 if steps.shape[0] == nb else 0
     sw = 1 if wv.shape[0] == nb else 0
     for j in range(nb):
+        if not lo <= post_sel[post[i0 + j]] < hi:
+            continue
         r = pre_sel[pre[i0 + j]]
         pos = cursor[r]
         cursor[r] = pos + 1

@@ -256,11 +256,12 @@ class WeightMonitor(_Sampled):
     def __init__(self, net, proj, synapses, variables, every, name):
         self.net, self.name, self.proj = net, name, proj
         self.pop = proj.post_pop  # for bookkeeping shared with the other monitors
-        idx = np.arange(len(proj)) if synapses is None else np.asarray(synapses, np.int64)
-        if idx.ndim != 1 or (len(idx) and (idx.min() < 0 or idx.max() >= len(proj))):
+        n = proj.n_synapses  # under MPI: the whole projection's, not this rank's part
+        idx = np.arange(n) if synapses is None else np.asarray(synapses, np.int64)
+        if idx.ndim != 1 or (len(idx) and (idx.min() < 0 or idx.max() >= n)):
             raise ValueError(
                 f"WeightMonitor {name!r}: synapses must be indices in "
-                f"0..{len(proj) - 1} of projection {proj.name!r}"
+                f"0..{n - 1} of projection {proj.name!r}"
             )
         variables = [variables] if isinstance(variables, str) else list(variables)
         pl = proj.plastic

@@ -117,7 +117,12 @@ class Projection:
         self._strict = self.post_pop.model.strict_units
         _check_synapse(self, synapse, modulator)
         delay = net.dt if delay is None else delay
+        explicit = isinstance(rule, Explicit)
+        owned = _rank_targets(net, self.post_pop, explicit, weight, delay)
         est = _estimate(net, sides, rule, synapse, weight, delay)
+        if owned is not None:  # this rank builds only its share
+            mine = (self.post_sel >= owned[0]) & (self.post_sel < owned[1])
+            est = est.scaled(np.count_nonzero(mine) / max(1, len(self.post_sel)))
         check_memory(est, f"connect {name!r}")
         self.stream = CONN_STREAM + 2 * len(net.projections)
         lay = Layout(
@@ -128,13 +133,19 @@ class Projection:
             not rule.allow_autapses,
             net.seed,
             self.stream,
+            owned,
         )
-        explicit = isinstance(rule, Explicit)
         rngs = [self._draws(v, tag, explicit) for v, tag in ((weight, 3), (delay, 4))]
         # plastic weights live in the state precision; static ones in float32
         w_type = np.float32 if synapse is None else net.dtype
         self.plastic = None
         later = self._build(lay, rule, weight, delay, round_delays, w_type, rngs, synapse)
+        if owned is not None:
+            from axonforge.engine import mpi
+
+            mpi.index_rank_part(self, net.comm)
+            # the offsets' width as the whole projection's (its largest delay) needs
+            self.off = self._widen(self.off, np.array([self.max_delay_steps]))
         if synapse is not None:
             self.plastic = PlasticState(self, synapse, modulator)
             self.w = self.plastic.state["w"]  # one array: the kernel updates it in place
@@ -174,8 +185,11 @@ class Projection:
         n_post = self.post_pop.n
         self.ptr = ptr = rule.rows(lay)
         m = int(ptr[-1])
+        explicit = isinstance(rule, Explicit)
+        # Explicit takes a value per given pair (a rank builds only some of them)
+        n_values = len(rule.pre_ids) if explicit else m
         what_w, what_d = f"connect {self.name!r}: weight", f"connect {self.name!r}: delay"
-        kind_w, kind_d = value_kind(weight, m, what_w), value_kind(delay, m, what_d)
+        kind_w, kind_d = value_kind(weight, n_values, what_w), value_kind(delay, n_values, what_d)
         self.rounded_delays = self.raised_delays = 0
         w0 = steps0 = None
         if kind_w == "scalar":
@@ -187,7 +201,6 @@ class Projection:
         self._min_delay = int(steps0[0]) if steps0 is not None else None
         top = max(self.max_delay_steps, 1)
         off = np.empty(m, dtype=np.int32 if (top + 1) * n_post < 2**31 else np.int64)
-        explicit = isinstance(rule, Explicit)
         # Explicit scatters arrays (given in the order of its pairs); distributions are
         # drawn afterwards in storage order, keyed by synapse as for every rule
         later = w0 is None and (not explicit or kind_w == "dist")
@@ -200,8 +213,8 @@ class Projection:
         b = _block(m)
         if explicit:
             cursor, empty = ptr[:-1].copy(), np.zeros(0)
-            for i0 in range(0, m, b):
-                i1 = min(m, i0 + b)
+            for i0 in range(0, n_values, b):
+                i1 = min(n_values, i0 + b)
                 wb = empty
                 if w0 is None and not later:
                     wb = value_block(weight, None, i0, i1, what_w)
@@ -369,11 +382,28 @@ class Projection:
         return self._min_delay
 
     def __len__(self):
-        return len(self.off)
+        """The number of synapses of the whole projection (under MPI too, where a rank
+        holds only those onto its neurons: ``proj.weights`` and the other per-synapse
+        arrays are that part)."""
+        return self.n_synapses
 
     @property
-    def n_synapses(self):
-        return len(self.off)
+    def n_synapses(self) -> int:
+        """The synapses of the whole projection (on every MPI rank)."""
+        n = getattr(self, "n_global", None)
+        return len(self.off) if n is None else int(n)
+
+    @property
+    def global_index(self):
+        """Under MPI, each synapse this rank holds as an index into the whole projection's
+        storage order (None in a single process, or before the projection is split).
+        Computed from one start per row (``row_base``): a rank's part of a row is
+        contiguous in the whole row, which is sorted by target."""
+        base = getattr(self, "row_base", None)
+        if base is None:
+            return None
+        counts = np.diff(self.ptr)
+        return np.repeat(base - self.ptr[:-1], counts) + np.arange(self.ptr[-1], dtype=np.int64)
 
     @property
     def targets(self) -> np.ndarray:
@@ -402,6 +432,9 @@ class Projection:
     @weights.setter
     def weights(self, value):
         what = f"projection {self.name!r}: weights"
+        index = self.global_index
+        if index is not None and np.ndim(value) == 1 and len(value) == self.n_synapses:
+            value = np.asarray(value)[index]  # under MPI: the whole projection's weights
         w = values(value, self._draws(value, draws.WEIGHT, True), len(self.off), what)
         self._check_weights(w, what=what)
         if self.plastic is not None:
@@ -448,6 +481,23 @@ class Projection:
         )
 
 
+def _rank_targets(net, post_pop, explicit, weight, delay):
+    """Under MPI, the post population indices ``(lo, hi)`` this rank owns, whose
+    synapses it alone builds; None to build the whole projection (one process, or
+    per-synapse arrays of weights or delays for a rule other than Explicit: such an
+    array is in the whole projection's order, which a rank does not know before the
+    build; the engine keeps the rank's part later, :func:`axonforge.engine.mpi.localize`)."""
+    if net.ranks == 1:
+        return None
+    if not explicit and any(
+        np.ndim(v) > 0 and not isinstance(v, Distribution) for v in (weight, delay)
+    ):
+        return None
+    from axonforge.engine.partition import rank_ranges
+
+    return rank_ranges(post_pop.n, net.ranks)[net.rank]
+
+
 # ----------------------------------------------------------------------------- estimate
 @dataclass
 class ConnectionEstimate:
@@ -460,6 +510,14 @@ class ConnectionEstimate:
     synapses: float
     stored_bytes: int
     peak_bytes: int
+
+    def scaled(self, fraction: float) -> ConnectionEstimate:
+        """The estimate for a part of the projection (an MPI rank's share)."""
+        return ConnectionEstimate(
+            self.synapses * fraction,
+            int(self.stored_bytes * fraction),
+            int(self.peak_bytes * fraction),
+        )
 
     def __str__(self):
         return (

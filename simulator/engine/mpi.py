@@ -166,8 +166,43 @@ def _per_synapse(pl) -> list:
     )
 
 
+def index_rank_part(proj, comm):
+    """For a projection this rank built only its part of (its targets' synapses, in
+    the whole projection's row order): where each row's part starts in the whole
+    projection (``proj.row_base``, from which ``proj.global_index`` follows) and the
+    whole projection's size (``proj.n_global``). One all-reduce and one exclusive scan
+    of the row lengths; every rank connects in the same order, so the collectives
+    match."""
+    counts = np.diff(proj.ptr)
+    total = np.zeros_like(counts)
+    wait(comm.Iallreduce(counts, total), comm, f"connect {proj.name!r}")
+    before = np.zeros_like(counts)
+    wait(comm.Iexscan(counts, before), comm, f"connect {proj.name!r}")
+    if comm.rank == 0:
+        before[:] = 0  # MPI leaves rank 0's exclusive scan undefined
+    proj.row_base = np.cumsum(total) - total + before
+    proj.n_global = int(total.sum())
+    proj.local_of = (comm.rank, comm.size)
+    # the smallest and largest delay of the whole projection: every rank must choose
+    # the same chunk length and ring size
+    steps = (proj.off // proj.post_pop.n).astype(np.int64)
+    none = np.iinfo(np.int64).max
+    mine = np.array([steps.min(initial=none), -steps.max(initial=1)], np.int64)
+    both = np.zeros(2, np.int64)
+    from mpi4py import MPI
+
+    wait(comm.Iallreduce(mine, both, op=MPI.MIN), comm, f"connect {proj.name!r}")
+    proj._min_delay = 1 if both[0] == none else int(both[0])
+    proj.max_delay_steps = max(proj.max_delay_steps, int(-both[1]))
+    changed = np.array([proj.rounded_delays, proj.raised_delays], np.int64)
+    summed = np.zeros(2, np.int64)
+    wait(comm.Iallreduce(changed, summed), comm, f"connect {proj.name!r}")
+    proj.rounded_delays, proj.raised_delays = int(summed[0]), int(summed[1])
+
+
 def localize(net, layout):
-    """Keep, on this rank, only the synapses onto its own neurons (once per projection);
+    """Keep, on this rank, only the synapses onto its own neurons (once per projection,
+    for those built whole: loaded from a file, or given per-synapse arrays);
     ``proj.global_index`` maps them to the full network's storage order."""
     for proj in net.projections.values():
         if getattr(proj, "local_of", None) == (layout.rank, layout.ranks):
@@ -177,9 +212,14 @@ def localize(net, layout):
         keep = (targets >= lo) & (targets < hi)
         n_all = len(proj.off)
         src = np.repeat(np.arange(len(proj.ptr) - 1), np.diff(proj.ptr))[keep]
-        proj.global_index = np.flatnonzero(keep)
+        # rows are sorted by target, so a rank's part of a row is contiguous: its start
+        # is the index of the row's first kept synapse
+        kept = np.flatnonzero(keep)
+        counts = np.bincount(src, minlength=len(proj.ptr) - 1)
+        first = np.cumsum(counts) - counts
+        proj.row_base = np.where(counts > 0, kept[np.minimum(first, max(len(kept) - 1, 0))], 0)
         proj.n_global = n_all
-        proj.ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=len(proj.ptr) - 1))])
+        proj.ptr = np.concatenate([[0], np.cumsum(counts)])
         proj.off = proj.off[keep]
         if proj.plastic is None:  # a plastic rule holds the weights in its state
             proj.w = proj.w[keep]
@@ -253,13 +293,13 @@ def gathered(net, comm):
             out[..., lo:hi] = parts[r][..., lo:hi]
         return out
 
-    def by_synapse(arr, proj):
-        parts = comm.gather((proj.global_index, arr), root=0)
+    def by_synapse(arr, proj, index):
+        parts = comm.gather((index, arr), root=0)
         if not root:
             return None
         out = np.zeros(proj.n_global, arr.dtype)
-        for index, values in parts:
-            out[index] = values
+        for where, values in parts:
+            out[where] = values
         return out
 
     for pop in net.populations.values():
@@ -272,23 +312,26 @@ def gathered(net, comm):
     for proj in net.projections.values():
         if getattr(proj, "global_index", None) is None:
             continue
+        index = proj.global_index  # this rank's part in the whole projection
         counts = comm.reduce(np.diff(proj.ptr), root=0)
-        swap(proj, "ptr", None if not root else np.concatenate([[0], np.cumsum(counts)]))
-        swap(proj, "off", by_synapse(proj.off, proj))
+        whole_ptr = None if not root else np.concatenate([[0], np.cumsum(counts)])
+        swap(proj, "off", by_synapse(proj.off, proj, index))
         if proj.plastic is None:
-            swap(proj, "w", by_synapse(proj.w, proj))
+            swap(proj, "w", by_synapse(proj.w, proj, index))
         pl = proj.plastic
         if pl is not None:
-            swap(pl, "state", {k: by_synapse(v, proj) for k, v in pl.state.items()})
-            swap(pl, "elig", {k: by_synapse(v, proj) for k, v in pl.elig.items()})
+            swap(pl, "state", {k: by_synapse(v, proj, index) for k, v in pl.state.items()})
+            swap(proj, "w", pl.state["w"])  # the rule's weights are the projection's
+            swap(pl, "elig", {k: by_synapse(v, proj, index) for k, v in pl.elig.items()})
             for k in _per_synapse(pl):
-                swap(pl, k, by_synapse(getattr(pl, k), proj))
+                swap(pl, k, by_synapse(getattr(pl, k), proj, index))
             post = {t for t, (side, _tau) in pl.checked.traces.items() if side == "post"}
             n_post = proj.post_pop.n
             traces = {k: by_range(v, n_post) if k in post else v for k, v in pl.traces.items()}
             swap(pl, "traces", traces)
             if pl.deferred:
                 swap(pl, "Q", by_range(pl.Q, n_post))
+        swap(proj, "ptr", whole_ptr)
     for mon in net.monitors.values():
         if getattr(mon, "global_ids", None) is not None:
             swap(mon, "index", mon.global_ids)

@@ -115,7 +115,43 @@ def dopamine(threads):
     return net, [spikes.times, spikes.ids, proj.weights, np.array([mod.value])]
 
 
-CASES = {"cuba": cuba, "brunel": brunel, "stdp": stdp, "dopamine": dopamine}
+def rules(threads):
+    """Every connection rule, on views (one unsorted), with and without autapses and
+    multapses, drawn and per-synapse weights and delays, a plastic projection and a
+    weight monitor: under MPI each rank builds only its targets' synapses, and the
+    saved file (the whole network) must equal a single process's."""
+    net = sim.Network(dt=0.1 * ms, seed=8, threads=threads)
+    src = net.population(PoissonSource(rate=40 * Hz), n=40)
+    exc = net.population(LIF(), n=90, v=sim.uniform(-70 * mV, -55 * mV))
+    inh = net.population(LIF(), n=30)
+    shuffled = exc[np.array([50, 3, 88, 17, 61, 0, 42, 75, 29, 9, 64, 33])]
+    pairs = np.random.default_rng(1).integers(0, [40, 90], size=(300, 2))
+    net.connect(src, exc, rule=sim.FixedTotalNumber(900), delay=sim.uniform(0.5 * ms, 2 * ms),
+                round_delays=True,
+                weight=sim.uniform(100 * pA, 300 * pA))  # fmt: skip
+    net.connect(exc, exc, rule=sim.AllToAll(allow_autapses=False), weight=2 * pA, delay=1 * ms)
+    net.connect(exc[::3], inh, rule=sim.FixedOutDegree(7), weight=sim.normal(40 * pA, 5 * pA),
+                delay=1.5 * ms)  # fmt: skip
+    net.connect(inh, exc[10:70], rule=sim.FixedInDegree(4, allow_multapses=False),
+                weight=-100 * pA, delay=0.8 * ms, port="inh")  # fmt: skip
+    net.connect(exc[:30], inh, rule=sim.OneToOne(), weight=30 * pA, delay=0.5 * ms)
+    net.connect(src, exc, rule=sim.Explicit(pairs[:, 0], pairs[:, 1]),
+                weight=np.linspace(10, 200, 300) * pA,
+                delay=np.round(np.linspace(0.5, 3, 300), 1) * ms)  # fmt: skip
+    net.connect(inh[:5], shuffled, rule=sim.AllToAll(),
+                weight=-np.arange(1, 61) * pA, delay=1 * ms, port="inh")  # fmt: skip
+    net.connect(exc, shuffled, rule=sim.FixedProbability(0.2, allow_autapses=False),
+                weight=sim.uniform(0 * pA, 20 * pA), delay=sim.uniform(0.5 * ms, 1 * ms),
+                round_delays=True)  # fmt: skip
+    plastic = net.connect(src, exc, rule=sim.FixedOutDegree(10), weight=50 * pA, delay=1 * ms,
+                          synapse=STDP(w_max=400 * pA))  # fmt: skip
+    weights = net.weight_monitor(plastic, synapses=[0, 7, 150, 399], every=10)
+    spikes = net.spike_monitor(exc)
+    net.run(0.1)
+    return net, [spikes.times, spikes.ids, weights["w"]]
+
+
+CASES = {"cuba": cuba, "brunel": brunel, "stdp": stdp, "dopamine": dopamine, "rules": rules}
 #: results that are per-rank under MPI (``proj.weights`` holds the rank's own synapses;
 #: the saved file holds all of them)
 PER_RANK = {"stdp": {2, 3}, "dopamine": {2}}

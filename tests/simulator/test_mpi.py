@@ -132,3 +132,49 @@ def test_cli_run_mpi_gives_the_single_process_rates(single, tmp_path):
         return [line for line in out.splitlines() if "spikes, mean rate" in line]
 
     assert rates(one.stdout) == rates(two.stdout) and rates(one.stdout)
+
+
+LOCAL_BUILD = """
+import numpy as np
+import axonforge as sim
+from axonforge.engine.partition import rank_ranges
+from axonforge.models import LIF
+from axonforge.units import ms, pA
+net = sim.Network(seed=2)
+a = net.population(LIF(), n=1000)
+b = net.population(LIF(), n=333)
+for rule, post in [(sim.FixedProbability(0.1), a), (sim.FixedInDegree(30), b),
+                   (sim.FixedOutDegree(40), b), (sim.FixedTotalNumber(20000), a),
+                   (sim.AllToAll(), b[::2]), (sim.OneToOne(), a[:333])]:
+    pre = b if rule.__class__.__name__ == "OneToOne" else a
+    proj = net.connect(pre, post, rule=rule, weight=sim.uniform(1 * pA, 2 * pA),
+                       delay=sim.uniform(1 * ms, 3 * ms), round_delays=True)
+    lo, hi = rank_ranges(proj.post_pop.n, net.ranks)[net.rank]
+    targets = proj.off % proj.post_pop.n
+    assert ((targets >= lo) & (targets < hi)).all(), rule
+    assert net.comm.allreduce(len(proj.off)) == len(proj) == proj.n_synapses, rule
+    assert len(proj.weights) == len(proj.off), rule
+    print(type(rule).__name__, net.rank, len(proj.off), len(proj), flush=True)
+"""
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_each_rank_builds_only_the_synapses_onto_its_neurons(ranks, tmp_path):
+    """Before any run, a rank holds only its targets' synapses (never the whole
+    projection), and together the ranks hold them all; the same synapses as a single
+    process is checked by the saved files above (case "rules")."""
+    script = tmp_path / "local.py"
+    script.write_text(LOCAL_BUILD)
+    run = mpirun(ranks, script, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    held, whole = {}, {}
+    for line in run.stdout.split("\n"):
+        if line.count(" ") == 3:
+            rule, _rank, mine, n = line.split()
+            held.setdefault(rule, []).append(int(mine))
+            whole[rule] = int(n)
+    assert len(held) == 6
+    for rule, parts in held.items():
+        assert len(parts) == ranks and sum(parts) == whole[rule], rule
+        if rule != "OneToOne":  # its targets a[:333] all lie on rank 0
+            assert max(parts) < 0.75 * whole[rule], rule
