@@ -378,8 +378,14 @@ class Projection:
     def min_delay_steps(self) -> int:
         """The smallest delay in steps (what bounds the engine's chunk length)."""
         if getattr(self, "_min_delay", None) is None:
-            self._min_delay = int((self.off // self.post_pop.n).min()) if len(self.off) else 1
+            self._min_delay = self.delay_range()[0] if len(self.off) else 1
         return self._min_delay
+
+    def delay_range(self) -> tuple:
+        """(smallest, largest) delay in steps of the synapses held here; (huge, 0) if none.
+        One pass, no temporaries the size of the projection."""
+        lo, hi = _delay_range(self.off, self.post_pop.n)
+        return int(lo), int(hi)
 
     def __len__(self):
         """The number of synapses of the whole projection (under MPI too, where a rank
@@ -632,6 +638,15 @@ def _check_synapse(proj, synapse, modulator):
         )
     if proj is not None:  # amplitudes and bounds in the unit of the target port's weights
         synapse.check_weight_units(proj.port_unit, f"{name}, port {proj.port!r} of {proj.target}")
+
+
+@njit(cache=True)
+def _delay_range(off, n_post):
+    lo, hi = np.iinfo(np.int64).max, 0
+    for x in off:
+        d = np.int64(x) // n_post
+        lo, hi = min(lo, d), max(hi, d)
+    return lo, hi
 
 
 @njit(cache=True)
