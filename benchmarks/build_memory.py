@@ -143,9 +143,7 @@ def main():
     )
     print("|---|---|---|---|---|---|---|---|")
     for case in args.cases:
-        run = subprocess.run(
-            [*launch, __file__, "--child", case], capture_output=True, text=True
-        )
+        run = subprocess.run([*launch, __file__, "--child", case], capture_output=True, text=True)
         line = [x for x in run.stdout.splitlines() if x.startswith("RESULT ")]
         if run.returncode or not line:
             print(f"| {case} | failed: {run.stderr.strip().splitlines()[-1:]} |")
