@@ -353,6 +353,8 @@ class Population(_Selectable):
                 for j, cols in refr_rows.items():
                     for col in cols:
                         self.coef[f"r_{j}_{col}"] = np.ascontiguousarray(rprop[:, j, col], dtype)
+            noise = propagators.noise_coefficients(c, self.params, dt, self.n) if c.noise else {}
+            self.coef.update({k: np.ascontiguousarray(v, dtype) for k, v in noise.items()})
         ref = c.spec.refractory
         if ref is not None:
             self.refsteps = np.floor(self.params[ref] / dt + 0.5).astype(np.int32)

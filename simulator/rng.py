@@ -25,6 +25,12 @@ _C_STEP = np.uint64(0xA0761D6478BD642F)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
+#: stream of the white noise ``xi`` of neuron population P: XI_STREAM + P; of its
+#: ``rand()``/``randn()`` calls: RANDOM_STREAM + P (apart from the populations' own streams,
+#: 1, 2, ..., and connectivity's, 2**40 + ...)
+XI_STREAM = 3 << 40
+RANDOM_STREAM = 5 << 40
+
 
 @njit(cache=True, inline="always")
 def mix64(z):

@@ -32,10 +32,36 @@ FUNCTIONS = {
     "log1p": ("np.log1p", "math.log1p"),
     "min": ("np.minimum", "min"),
     "max": ("np.maximum", "max"),
-    "clip": (None, None),  # clip(x, lo, hi) is rewritten to min(max(x, lo), hi) by _Inline
+    "floor": ("np.floor", "np.floor"),
+    "ceil": ("np.ceil", "np.ceil"),
+    # rewritten by _Inline into the functions above and conditional expressions
+    "clip": (None, None),  # clip(x, lo, hi) = min(max(x, lo), hi)
+    "exprel": (None, None),  # (exp(x) - 1)/x, 1 at x = 0 (Brian2's exprel)
+    "where": (None, None),  # where(cond, a, b) = a if cond else b
+    "sign": (None, None),  # -1, 0 or 1 (NaN stays NaN)
+    "heaviside": (None, None),  # heaviside(x[, h0]) = 1 for x > 0, h0 (default 0) at 0
+    # per-element random numbers, fresh in every step (counter-based: the same for any
+    # number of threads or ranks); numbered by check_spec, drawn by the engine
+    "rand": (None, None),  # uniform in [0, 1)
+    "randn": (None, None),  # standard normal
 }
+#: number of arguments of each function (a tuple: the numbers allowed)
+ARITY = {
+    **{f: (1,) for f in FUNCTIONS},
+    "min": (2,),
+    "max": (2,),
+    "clip": (3,),
+    "where": (3,),
+    "heaviside": (1, 2),
+    "rand": (0,),
+    "randn": (0,),
+}
+RANDOM = ("rand", "randn")
 CONSTANTS = {"pi": "3.141592653589793"}
 RESERVED = set(FUNCTIONS) | set(CONSTANTS) | {"w_in", "dt", "t"}
+#: white-noise symbols in ODEs: ``xi`` or ``xi_<name>`` (units 1/sqrt(s)); the same name in
+#: two equations is the same noise, different names are independent (as in Brian2)
+NOISE = re.compile(r"^xi(_\w+)?$")
 METHODS = ("auto", "exact", "euler", "rk2", "rk4")
 _ODE = re.compile(r"^\s*d\s*([A-Za-z_]\w*)\s*/\s*dt\s*=(.*)$", re.S)
 
@@ -80,6 +106,12 @@ class CheckedSpec:
     depends: dict = field(default_factory=dict)
     has_const: dict = field(default_factory=dict)
     initial: dict = field(default_factory=dict)
+    #: ``var -> {noise symbol -> factor g}``: ``dvar/dt = f + sum(g * xi)`` (only noisy vars)
+    noise: dict = field(default_factory=dict)
+    #: the noise symbols, sorted: each is one independent standard white noise
+    noise_names: list = field(default_factory=list)
+    #: rand()/randn() call sites (numbered 0..n_random-1)
+    n_random: int = 0
 
     @property
     def name(self):
@@ -159,8 +191,20 @@ def _check_names(spec, where, text, node, allowed: set):
                     text,
                     f"unknown function {ast.unparse(sub.func)!r}; allowed: {sorted(FUNCTIONS)}",
                 )
+            if len(sub.args) not in ARITY[fname]:
+                n = " or ".join(map(str, ARITY[fname]))
+                _fail(spec, where, text, f"{fname}() takes {n} argument(s): {ast.unparse(sub)!r}")
         if isinstance(sub, ast.Constant) and not isinstance(sub.value, (int, float, bool)):
             _fail(spec, where, text, f"constant {sub.value!r} is not a number")
+        if isinstance(sub, ast.Name) and NOISE.match(sub.id) and sub.id not in allowed:
+            _fail(
+                spec,
+                where,
+                text,
+                f"white noise {sub.id!r} can appear only in differential equations "
+                "(dX/dt = f + g*xi); a threshold, reset, port or subexpression cannot hold "
+                "it (for a random number per step there use rand() or randn())",
+            )
         if isinstance(sub, ast.Name) and sub.id not in allowed and sub.id not in FUNCTIONS:
             hint = difflib.get_close_matches(sub.id, sorted(allowed), n=1)
             fix = f"did you mean {hint[0]!r}? " if hint else ""
@@ -188,13 +232,49 @@ class _Inline(ast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "clip":
-            if len(node.args) != 3:
-                raise SpecError(f"clip takes 3 arguments (x, lo, hi): {ast.unparse(node)!r}")
-            x, lo, hi = node.args
-            inner = ast.Call(ast.Name("max", ast.Load()), [x, lo], [])
-            return ast.copy_location(ast.Call(ast.Name("min", ast.Load()), [inner, hi], []), node)
-        return node
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        rewrite = _REWRITES.get(name)
+        if rewrite is None:
+            return node
+        return ast.fix_missing_locations(ast.copy_location(rewrite(*node.args), node))
+
+
+def _fn(name, *args):
+    return ast.Call(ast.Name(name, ast.Load()), list(args), [])
+
+
+def _cmp(a, op, b):
+    return ast.Compare(a, [op], [b])
+
+
+def _num(x):
+    return ast.Constant(float(x))
+
+
+def _exprel(x):
+    # expm1(x)/x loses nothing for small x; the limit 1 at x = 0 (as Brian2's exprel)
+    quotient = ast.BinOp(_fn("expm1", _copy(x)), ast.Div(), _copy(x))
+    return ast.IfExp(_cmp(x, ast.Eq(), _num(0)), _num(1), quotient)
+
+
+def _sign(x):
+    zero = ast.BinOp(_copy(x), ast.Mult(), _num(0))  # 0 (or NaN for NaN)
+    below = ast.IfExp(_cmp(_copy(x), ast.Lt(), _num(0)), _num(-1), zero)
+    return ast.IfExp(_cmp(x, ast.Gt(), _num(0)), _num(1), below)
+
+
+def _heaviside(x, h0=None):
+    at_zero = ast.IfExp(_cmp(_copy(x), ast.Eq(), _num(0)), h0 or _num(0), _num(0))
+    return ast.IfExp(_cmp(x, ast.Gt(), _num(0)), _num(1), at_zero)
+
+
+_REWRITES = {
+    "clip": lambda x, lo, hi: _fn("min", _fn("max", x, lo), hi),
+    "where": lambda c, a, b: ast.IfExp(c, a, b),
+    "exprel": _exprel,
+    "sign": _sign,
+    "heaviside": _heaviside,
+}
 
 
 def _copy(node):
@@ -325,10 +405,10 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         raise TypeError(f"expected a NeuronSpec, got {type(spec).__name__}")
     params, state = set(spec.parameters), set(spec.state)
     for name in params | state | set(spec.subexpressions):
-        if not name.isidentifier() or name in RESERVED:
+        if not name.isidentifier() or name in RESERVED or NOISE.match(name):
             raise SpecError(
                 f"spec {spec.name!r}: {name!r} cannot be used as a name "
-                f"(reserved: {sorted(RESERVED)})"
+                f"(reserved: {sorted(RESERVED)} and the noise symbols xi, xi_*)"
             )
     both = params & state
     if both:
@@ -369,7 +449,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
                     stack.append(ref)
     inline = _Inline(subs)
 
-    odes = {}
+    odes, noise = {}, {}
     for idx, text in enumerate(spec.equations, 1):
         where = f"equation {idx}"
         m = _ODE.match(text) if isinstance(text, str) else None
@@ -388,9 +468,13 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         if var in odes:
             _fail(spec, where, text, f"{var!r} already has an ODE")
         node = _parse_expr(spec, where, rhs)
-        _check_names(spec, where, text, node, (known - {"dt"}) | set(subs) | set(CONSTANTS))
-        odes[var] = inline.visit(node)
+        xis = {n for n in _names(node) if NOISE.match(n) and n not in known}
+        _check_names(spec, where, text, node, (known - {"dt"}) | set(subs) | set(CONSTANTS) | xis)
+        _no_random(spec, where, text, node, "use the white noise xi in equations")
+        odes[var], noise[var] = _split_noise(spec, where, text, inline.visit(node), xis)
     ode_vars = list(odes)
+    noise = {v: g for v, g in noise.items() if g}
+    noise_names = sorted(set().union(*(set(g) for g in noise.values())))
 
     threshold = None
     if spec.threshold is not None:
@@ -441,17 +525,24 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
             f"spec {spec.name!r}: clamped={list(spec.clamped)} needs a refractory parameter"
         )
 
+    # each rand()/randn() call site gets its own number: rand(c), randn(c)
+    number = _NumberRandom()
+    threshold = threshold if threshold is None else number.visit(threshold)
+    reset = [(tgt, op, number.visit(value)) for tgt, op, value in reset]
+    ports = {p: (tgt, op, number.visit(value)) for p, (tgt, op, value) in ports.items()}
+
     initial = {}
     for idx, (name, (init, *_unit_doc_range)) in enumerate(spec.state.items()):
         if isinstance(init, str):
-            node = _parse_expr(spec, f"initial value of {name!r}", init)
+            where = f"initial value of {name!r}"
+            node = _parse_expr(spec, where, init)
             _check_names(
-                spec,
-                f"initial value of {name!r}",
-                init,
-                node,
-                params | set(list(spec.state)[:idx]) | set(CONSTANTS),
+                spec, where, init, node, params | set(list(spec.state)[:idx]) | set(CONSTANTS)
             )
+            _no_random(
+                spec, where, init, node, "give random initial values when creating the "
+                "population, e.g. net.population(model, n, v=sim.uniform(lo, hi))"
+            )  # fmt: skip
             initial[name] = node
         else:
             initial[name] = ast.Constant(float(init))
@@ -464,14 +555,30 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
     linear = all(d <= 1 for d in degs.values()) and not any(
         _names(odes[v]) & frozen for v in ode_vars
     )
+    # noise whose intensity depends on the state (multiplicative) has no exact propagator
+    additive = all(degree(g, state) == 0 for per_var in noise.values() for g in per_var.values())
     method = spec.method
     if method == "auto":
-        method = "exact" if linear else "rk4"
+        method = ("exact" if linear and additive else "euler") if noise else (
+            "exact" if linear else "rk4"
+        )  # fmt: skip
     if method == "exact" and not linear:
         bad = next(v for v in ode_vars if degs[v] > 1 or _names(odes[v]) & frozen)
         raise SpecError(
             f"spec {spec.name!r}: method 'exact' needs ODEs linear in the state; "
-            f"d{bad}/dt = {ast.unparse(odes[bad])} is not; use 'rk4' or 'euler'"
+            f"d{bad}/dt = {ast.unparse(odes[bad])} is not; use "
+            f"{'euler' if noise else 'rk4'!r} or 'euler'"
+        )
+    if method == "exact" and not additive:
+        raise SpecError(
+            f"spec {spec.name!r}: method 'exact' needs additive noise (its factor free of "
+            "the state variables); this noise is multiplicative: use 'euler' (Euler-Maruyama)"
+        )
+    if noise and method in ("rk2", "rk4"):
+        raise SpecError(
+            f"spec {spec.name!r}: method {method!r} cannot integrate stochastic equations "
+            "(white noise xi); use 'euler' (Euler-Maruyama) or, for linear equations with "
+            "additive noise, 'exact' (the exact Ornstein-Uhlenbeck update); 'auto' chooses"
         )
     depends = {v: _names(odes[v]) & ode_set for v in ode_vars}
     has_const = {v: _may_have_const(odes[v], ode_set) for v in ode_vars}
@@ -487,7 +594,77 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         depends=depends,
         has_const=has_const,
         initial=initial,
+        noise=noise,
+        noise_names=noise_names,
+        n_random=number.count,
     )
+
+
+def _no_random(spec, where, text, node, fix):
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and getattr(sub.func, "id", None) in RANDOM:
+            _fail(spec, where, text, f"{sub.func.id}() is not allowed here; {fix}")
+
+
+class _NumberRandom(ast.NodeTransformer):
+    """``rand()``/``randn()`` become ``rand(c)``/``randn(c)``, ``c`` counting call sites:
+    each site draws its own number per element and step."""
+
+    def __init__(self):
+        self.count = 0
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if getattr(node.func, "id", None) in RANDOM:
+            node = ast.Call(ast.Name(node.func.id, ast.Load()), [ast.Constant(self.count)], [])
+            self.count += 1
+        return node
+
+
+def _terms(node, sign=1.0):
+    """The additive terms of ``node`` as ``(sign, term)`` pairs."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        right = -sign if isinstance(node.op, ast.Sub) else sign
+        return _terms(node.left, sign) + _terms(node.right, right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _terms(node.operand, -sign if isinstance(node.op, ast.USub) else sign)
+    return [(sign, node)]
+
+
+def _sum(terms):
+    """An expression of ``(sign, term)`` pairs (0.0 when empty)."""
+    out = None
+    for sign, term in terms:
+        if out is None:
+            out = term if sign > 0 else ast.UnaryOp(ast.USub(), term)
+        else:
+            out = ast.BinOp(out, ast.Add() if sign > 0 else ast.Sub(), term)
+    return ast.Constant(0.0) if out is None else out
+
+
+def _split_noise(spec, where, text, node, xis):
+    """``f, {xi: g}`` with ``node = f + sum(g*xi)``: each term holding a noise symbol
+    must be linear in it (a factor ``g`` free of noise), as Ito calculus reads ``g*xi``."""
+    if not xis:
+        return node, {}
+    deterministic, noise = [], {}
+    for sign, term in _terms(node):
+        used = _names(term) & xis
+        if not used:
+            deterministic.append((sign, term))
+            continue
+        q = used.pop()
+        if used or degree(term, {q}) != 1 or _may_have_const(term, {q}):
+            _fail(
+                spec,
+                where,
+                text,
+                f"white noise must enter as an additive term g*{q} with g free of noise "
+                f"symbols; {ast.unparse(term)!r} is not of that form",
+            )
+        factor = ast.fix_missing_locations(_Inline({q: ast.Constant(1.0)}).visit(_copy(term)))
+        noise.setdefault(q, []).append((sign, factor))
+    return _sum(deterministic), {q: _sum(parts) for q, parts in noise.items()}
 
 
 # --------------------------------------------------------------------------------------
@@ -517,8 +694,17 @@ class Printer:
             def visit_Call(self, n):
                 self.generic_visit(n)
                 fname = FUNCTIONS[n.func.id][printer.func_index]
+                if fname is None:
+                    raise ValueError(f"{n.func.id}() cannot be evaluated on the host")
                 n.func = ast.Name(fname, ast.Load())
                 return n
+
+            def visit_IfExp(self, n):
+                self.generic_visit(n)
+                if printer.func_index != 0:
+                    return n
+                # element-wise over arrays of parameters
+                return ast.Call(ast.Name("np.where", ast.Load()), [n.test, n.body, n.orelse], [])
 
         return ast.unparse(_Rename().visit(_copy(node)))
 

@@ -78,6 +78,7 @@ C_FUNCTIONS = {
     "expm1": "expm1",
     "log1p": "log1p",
     "floor": "floor",
+    "ceil": "ceil",
     "min": "af_nan_min",
     "max": "af_nan_max",
     "isfinite": "af_isfinite",

@@ -39,6 +39,7 @@ FUNCTIONS = {
     "expm1": 1,
     "log1p": 1,
     "floor": 1,
+    "ceil": 1,
     "min": 2,
     "max": 2,
     "isfinite": 1,  # True unless NaN or +-inf

@@ -14,7 +14,9 @@ only (:class:`~axonforge.engine.ir.ForFlagged`) to reset them and record the spi
 
 from __future__ import annotations
 
-from axonforge import propagators
+import ast
+
+from axonforge import propagators, rng
 from axonforge.engine import ir
 from axonforge.engine.ir import X, aug, call, loop, subst, ternary, when
 
@@ -65,14 +67,35 @@ def neuron_update(args, P: int, pop) -> list:
     active = X.name("active")
 
     def ex(node, extra=None):
-        return subst(node, {**names, **(extra or {})})
+        return _draws(subst(node, {**names, **(extra or {})}), c.n_random)
 
     body = [ir.assign(f"x_{v}", arrays[v][i]) for v in state]
+    keys = []  # step keys of the population's random numbers, made once per step
+    if c.noise:
+        keys.append(ir.assign("key_xi", call("step_key", seed, X(rng.XI_STREAM + P), k), "key"))
+    if c.n_random:
+        keys.append(
+            ir.assign("key_rand", call("step_key", seed, X(rng.RANDOM_STREAM + P), k), "key")
+        )
     if has_refr:  # refractory until step ``until``: written at a spike, never per step
         body.append(ir.assign("active", k >= until[i], "bool"))
     if c.method == "exact":
         normal, refr_rows, separate = propagators.structure(c)
         m = len(ode)
+        noisy = propagators.noisy(c) if c.noise else []
+        # one standard normal per variable the noise reaches (the exact OU update)
+        body += [
+            ir.assign(f"z_{r}", call("normal", X.name("key_xi"), i * len(noisy) + r))
+            for r in range(len(noisy))
+        ]
+
+        def shaken(j, value, prefix):
+            """``value`` plus row ``j`` of the noise factor times the normals."""
+            if j not in noisy:
+                return value
+            for r in range(len(noisy)):
+                value = value + elem(f"{prefix}_{j}_{r}") * X.name(f"z_{r}")
+            return value
 
         def combo(j, rows, prefix):
             terms = []
@@ -85,11 +108,11 @@ def neuron_update(args, P: int, pop) -> list:
             return out
 
         for j, v in enumerate(ode):
-            full = combo(j, normal, "c")
+            full = shaken(j, combo(j, normal, "c"), "s")
             if v in clamped:
                 value = ternary(active, full, X.name(f"x_{v}"))
             elif clamped and separate and j in refr_rows:
-                value = ternary(active, full, combo(j, refr_rows, "r"))
+                value = ternary(active, full, shaken(j, combo(j, refr_rows, "r"), "sr"))
             else:
                 value = full
             body.append(ir.assign(f"n_{v}", value))
@@ -122,7 +145,7 @@ def neuron_update(args, P: int, pop) -> list:
         body += [ir.assign("f", f, "bool"), ir.assign(fire[i], X.name("f"))]
         body.append(aug("nfire", "+", X.name("f")))
 
-    out = [ir.Comment(f"population {P}: {spec.name}, method {c.method}")]
+    out = [ir.Comment(f"population {P}: {spec.name}, method {c.method}"), *keys]
     out += [ir.assign("nonfinite", 0, "int"), ir.assign("nfire", 0, "int"), *rows]
     out.append(loop("i", lo, hi, body, index=True))
     if guarded:
@@ -148,6 +171,27 @@ def neuron_update(args, P: int, pop) -> list:
     spiked.append(aug(count, "+", 1))
     out.append(ir.ForFlagged("i", fire.node.id, lo.node, X.name("nfire").node, spiked))
     return out
+
+
+def _draws(node, n_random):
+    """``rand(c)``/``randn(c)`` of a spec as the element's draws of this step: call site
+    ``c`` of ``n_random`` reads uniform ``2*(i*n_random + c)`` or the normal made from
+    uniforms ``2*(i*n_random + c)`` and ``+1``, so no two sites share a number."""
+    if not n_random:
+        return node
+
+    class _Draw(ast.NodeTransformer):
+        def visit_Call(self, n):
+            self.generic_visit(n)
+            name = getattr(n.func, "id", None)
+            if name not in ("rand", "randn"):
+                return n
+            index = i * n_random + n.args[0].value
+            if name == "rand":
+                return call("uniform", X.name("key_rand"), 2 * index).node
+            return call("normal", X.name("key_rand"), index).node
+
+    return _Draw().visit(node)
 
 
 def _stmt(target: str, op: str, value) -> ir.Statement:
@@ -182,7 +226,25 @@ def _runge_kutta(c, ex, clamped, active) -> list:
     kk = {(s, v): X.name(f"k{s}_{v}") for s in range(1, 5) for v in ode}
     if c.method == "euler":
         slopes("k1", "x")
-        out += [aug(f"x_{v}", "+", dt * kk[1, v]) for v in ode]
+        if not c.noise:
+            out += [aug(f"x_{v}", "+", dt * kk[1, v]) for v in ode]
+            return out
+        # Euler-Maruyama: x += f(x) dt + sum_q g_q(x) sqrt(dt) z_q, with g at the start of
+        # the step (Ito); z_q one standard normal per noise symbol
+        names = c.noise_names
+        for q in range(len(names)):
+            out.append(ir.assign(f"z_{q}", call("normal", X.name("key_xi"), i * len(names) + q)))
+        for v, factors in c.noise.items():
+            kick = None
+            for q, xi in enumerate(names):
+                if xi in factors:
+                    term = ex(factors[xi]) * X.name(f"z_{q}")
+                    kick = term if kick is None else kick + term
+            kick = call("sqrt", dt) * kick
+            out.append(ir.assign(f"d_{v}", ternary(active, kick, 0.0) if v in clamped else kick))
+        for v in ode:
+            step = dt * kk[1, v]
+            out.append(aug(f"x_{v}", "+", step + X.name(f"d_{v}") if v in c.noise else step))
     elif c.method == "rk2":
         slopes("k1", "x")
         point("y1", "k1", 0.5)

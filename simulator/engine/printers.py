@@ -34,6 +34,7 @@ PY_FUNCTIONS = {
     "expm1": "math.expm1",
     "log1p": "math.log1p",
     "floor": "np.floor",  # a double, as in C (math.floor gives an int in Numba)
+    "ceil": "np.ceil",
     "min": "nan_min",
     "max": "nan_max",
     "isfinite": "math.isfinite",

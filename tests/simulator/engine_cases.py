@@ -7,6 +7,7 @@ import numpy as np
 
 import axonforge as sim
 from axonforge.models import LIF, STDP, DopamineSTDP, PoissonSource
+from axonforge.models.base import NeuronSpec, spec_model
 from axonforge.units import Hz, ms, mV, pA, pF
 
 
@@ -151,7 +152,66 @@ def rules(threads):
     return net, [spikes.times, spikes.ids, weights["w"]]
 
 
-CASES = {"cuba": cuba, "brunel": brunel, "stdp": stdp, "dopamine": dopamine, "rules": rules}
+NOISY_LIF = NeuronSpec(
+    name="NoisyLIF",
+    parameters={
+        "tau_m": (20e-3, "s", "membrane time constant"),
+        "mu": (15e-3, "V", "mean drive"),
+        "sigma": (6e-3, "V", "noise: the free membrane's standard deviation"),
+        "theta": (20e-3, "V", "threshold"),
+        "v_r": (10e-3, "V", "reset"),
+        "tau_ref": (2e-3, "s", "refractory period"),
+        "tau_s": (5e-3, "s", "synaptic time constant"),
+    },
+    state={"v": (0.0, "V", "membrane potential"), "s": (0.0, "V", "synaptic input")},
+    equations=(
+        "dv/dt = (mu - v + s)/tau_m + sigma*sqrt(2/tau_m)*xi",
+        "ds/dt = -s/tau_s",
+    ),
+    threshold="v >= theta",
+    reset=("v = v_r",),
+    refractory="tau_ref",
+    clamped=("v",),
+    ports={"exc": "s += w_in"},
+)
+ESCAPE_QIF = NeuronSpec(
+    name="EscapeQIF",
+    parameters={
+        "tau": (10e-3, "s", "time constant"),
+        "sigma": (0.3, "1", "noise"),
+        "rate": (200.0, "Hz", "escape rate above 1"),
+    },
+    state={"u": (0.0, "1", "phase-like variable")},
+    equations=("du/dt = (u*u + 0.05)/tau + sigma*(1 + u*u)*xi_a/sqrt(tau) - sigma*xi_b/sqrt(tau)",),
+    threshold="u > 5 or rand() < rate*dt*heaviside(u - 1)",
+    reset=("u = -1 + 0.2*randn()",),
+    ports={"exc": "u += w_in"},
+)
+
+
+def noisy(threads):
+    """White noise, exact (OU) and Euler-Maruyama, and rand()/randn() in threshold and
+    reset: every draw keyed by (population, step, neuron), so the same for any split."""
+    net = sim.Network(dt=0.1 * ms, seed=9, threads=threads)
+    lif = net.population(spec_model(NOISY_LIF, strict_units=False), n=300)
+    qif = net.population(spec_model(ESCAPE_QIF, strict_units=False), n=200)
+    net.connect(lif, qif, rule=sim.FixedInDegree(10), weight=0.02, delay=1 * ms)
+    net.connect(qif, lif, rule=sim.FixedProbability(0.1), weight=0.5 * mV, delay=1.5 * ms,
+                port="exc")  # fmt: skip
+    a, b = net.spike_monitor(lif), net.spike_monitor(qif)
+    trace = net.state_monitor(qif, ["u"], ids=[0, 150], every=5)
+    net.run(0.2)
+    return net, [a.times, a.ids, b.times, b.ids, trace["u"]]
+
+
+CASES = {
+    "cuba": cuba,
+    "brunel": brunel,
+    "stdp": stdp,
+    "dopamine": dopamine,
+    "rules": rules,
+    "noisy": noisy,
+}
 #: results that are per-rank under MPI (``proj.weights`` holds the rank's own synapses;
 #: the saved file holds all of them)
 PER_RANK = {"stdp": {2, 3}, "dopamine": {2}}
