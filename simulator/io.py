@@ -25,7 +25,7 @@ from axonforge.models.plasticity import SynapseModel, SynapseSpec
 from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
 from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
 from axonforge.plastic import PlasticState, checked_synapse
-from axonforge.population import Population, PopulationView
+from axonforge.population import PopulationView, new_population
 from axonforge.projection import Projection
 
 FORMAT_NETWORK = "axonforge-network"
@@ -92,7 +92,7 @@ def save_network(net, path):
                 merged_spikes=pop.merged_spikes,
                 n_draws=getattr(pop, "n_draws", 0),
             )
-            if pop.kind == "neuron":
+            if pop.is_neuron:
                 cls = type(pop.model)
                 g.attrs.update(
                     spec=pop.model.spec.to_json(),
@@ -252,7 +252,7 @@ def load_network(path, network_class):
             kind, name, n = str(g.attrs["kind"]), str(g.attrs["name"]), int(g.attrs["n"])
             if kind == "neuron":
                 model = _model_for(g, path)
-                pop = Population(net, model, n, name, {})
+                pop = new_population(net, model, n, name, {})
                 for k in pop.params:
                     pop.params[k][:] = _read(g, f"params/{k}", path)
                 for k in pop.state:
@@ -261,13 +261,13 @@ def load_network(path, network_class):
                 if "rb" in g:
                     pop._saved_rb = {k: _read(g["rb"], k, path) for k in g["rb"]}
             elif kind == "spikes":
-                pop = Population(net, SpikeSource([], []), n, name, {})
+                pop = new_population(net, SpikeSource([], []), n, name, {})
                 pop.sched_step = _read(g, "sched_step", path)
                 pop.sched_id = _read(g, "sched_id", path)
                 pop.pos = _read(g, "pos", path)
             elif kind == "poisson":
                 model = PoissonSource(_read(g, "rates", path), _read(g, "rate_times", path))
-                pop = Population(net, model, n, name, {})
+                pop = new_population(net, model, n, name, {})
                 pop.seg = _read(g, "seg", path)
             elif kind == "noise":
                 period = float(g.attrs["period"])
@@ -277,7 +277,7 @@ def load_network(path, network_class):
                     None if period < 0 else period,
                     str(g.attrs.get("distribution", "normal")),
                 )
-                pop = Population(net, model, n, name, {})
+                pop = new_population(net, model, n, name, {})
             else:
                 raise FileFormatError(f"{path}: population {name!r} has unknown kind {kind!r}")
             pop.stream = int(g.attrs["stream"])
@@ -342,7 +342,7 @@ def load_network(path, network_class):
                     f"{path}: ring buffer of {pop.name!r}/{port} has shape "
                     f"{buf.shape}, expected {(L, pop.n)}"
                 )
-        if pop.kind == "neuron":
+        if pop.is_neuron:
             pop.rb = dict(saved)
         pop.__dict__.pop("_saved_rb", None)
     net._ring_length = L

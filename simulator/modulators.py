@@ -42,7 +42,7 @@ class Modulator:
                 )
             if pop.net is not net:
                 raise ValueError(f"modulator {name!r}: the source belongs to another network")
-            if pop.kind == "noise":
+            if not pop.carries_spikes:
                 raise TypeError(f"modulator {name!r}: a NoiseSource emits no spikes")
             source = pop
         self.net, self.name, self.tau, self.source = net, name, tau, source

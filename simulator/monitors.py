@@ -17,11 +17,13 @@ from axonforge.population import lookup, resolve
 
 class Monitor:
     kind = ""
+    #: records spikes (not possible of a noise source, which emits amplitudes)
+    needs_spikes = False
 
     def __init__(self, net, target, name):
         self.net, self.name = net, name
         self.pop, self.sel = resolve(target, f"{type(self).__name__} {name!r}")
-        if self.pop.kind == "noise" and self.kind in ("spikes", "rate"):
+        if not self.pop.carries_spikes and self.needs_spikes:
             raise TypeError(
                 f"{type(self).__name__} {name!r}: {self.pop.name!r} is a NoiseSource; "
                 "it emits amplitudes every period, not spikes"
@@ -43,11 +45,12 @@ class SpikeMonitor(Monitor):
     """
 
     kind = "spikes"
+    needs_spikes = True
 
     def __init__(self, net, target, name):
         super().__init__(net, target, name)
         self.map = lookup(self.pop, self.sel)
-        self.mult_pop = self.pop.kind == "poisson"
+        self.mult_pop = self.pop.counts_per_spike
         self.cnt = np.zeros(1, np.int64)
         self._steps, self._ids = [], []
         #: the step the monitor started recording at (it sees nothing earlier)
@@ -215,7 +218,7 @@ class StateMonitor(_Sampled, Monitor):
 
     def __init__(self, net, target, variables, ids, every, name):
         super().__init__(net, target, name)
-        if self.pop.kind != "neuron":
+        if not self.pop.is_neuron:
             raise TypeError(
                 f"StateMonitor {name!r}: {self.pop.name!r} is an input source and has no state"
             )
@@ -284,11 +287,12 @@ class RateMonitor(Monitor):
     """
 
     kind = "rate"
+    needs_spikes = True
 
     def __init__(self, net, target, name):
         super().__init__(net, target, name)
         self.map = lookup(self.pop, self.sel)
-        self.mult_pop = self.pop.kind == "poisson"
+        self.mult_pop = self.pop.counts_per_spike
         self._counts, self._starts = [], []
 
     def allocate_chunk(self, layout):

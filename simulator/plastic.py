@@ -361,7 +361,7 @@ class PlasticState:
     def _check_neuron_reads(self, proj):
         for side, pop in (("pre", proj.pre_pop), ("post", proj.post_pop)):
             wanted = self.checked.neuron_reads[side]
-            have = set(pop.checked.spec.state) if pop.kind == "neuron" else set()
+            have = set(pop.state)
             missing = sorted(wanted - have)
             if missing:
                 model = type(pop.model).__name__

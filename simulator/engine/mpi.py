@@ -109,7 +109,7 @@ class Exchange:
 
     def __init__(self, comm, net, layout):
         self.comm, self.layout = comm, layout
-        self.pops = [p for p in net.populations.values() if p.kind == "neuron"]
+        self.pops = [p for p in net.populations.values() if p.is_neuron]
         self.index = {id(p): i for i, p in enumerate(net.populations.values())}
 
     def _allgather(self, send, recv, what):
@@ -263,7 +263,7 @@ def gathered(net, comm):
         return out
 
     for pop in net.populations.values():
-        if pop.kind != "neuron":
+        if not pop.is_neuron:
             continue
         state = {k: by_range(v, pop.n) for k, v in pop.state.items()}
         swap(pop, "state", state)
