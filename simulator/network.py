@@ -576,9 +576,9 @@ class Network:
             return
         from axonforge.engine import mpi
 
-        with mpi.gathered(self, self.comm) as root:
-            if root:
-                io.save_network(self, path)
+        whole = mpi.gathered(io.network_state(self), self.comm)
+        if whole is not None:  # rank 0
+            io.write_network(whole, path)
         self.comm.Barrier()
 
     def __repr__(self):

@@ -8,16 +8,18 @@ usable wherever a population is (connections, monitors, current injection).
 from __future__ import annotations
 
 import difflib
+import json
 import warnings
 
 import numpy as np
 
 from axonforge import draws, propagators
 from axonforge.connectivity import values
-from axonforge.models.base import NeuronModel, check_quantity
+from axonforge.models.base import NeuronModel, NeuronSpec, check_quantity, spec_model
 from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
 from axonforge.rng import poisson_cdf_table
 from axonforge.spec import check_spec, evaluate
+from axonforge.state import ByRange, class_path, state, stored_class
 
 _MAX_LAMBDA = 50.0
 
@@ -224,6 +226,45 @@ class Population(_Selectable):
     def __repr__(self):
         return f"<Population {self.name!r}: {self.n} x {self._model_name()}>"
 
+    # ------------------------------------------------------------------- saved state
+    def saved_state(self) -> dict:
+        """The population as a state dict (:mod:`axonforge.state`): what a file stores
+        and what MPI gathers."""
+        out = state(
+            attrs={
+                "name": self.name,
+                "kind": self.kind,
+                "n": self.n,
+                "stream": self.stream,
+                "merged_spikes": self.merged_spikes,
+                "n_draws": getattr(self, "n_draws", 0),
+            }
+        )
+        self._save_kind(out)
+        return out
+
+    def _save_kind(self, out):
+        """Add the kind's attributes, arrays and splits to ``out``."""
+
+    @classmethod
+    def from_saved(cls, net, d) -> Population:
+        """Rebuild a population of ``net`` from :meth:`saved_state`'s dict."""
+        a = d["attrs"]
+        pop = cls(net, cls._saved_model(d), int(a["n"]), str(a["name"]), {})
+        pop._restore_kind(d)
+        pop.stream = int(a["stream"])
+        pop.merged_spikes = int(a["merged_spikes"])
+        # keyed draws after loading must not repeat those made before saving
+        pop.n_draws = int(a.get("n_draws", 0))
+        return pop
+
+    @classmethod
+    def _saved_model(cls, d):
+        raise NotImplementedError
+
+    def _restore_kind(self, d):
+        """Take the kind's saved arrays back."""
+
 
 class NeuronPopulation(Population):
     """Neurons of one :class:`~axonforge.models.base.NeuronModel`: state, parameters,
@@ -361,6 +402,56 @@ class NeuronPopulation(Population):
     def _model_name(self) -> str:
         return self.model.spec.name
 
+    def _save_kind(self, out):
+        m = self.model
+        out["attrs"].update(
+            spec=m.spec.to_json(),
+            model_class=class_path(type(m)),
+            kinetics=m.kinetics or "",
+            strict_units=m.strict_units,
+        )
+        mine = ByRange(self.n)  # each rank updates its own neurons
+        arrays, split = out["arrays"], out.setdefault("split", {})
+        arrays.update({f"params/{k}": v for k, v in self.params.items()})
+        for key, v in (
+            *((f"state/{k}", v) for k, v in self.state.items()),
+            ("until", self.until),
+            *((f"rb/{k}", v) for k, v in getattr(self, "rb", {}).items()),
+        ):
+            arrays[key], split[key] = v, mine
+
+    @classmethod
+    def _saved_model(cls, d):
+        """The model class if importable and identical to the stored spec, else a model
+        built from the stored spec (which is authoritative)."""
+        a = d["attrs"]
+        spec = NeuronSpec.from_dict(json.loads(a["spec"]))
+        strict = bool(a.get("strict_units", True))
+        model_cls = stored_class(a.get("model_class", ""))
+        try:
+            if isinstance(model_cls, type) and issubclass(model_cls, NeuronModel):
+                kin = str(a.get("kinetics", "")) or None
+                model = (
+                    model_cls(kinetics=kin, strict_units=strict)
+                    if model_cls.membrane is not None
+                    else model_cls(strict_units=strict)
+                )
+                if model.spec.to_json() == spec.to_json():
+                    return model
+        except (TypeError, ValueError):
+            pass  # fall back to the stored spec
+        return spec_model(spec, strict_units=strict)
+
+    def _restore_kind(self, d):
+        arrays = d["arrays"]
+        for k in self.params:
+            self.params[k][:] = arrays[f"params/{k}"]
+        for k in self.state:
+            self.state[k][:] = arrays[f"state/{k}"]
+        self.until[:] = arrays["until"]
+        # spikes in flight; the network checks and lays them out (io.load_network)
+        self.rb = {k[3:]: v for k, v in arrays.items() if k.startswith("rb/")}
+
 
 class SpikeSourcePopulation(Population):
     """Replays a :class:`~axonforge.models.sources.SpikeSource` schedule."""
@@ -427,6 +518,18 @@ class SpikeSourcePopulation(Population):
             pos=self.pos,
         )
         return out
+
+    def _save_kind(self, out):
+        out["arrays"].update(sched_step=self.sched_step, sched_id=self.sched_id, pos=self.pos)
+
+    @classmethod
+    def _saved_model(cls, d):
+        return SpikeSource([], [])
+
+    def _restore_kind(self, d):
+        arrays = d["arrays"]
+        self.sched_step, self.sched_id = arrays["sched_step"], arrays["sched_id"]
+        self.pos = arrays["pos"]
 
 
 class _DrawnSource(Population):
@@ -540,6 +643,17 @@ class PoissonPopulation(_DrawnSource):
         )
         return out
 
+    def _save_kind(self, out):
+        out["arrays"].update(rates=self.model.rates, rate_times=self.model.rate_times)
+        out["arrays"]["seg"] = self.seg
+
+    @classmethod
+    def _saved_model(cls, d):
+        return PoissonSource(d["arrays"]["rates"], d["arrays"]["rate_times"])
+
+    def _restore_kind(self, d):
+        self.seg = d["arrays"]["seg"]
+
 
 class NoisePopulation(_DrawnSource):
     """Noise currents (:class:`~axonforge.models.sources.NoiseSource`): an amplitude per
@@ -572,6 +686,26 @@ class NoisePopulation(_DrawnSource):
 
     def plan_fields(self, net) -> dict:
         return {"noise": self.model.distribution}
+
+    def _save_kind(self, out):
+        m = self.model
+        out["attrs"].update(
+            mean=m.mean,
+            std=m.std,
+            period=-1.0 if m.period is None else m.period,
+            distribution=m.distribution,
+        )
+
+    @classmethod
+    def _saved_model(cls, d):
+        a = d["attrs"]
+        period = float(a["period"])
+        return NoiseSource(
+            float(a["std"]),
+            float(a["mean"]),
+            None if period < 0 else period,
+            str(a.get("distribution", "normal")),
+        )
 
 
 #: every kind, by the name files store
