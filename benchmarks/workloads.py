@@ -171,7 +171,7 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
     t2 = time.perf_counter()
     net.run(duration)
     t_sim = time.perf_counter() - t2
-    n_syn = sum(p.n_synapses for p in net.projections.values() if p.pre_pop.kind == "neuron")
+    n_syn = sum(p.n_synapses for p in net.projections.values() if p.pre_pop.is_neuron)
     return dict(
         build=t_build,
         compile=t_compile,
@@ -182,9 +182,7 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
         synapses=n_syn,
         bytes_per_synapse=(built - base) * 2**20 / max(n_syn, 1),
         stored_bytes_per_synapse=sum(
-            p.w.nbytes + p.off.nbytes
-            for p in net.projections.values()
-            if p.pre_pop.kind == "neuron"
+            p.w.nbytes + p.off.nbytes for p in net.projections.values() if p.pre_pop.is_neuron
         )
         / max(n_syn, 1),
         peak_mb=rss_mb("VmHWM"),

@@ -224,7 +224,7 @@ def build(scale=1.0, k_scale=1.0, seed=55, threads=None, dt=0.1 * ms, record=Non
 
 def recurrent(net):
     """The recurrent projections (neuron to neuron)."""
-    return [p for p in net.projections.values() if p.pre_pop.kind == "neuron"]
+    return [p for p in net.projections.values() if p.pre_pop.is_neuron]
 
 
 def by_population(spikes, info):

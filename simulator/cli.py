@@ -121,7 +121,7 @@ def _run(args, parser):
     out = Path(args.out or target.with_suffix(""))
     if not net.monitors and not args.no_monitor:
         for pop in net.populations.values():
-            if pop.kind != "noise":
+            if pop.carries_spikes:
                 net.spike_monitor(pop, name=f"spikes_{pop.name}")
     t0 = time.perf_counter()
     net.run(args.duration, progress=not args.quiet)

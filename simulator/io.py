@@ -7,26 +7,29 @@ step counter and the monitors' recordings. Random input needs no RNG state (the 
 generator is counter based, see :mod:`axonforge.rng`), so a run split by save/load
 produces exactly the spikes of an unbroken run.
 
-Files carry ``format`` and ``version`` attributes; anything else, a truncated file or a
-missing dataset fails with an error naming the file and the record.
+Every owner gives its state as a dict and is rebuilt from one (:mod:`axonforge.state`);
+this module maps those dicts to HDF5 groups and back with one writer
+(:func:`write_group`) and one reader (:func:`read_group`): attributes to attributes,
+arrays to datasets (``"state/v"`` in a sub-group ``state``), sub-dicts to sub-groups.
+Loading builds objects from the dicts and plans or compiles nothing.
+
+Files carry ``format`` and ``version`` attributes; anything else, a truncated file, a
+missing or damaged record or a non-finite value fails with an error naming the file and
+the record.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from axonforge.models.base import NeuronModel, NeuronSpec, spec_model
-from axonforge.models.plasticity import SynapseModel, SynapseSpec
-from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
+from axonforge.modulators import Modulator
 from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
-from axonforge.plastic import PlasticState, checked_synapse
-from axonforge.population import Population, PopulationView
+from axonforge.population import KINDS as POPULATION_KINDS
 from axonforge.projection import Projection
+from axonforge.state import FileFormatError, Record, numbered, state
 
 FORMAT_NETWORK = "axonforge-network"
 FORMAT_RECORDING = "axonforge-recording"
@@ -34,152 +37,60 @@ FORMAT_RECORDING = "axonforge-recording"
 _LEGACY = {"spikeforge-network": FORMAT_NETWORK, "spikeforge-recording": FORMAT_RECORDING}
 VERSION = 1
 
+#: the class that rebuilds a monitor, by the ``kind`` its group stores
+MONITOR_KINDS = {cls.kind: cls for cls in (SpikeMonitor, StateMonitor, RateMonitor, WeightMonitor)}
 
-class FileFormatError(ValueError):
-    """A file is not an axonforge file of the expected kind, or is damaged."""
-
-
-# ------------------------------------------------------------------------------- saving
-def _write_monitor(g, mon):
-    g.attrs.update(kind=mon.kind, name=mon.name, pop=mon.pop.name)
-    if isinstance(mon, WeightMonitor):
-        g.attrs.update(proj=mon.proj.name, variables=json.dumps(mon.variables), every=mon.every)
-        g["index"] = mon.index
-        g["steps"] = np.concatenate(mon._steps) if mon._steps else np.zeros(0, np.int64)
-        for v in mon.variables:
-            g[f"v_{v}"] = mon[v]
-        g.attrs["dt"] = mon.net.dt
-        return
-    g["sel"] = mon.sel
-    if isinstance(mon, SpikeMonitor):
-        g["steps"], g["ids"] = mon.steps_recorded, mon.ids
-        g.attrs["start_step"] = mon.start_step
-    elif isinstance(mon, StateMonitor):
-        g.attrs["variables"] = json.dumps(mon.variables)
-        g.attrs["every"] = mon.every
-        g["record_ids"] = mon.record_ids
-        steps = np.concatenate(mon._steps) if mon._steps else np.zeros(0, np.int64)
-        g["steps"] = steps
-        for v in mon.variables:
-            g[f"v_{v}"] = mon[v]
-    else:
-        g["counts"] = mon.counts
-        g["starts"] = np.asarray(mon._starts, np.int64)
-        g["lengths"] = np.asarray([len(c) for c in mon._counts], np.int64)
-    g.attrs["dt"] = mon.net.dt
+__all__ = [
+    "FileFormatError",
+    "Recording",
+    "load_network",
+    "load_recordings",
+    "network_state",
+    "read_group",
+    "save_network",
+    "save_recordings",
+    "write_group",
+    "write_network",
+]
 
 
-def save_network(net, path):
-    """Write ``net`` to ``path`` (see module docstring)."""
-    with h5py.File(path, "w") as f:
-        f.attrs.update(
-            format=FORMAT_NETWORK,
-            version=VERSION,
-            dt=net.dt,
-            seed=net.seed,
-            backend=net.backend,
-            precision=net.precision,
-            step=net.step,
-        )
-        pops = f.create_group("populations")
-        for i, pop in enumerate(net.populations.values()):
-            g = pops.create_group(str(i))
-            g.attrs.update(
-                name=pop.name,
-                kind=pop.kind,
-                n=pop.n,
-                stream=pop.stream,
-                merged_spikes=pop.merged_spikes,
-                n_draws=getattr(pop, "n_draws", 0),
-            )
-            if pop.kind == "neuron":
-                cls = type(pop.model)
-                g.attrs.update(
-                    spec=pop.model.spec.to_json(),
-                    model_class=f"{cls.__module__}:{cls.__qualname__}",
-                    kinetics=pop.model.kinetics or "",
-                    strict_units=pop.model.strict_units,
-                )
-                for k, v in pop.params.items():
-                    g[f"params/{k}"] = v
-                for k, v in pop.state.items():
-                    g[f"state/{k}"] = v
-                g["until"] = pop.until
-                for k, v in getattr(pop, "rb", {}).items():
-                    g[f"rb/{k}"] = v
-            elif pop.kind == "spikes":
-                g["sched_step"], g["sched_id"], g["pos"] = pop.sched_step, pop.sched_id, pop.pos
-            elif pop.kind == "noise":
-                m = pop.model
-                g.attrs.update(
-                    mean=m.mean,
-                    std=m.std,
-                    period=-1.0 if m.period is None else m.period,
-                    distribution=m.distribution,
-                )
+# --------------------------------------------------------------------- dicts <-> HDF5
+def write_group(g, d):
+    """Write state dict ``d`` (:mod:`axonforge.state`) into HDF5 group ``g``."""
+    g.attrs.update(d.get("attrs", {}))
+    for key, value in d.get("arrays", {}).items():
+        g[key] = value
+    for key, sub in d.get("groups", {}).items():
+        write_group(g.create_group(key), sub)
+
+
+def _flat(obj) -> bool:
+    """A sub-group that only gives its datasets' names a prefix (``state/v``): no
+    attributes, and datasets only."""
+    return not obj.attrs and len(obj) > 0 and all(isinstance(v, h5py.Dataset) for v in obj.values())
+
+
+def read_group(g, path) -> Record:
+    """The state dict that :func:`write_group` wrote into ``g``, every dataset checked
+    (:func:`_read`); missing keys raise :class:`FileFormatError` naming the record."""
+    out = Record(str(path), g.name.rstrip("/") + "/")
+    out["attrs"].update(g.attrs)
+
+    def walk(group, prefix):
+        try:
+            members = list(group.items())
+        except (OSError, KeyError) as exc:
+            raise FileFormatError(f"{path}: damaged record {group.name}: {exc}") from None
+        for key, obj in members:
+            if isinstance(obj, h5py.Dataset):
+                out["arrays"][prefix + key] = _read(group, key, path)
+            elif prefix == "" and not _flat(obj):
+                out["groups"][key] = read_group(obj, path)
             else:
-                g["rates"], g["rate_times"] = pop.model.rates, pop.model.rate_times
-                g["seg"] = pop.seg
-        mods = f.create_group("modulators")
-        for i, mod in enumerate(net.modulators.values()):
-            mods.create_group(str(i)).attrs.update(info=json.dumps(mod.describe()), value=mod.value)
-        projs = f.create_group("projections")
-        for i, proj in enumerate(net.projections.values()):
-            g = projs.create_group(str(i))
-            g.attrs.update(
-                name=proj.name,
-                pre=proj.pre_pop.name,
-                post=proj.post_pop.name,
-                port=proj.port,
-                rule=json.dumps(proj.rule.describe(), default=str),
-                rounded_delays=proj.rounded_delays,
-            )
-            g.attrs["max_delay_steps"] = proj.max_delay_steps
-            g.attrs["n_draws"] = getattr(proj, "n_draws", 0)
-            for k in ("pre_sel", "post_sel", "ptr", "off", "w"):
-                g.create_dataset(k, data=getattr(proj, k))
-            if proj.plastic is not None:
-                _write_plastic(g.create_group("plastic"), proj.plastic)
-        mons = f.create_group("monitors")
-        for i, mon in enumerate(net.monitors.values()):
-            _write_monitor(mons.create_group(str(i)), mon)
-        inj = f.create_group("injections")
-        for i, (pop, ids, steps, amps) in enumerate(net.injections):
-            g = inj.create_group(str(i))
-            g.attrs["pop"] = pop.name
-            g["ids"], g["steps"], g["amplitudes"] = ids, steps, amps
-        f.attrs["complete"] = True  # written last: a file without it was cut short
+                walk(obj, prefix + key + "/")
 
-
-# ------------------------------------------------------------------------------ loading
-def _open(path, fmt):
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise FileFormatError(
-            f"{path}: not a readable HDF5 file (truncated or another format?): {exc}"
-        ) from None
-    found = f.attrs.get("format")
-    if found != fmt and _LEGACY.get(str(found)) != fmt:
-        f.close()
-        hint = {
-            FORMAT_NETWORK: "; it holds a network: read it with axonforge.load",
-            FORMAT_RECORDING: "; it holds recordings: read it with axonforge.io.load_recordings",
-        }.get(_LEGACY.get(str(found), found), "")
-        raise FileFormatError(f"{path}: not an {fmt} file ({found or 'no format attribute'}){hint}")
-    if int(f.attrs.get("version", -1)) > VERSION:
-        f.close()
-        raise FileFormatError(
-            f"{path}: written by a newer axonforge (format version "
-            f"{f.attrs['version']}, this one reads {VERSION}); upgrade"
-        )
-    if not f.attrs.get("complete", False):
-        f.close()
-        raise FileFormatError(f"{path}: incomplete file (the writer did not finish)")
-    return f
+    walk(g, "")
+    return out
 
 
 def _read(g, key, path):
@@ -202,267 +113,135 @@ def _read(g, key, path):
     return data
 
 
-def _model_for(g, path):
-    spec = NeuronSpec.from_dict(json.loads(g.attrs["spec"]))
-    strict = bool(g.attrs.get("strict_units", True))
-    module, _, qual = _class_path(g.attrs.get("model_class", ""))
+def _numbered(items) -> dict:
+    """``{"0": d0, "1": d1, ...}``: a group of numbered sub-groups."""
+    return state(groups={str(i): d for i, d in enumerate(items)})
+
+
+# ------------------------------------------------------------------------------- saving
+def network_state(net) -> dict:
+    """The whole network as one state dict: the file's layout (without ``complete``)."""
+    injections = [
+        state(attrs={"pop": pop.name}, arrays={"ids": ids, "steps": steps, "amplitudes": amps})
+        for pop, ids, steps, amps in net.injections
+    ]
+    return state(
+        attrs={
+            "format": FORMAT_NETWORK,
+            "version": VERSION,
+            "dt": net.dt,
+            "seed": net.seed,
+            "backend": net.backend,
+            "precision": net.precision,
+            "step": net.step,
+        },
+        groups={
+            "populations": _numbered(p.saved_state() for p in net.populations.values()),
+            "modulators": _numbered(m.saved_state() for m in net.modulators.values()),
+            "projections": _numbered(p.saved_state() for p in net.projections.values()),
+            "monitors": _numbered(m.saved_state() for m in net.monitors.values()),
+            "injections": _numbered(injections),
+        },
+    )
+
+
+def write_network(d, path):
+    """Write a network's state dict (:func:`network_state`) to ``path``."""
+    with h5py.File(path, "w") as f:
+        write_group(f, d)
+        f.attrs["complete"] = True  # written last: a file without it was cut short
+
+
+def save_network(net, path):
+    """Write ``net`` to ``path`` (see module docstring)."""
+    write_network(network_state(net), path)
+
+
+# ------------------------------------------------------------------------------ loading
+def _open(path, fmt):
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
     try:
-        cls = getattr(importlib.import_module(module), qual)
-        if issubclass(cls, NeuronModel):
-            kin = str(g.attrs.get("kinetics", "")) or None
-            model = (
-                cls(kinetics=kin, strict_units=strict)
-                if cls.membrane is not None
-                else cls(strict_units=strict)
-            )
-            if model.spec.to_json() == spec.to_json():
-                return model
-    except (ImportError, AttributeError, TypeError, ValueError):
-        pass  # fall back to the stored spec, which is authoritative
-    return spec_model(spec, strict_units=strict)
-
-
-def _class_path(text):
-    """``(module, ':', qualname)`` of a stored class path; files written before the
-    rename name the modules ``models.*``, now ``axonforge.models.*``."""
-    module, sep, qual = str(text).partition(":")
-    if module.split(".")[0] == "models":
-        module = "axonforge." + module
-    return module, sep, qual
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise FileFormatError(
+            f"{path}: not a readable HDF5 file (truncated or another format?): {exc}"
+        ) from None
+    found = f.attrs.get("format")
+    if found != fmt and _LEGACY.get(str(found)) != fmt:
+        f.close()
+        hint = {
+            FORMAT_NETWORK: "; it holds a network: read it with axonforge.load",
+            FORMAT_RECORDING: "; it holds recordings: read it with axonforge.io.load_recordings",
+        }.get(_LEGACY.get(str(found), found), "")
+        raise FileFormatError(f"{path}: not an {fmt} file ({found or 'no format attribute'}){hint}")
+    version = int(f.attrs.get("version", -1))
+    if version > VERSION:
+        f.close()
+        raise FileFormatError(
+            f"{path}: written by a newer axonforge (format version "
+            f"{version}, this one reads {VERSION}); upgrade"
+        )
+    if not f.attrs.get("complete", False):
+        f.close()
+        raise FileFormatError(f"{path}: incomplete file (the writer did not finish)")
+    return f
 
 
 def load_network(path, network_class):
     """Read a file written by :func:`save_network` and return the network, an instance of
     ``network_class`` (given by the caller, so this module does not import the network
     module, which imports this one)."""
-    Network = network_class  # noqa: N806 - a class
-
     with _open(path, FORMAT_NETWORK) as f:
-        a = f.attrs
-        net = Network(
-            dt=float(a["dt"]),
-            seed=int(a["seed"]),
-            backend=str(a["backend"]),
-            precision=str(a["precision"]),
-        )
-        net.step = int(a["step"])
-        pops_g = f["populations"]
-        for key in sorted(pops_g, key=int):
-            g = pops_g[key]
-            kind, name, n = str(g.attrs["kind"]), str(g.attrs["name"]), int(g.attrs["n"])
-            if kind == "neuron":
-                model = _model_for(g, path)
-                pop = Population(net, model, n, name, {})
-                for k in pop.params:
-                    pop.params[k][:] = _read(g, f"params/{k}", path)
-                for k in pop.state:
-                    pop.state[k][:] = _read(g, f"state/{k}", path)
-                pop.until[:] = _read(g, "until", path)
-                if "rb" in g:
-                    pop._saved_rb = {k: _read(g["rb"], k, path) for k in g["rb"]}
-            elif kind == "spikes":
-                pop = Population(net, SpikeSource([], []), n, name, {})
-                pop.sched_step = _read(g, "sched_step", path)
-                pop.sched_id = _read(g, "sched_id", path)
-                pop.pos = _read(g, "pos", path)
-            elif kind == "poisson":
-                model = PoissonSource(_read(g, "rates", path), _read(g, "rate_times", path))
-                pop = Population(net, model, n, name, {})
-                pop.seg = _read(g, "seg", path)
-            elif kind == "noise":
-                period = float(g.attrs["period"])
-                model = NoiseSource(
-                    float(g.attrs["std"]),
-                    float(g.attrs["mean"]),
-                    None if period < 0 else period,
-                    str(g.attrs.get("distribution", "normal")),
-                )
-                pop = Population(net, model, n, name, {})
-            else:
-                raise FileFormatError(f"{path}: population {name!r} has unknown kind {kind!r}")
-            pop.stream = int(g.attrs["stream"])
-            pop.merged_spikes = int(g.attrs["merged_spikes"])
-            # keyed draws after loading must not repeat those made before saving
-            pop.n_draws = int(g.attrs.get("n_draws", 0))
-            net.populations[name] = pop
-        for key in sorted(f.get("modulators", {}), key=int):
-            g = f["modulators"][key]
-            info = json.loads(g.attrs["info"])
-            src = info["source"]
-            net.modulator(
-                info["name"],
-                info["tau"],
-                None if src is None else net.populations[src],
-                info["amount"],
-                float(g.attrs["value"]),
-            )
-        for key in sorted(f["projections"], key=int):
-            g = f["projections"][key]
-            proj = Projection.__new__(Projection)
-            proj.net, proj.name = net, str(g.attrs["name"])
-            proj.pre_pop = net.populations[str(g.attrs["pre"])]
-            proj.post_pop = net.populations[str(g.attrs["post"])]
-            proj.port = str(g.attrs["port"])
-            proj.rule = _StoredRule(json.loads(g.attrs["rule"]))
-            proj.rounded_delays = int(g.attrs["rounded_delays"])
-            proj.max_delay_steps = int(g.attrs["max_delay_steps"])
-            proj.n_draws = int(g.attrs.get("n_draws", 0))
-            for k in ("pre_sel", "post_sel", "ptr", "off", "w"):
-                setattr(proj, k, _read(g, k, path))
-            if proj.ptr[-1] != len(proj.off) or len(proj.off) != len(proj.w):
-                raise FileFormatError(f"{path}: projection {proj.name!r} has inconsistent sizes")
-            proj.plastic = None
-            if "plastic" in g:
-                proj.plastic = _read_plastic(proj, g["plastic"], path)
-                proj.w = proj.plastic.state["w"]
-            net.projections[proj.name] = proj
-        for key in sorted(f["monitors"], key=int):
-            mon = _read_monitor(net, f["monitors"][key], path)
-            net.monitors[mon.name] = mon
-        for key in sorted(f["injections"], key=int):
-            g = f["injections"][key]
-            net.injections.append(
-                (
-                    net.populations[str(g.attrs["pop"])],
-                    _read(g, "ids", path),
-                    _read(g, "steps", path),
-                    _read(g, "amplitudes", path),
-                )
-            )
+        d = read_group(f, path)
+    a, groups = d["attrs"], d["groups"]
+    net = network_class(
+        dt=float(a["dt"]),
+        seed=int(a["seed"]),
+        backend=str(a["backend"]),
+        precision=str(a["precision"]),
+    )
+    net.step = int(a["step"])
+    for g in numbered(groups["populations"]["groups"]):
+        kind, name = str(g["attrs"]["kind"]), str(g["attrs"]["name"])
+        if kind not in POPULATION_KINDS:
+            raise d.error(f"population {name!r} has unknown kind {kind!r}")
+        net.populations[name] = POPULATION_KINDS[kind].from_saved(net, g)
+    for g in numbered(groups["modulators"]["groups"]) if "modulators" in groups else ():
+        mod = Modulator.from_saved(net, g)
+        net.modulators[mod.name] = mod
+    for g in numbered(groups["projections"]["groups"]):
+        proj = Projection.from_saved(net, g)
+        net.projections[proj.name] = proj
+    for g in numbered(groups["monitors"]["groups"]):
+        mon = _monitor_class(g, d).from_saved(net, g)
+        net.monitors[mon.name] = mon
+    for g in numbered(groups["injections"]["groups"]):
+        arrays = g["arrays"]
+        pop = net.populations[str(g["attrs"]["pop"])]
+        net.injections.append((pop, arrays["ids"], arrays["steps"], arrays["amplitudes"]))
     # Ring buffers hold spikes in flight. They are restored as saved, with the layout
     # the engine will use, and nothing is planned or generated here: loading compiles
     # nothing (the engine is made at the first run).
     L = None
     for pop in net.populations.values():
-        saved = getattr(pop, "_saved_rb", None) or {}
-        for port, buf in saved.items():
+        for port, buf in getattr(pop, "rb", {}).items():
             L = buf.shape[0] if L is None else L
             if buf.shape != (L, pop.n):
-                raise FileFormatError(
-                    f"{path}: ring buffer of {pop.name!r}/{port} has shape "
-                    f"{buf.shape}, expected {(L, pop.n)}"
+                raise d.error(
+                    f"ring buffer of {pop.name!r}/{port} has shape {buf.shape}, "
+                    f"expected {(L, pop.n)}"
                 )
-        if pop.kind == "neuron":
-            pop.rb = dict(saved)
-        pop.__dict__.pop("_saved_rb", None)
     net._ring_length = L
     return net
 
 
-def _write_plastic(g, pl):
-    model = pl.model
-    cls = type(model)
-    g.attrs.update(
-        spec=model.spec.to_json(),
-        model_class=f"{cls.__module__}:{cls.__qualname__}",
-        options=json.dumps(model.options),
-        params=json.dumps(model.params),
-        strict_units=model.strict_units,
-    )
-    for k, v in pl.state.items():
-        g[f"state/{k}"] = v
-    for k, v in pl.traces.items():
-        g[f"traces/{k}"] = v
-    for k, v in pl.elig.items():
-        g[f"eligibility/{k}"] = v
-    g["ref"], g["glast"], g["G"] = pl.ref, pl.glast, pl.G
-    g["Q"], g["qlast"] = pl.Q, pl.qlast  # deferred potentiation (empty when off)
-    g.attrs["deferred"] = pl.deferred
-    if pl.modulator is not None:
-        g.attrs["modulator"] = pl.modulator.name
-
-
-def _synapse_model(g):
-    """The rule of a saved plastic projection: its class if importable and identical,
-    else a generic model built from the stored spec (which is authoritative)."""
-    spec = SynapseSpec.from_dict(json.loads(g.attrs["spec"]))
-    params = json.loads(g.attrs["params"])
-    strict = bool(g.attrs.get("strict_units", True))
-    module, _, qual = _class_path(g.attrs["model_class"])
-    try:
-        cls = getattr(importlib.import_module(module), qual)
-        model = cls(**json.loads(g.attrs["options"]), **params, strict_units=strict)
-        if model.spec.to_json() == spec.to_json():
-            return model
-    except (ImportError, AttributeError, TypeError, ValueError):
-        pass
-    generic = type(spec.name.split("[")[0], (SynapseModel,), {"spec": spec})
-    return generic(**params, strict_units=strict)
-
-
-def _read_plastic(proj, g, path):
-    pl = PlasticState.__new__(PlasticState)
-    pl.model = _synapse_model(g)
-    pl.checked = checked_synapse(pl.model.spec)
-    pl.state = {k: _read(g["state"], k, path) for k in pl.model.spec.state}
-    pl.traces = {k: _read(g["traces"], k, path) for k in pl.checked.traces}
-    pl.elig = {k: _read(g["eligibility"], k, path) for k in pl.model.spec.eligibility}
-    pl.ref = _read(g, "ref", path)
-    pl.glast = _read(g, "glast", path) if "glast" in g else np.zeros(0)
-    pl.G = _read(g, "G", path) if "G" in g else np.zeros(1)
-    pl.modulator = None
-    if "modulator" in g.attrs:
-        pl.modulator = proj.net.modulators[str(g.attrs["modulator"])]
-    pl.proj = proj
-    pl.deferred = bool(g.attrs.get("deferred", False))
-    pl.Q = _read(g, "Q", path) if "Q" in g else np.zeros(0)
-    pl.qlast = _read(g, "qlast", path) if "qlast" in g else np.zeros(0)
-    pl.tgt, pl.tptr, pl.tidx, pl.tsrc = pl.index_arrays(proj)
-    return pl
-
-
-class _StoredRule:
-    """Description of the rule that built a loaded projection (the synapses are stored)."""
-
-    def __init__(self, info):
-        self.info = info
-
-    def describe(self):
-        return self.info
-
-    def __repr__(self):
-        return f"<stored rule {self.info}>"
-
-
-def _read_monitor(net, g, path):
-    kind = str(g.attrs["kind"])
-    if kind == "weights":
-        variables = json.loads(g.attrs["variables"])
-        mon = WeightMonitor(
-            net,
-            net.projections[str(g.attrs["proj"])],
-            _read(g, "index", path),
-            variables,
-            int(g.attrs["every"]),
-            str(g.attrs["name"]),
-        )
-        mon._steps = [_read(g, "steps", path)]
-        mon._data = {v: [_read(g, f"v_{v}", path)] for v in variables}
-        return mon
-    pop = net.populations[str(g.attrs["pop"])]
-    sel = _read(g, "sel", path)
-    target = pop if np.array_equal(sel, pop.ids) else PopulationView(pop, sel)
-    name = str(g.attrs["name"])
-    if kind == "spikes":
-        mon = SpikeMonitor(net, target, name)
-        mon._steps, mon._ids = [_read(g, "steps", path)], [_read(g, "ids", path)]
-        mon.start_step = int(g.attrs.get("start_step", 0))
-    elif kind == "state":
-        variables = json.loads(g.attrs["variables"])
-        mon = StateMonitor(
-            net, target, variables, _read(g, "record_ids", path), int(g.attrs["every"]), name
-        )
-        mon._steps = [_read(g, "steps", path)]
-        mon._data = {v: [_read(g, f"v_{v}", path)] for v in variables}
-    elif kind == "rate":
-        mon = RateMonitor(net, target, name)
-        counts, starts = _read(g, "counts", path), _read(g, "starts", path)
-        lengths = _read(g, "lengths", path)
-        mon._counts = np.split(counts, np.cumsum(lengths)[:-1]) if len(lengths) else []
-        mon._starts = list(starts)
-    else:
-        raise FileFormatError(f"{path}: monitor {name!r} has unknown kind {kind!r}")
-    return mon
+def _monitor_class(g, d):
+    kind = str(g["attrs"]["kind"])
+    if kind not in MONITOR_KINDS:
+        raise d.error(f"monitor {str(g['attrs']['name'])!r} has unknown kind {kind!r}")
+    return MONITOR_KINDS[kind]
 
 
 # --------------------------------------------------------------------------- recordings
@@ -473,9 +252,9 @@ def save_recordings(path, monitors):
     with h5py.File(path, "w") as f:
         f.attrs.update(format=FORMAT_RECORDING, version=VERSION)
         for i, (name, mon) in enumerate(items):
-            g = f.create_group(str(i))
-            _write_monitor(g, mon)
-            g.attrs["name"] = name
+            d = mon.saved_state()
+            d["attrs"]["name"] = name
+            write_group(f.create_group(str(i)), d)
         f.attrs["complete"] = True
 
 
@@ -499,25 +278,13 @@ class Recording:
 
 def load_recordings(path) -> dict:
     """Read a file written by :func:`save_recordings`: ``name -> Recording``."""
-    out = {}
     with _open(path, FORMAT_RECORDING) as f:
-        for key in sorted(f, key=int):
-            g = f[key]
-            kind, name, dt = str(g.attrs["kind"]), str(g.attrs["name"]), float(g.attrs["dt"])
-            data = {k: _read(g, k, path) for k in g}
-            if kind == "spikes":
-                data["times"] = (data["steps"] + 1) * dt
-            elif kind in ("state", "weights"):
-                data["t"] = (data["steps"] + 1) * dt
-            else:
-                steps = (
-                    np.concatenate(
-                        [np.arange(s, s + n) for s, n in zip(data["starts"], data["lengths"])]
-                    )
-                    if len(data["starts"])
-                    else np.zeros(0, np.int64)
-                )
-                data["t"] = (steps + 1) * dt
-                data["rate"] = data["counts"] / (len(data["sel"]) * dt)
-            out[name] = Recording(kind, name, dt, data)
+        d = read_group(f, path)
+    out = {}
+    for g in numbered(d["groups"]):
+        a = g["attrs"]
+        kind, name, dt = str(a["kind"]), str(a["name"]), float(a["dt"])
+        data = dict(g["arrays"])
+        data.update(_monitor_class(g, d).loaded_fields(data, dt))
+        out[name] = Recording(kind, name, dt, data)
     return out

@@ -12,11 +12,13 @@ the step the spike is emitted in, and can be set from Python between runs
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 
 from axonforge.engine.partition import WorkerCopies
+from axonforge.state import state
 
 
 class Modulator:
@@ -42,7 +44,7 @@ class Modulator:
                 )
             if pop.net is not net:
                 raise ValueError(f"modulator {name!r}: the source belongs to another network")
-            if pop.kind == "noise":
+            if not pop.carries_spikes:
                 raise TypeError(f"modulator {name!r}: a NoiseSource emits no spikes")
             source = pop
         self.net, self.name, self.tau, self.source = net, name, tau, source
@@ -89,6 +91,26 @@ class Modulator:
             "amount": self.amount,
             "source": None if self.source is None else self.source.name,
         }
+
+    def saved_state(self) -> dict:
+        """The modulator as a state dict (:mod:`axonforge.state`): its description and
+        value (the same on every rank)."""
+        return state(attrs={"info": json.dumps(self.describe()), "value": self.value})
+
+    @classmethod
+    def from_saved(cls, net, d) -> Modulator:
+        """Rebuild a modulator of ``net`` (its populations restored) from
+        :meth:`saved_state`'s dict."""
+        info = json.loads(d["attrs"]["info"])
+        src = info["source"]
+        return cls(
+            net,
+            info["name"],
+            info["tau"],
+            None if src is None else net.populations[src],
+            info["amount"],
+            float(d["attrs"]["value"]),
+        )
 
     def __repr__(self):
         src = f", source={self.source.name!r}" if self.source is not None else ""

@@ -10,18 +10,23 @@ length of a run.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
-from axonforge.population import lookup, resolve
+from axonforge.population import PopulationView, lookup, resolve
+from axonforge.state import state
 
 
 class Monitor:
     kind = ""
+    #: records spikes (not possible of a noise source, which emits amplitudes)
+    needs_spikes = False
 
     def __init__(self, net, target, name):
         self.net, self.name = net, name
         self.pop, self.sel = resolve(target, f"{type(self).__name__} {name!r}")
-        if self.pop.kind == "noise" and self.kind in ("spikes", "rate"):
+        if not self.pop.carries_spikes and self.needs_spikes:
             raise TypeError(
                 f"{type(self).__name__} {name!r}: {self.pop.name!r} is a NoiseSource; "
                 "it emits amplitudes every period, not spikes"
@@ -29,6 +34,34 @@ class Monitor:
 
     def plan_variables(self):
         return ()
+
+    # ------------------------------------------------------------------- saved state
+    # A monitor's recordings are gathered on rank 0 after every run
+    # (axonforge.engine.mpi.gather_recordings), so its state dict has no splits.
+    def saved_state(self) -> dict:
+        """The monitor and its recordings as a state dict (:mod:`axonforge.state`)."""
+        out = state(
+            attrs={"kind": self.kind, "name": self.name, "pop": self.pop.name},
+            arrays={"sel": self.sel},
+        )
+        self._save_recordings(out)
+        out["attrs"]["dt"] = self.net.dt
+        return out
+
+    @classmethod
+    def from_saved(cls, net, d) -> Monitor:
+        """Rebuild a monitor of ``net`` with its recordings from :meth:`saved_state`'s
+        dict."""
+        a = d["attrs"]
+        pop = net.populations[str(a["pop"])]
+        sel = d["arrays"]["sel"]
+        target = pop if np.array_equal(sel, pop.ids) else PopulationView(pop, sel)
+        return cls._from_saved(net, target, str(a["name"]), d)
+
+    @staticmethod
+    def loaded_fields(data, dt) -> dict:
+        """What a loaded :class:`~axonforge.io.Recording` derives from the saved arrays."""
+        return {}
 
 
 class SpikeMonitor(Monitor):
@@ -43,11 +76,12 @@ class SpikeMonitor(Monitor):
     """
 
     kind = "spikes"
+    needs_spikes = True
 
     def __init__(self, net, target, name):
         super().__init__(net, target, name)
         self.map = lookup(self.pop, self.sel)
-        self.mult_pop = self.pop.kind == "poisson"
+        self.mult_pop = self.pop.counts_per_spike
         self.cnt = np.zeros(1, np.int64)
         self._steps, self._ids = [], []
         #: the step the monitor started recording at (it sees nothing earlier)
@@ -133,6 +167,21 @@ class SpikeMonitor(Monitor):
     def __repr__(self):
         return f"<SpikeMonitor {self.name!r} of {self.pop.name!r}: {self.num_spikes} spikes>"
 
+    def _save_recordings(self, out):
+        out["arrays"].update(steps=self.steps_recorded, ids=self.ids)
+        out["attrs"]["start_step"] = self.start_step
+
+    @classmethod
+    def _from_saved(cls, net, target, name, d):
+        mon = cls(net, target, name)
+        mon._steps, mon._ids = [d["arrays"]["steps"]], [d["arrays"]["ids"]]
+        mon.start_step = int(d["attrs"].get("start_step", 0))
+        return mon
+
+    @staticmethod
+    def loaded_fields(data, dt) -> dict:
+        return {"times": (data["steps"] + 1) * dt}
+
 
 class _Sampled:
     """Shared by monitors that sample chosen elements every ``every`` steps: buffers sized
@@ -204,6 +253,20 @@ class _Sampled:
             self._data[variable] = parts = [np.concatenate(parts)]
         return parts[0] if parts else np.zeros((0, len(self.index)), self.net.dtype)
 
+    def _save_samples(self, out):
+        out["attrs"].update(variables=json.dumps(self.variables), every=self.every)
+        arrays = out["arrays"]
+        arrays["steps"] = np.concatenate(self._steps) if self._steps else np.zeros(0, np.int64)
+        arrays.update({f"v_{v}": self[v] for v in self.variables})
+
+    def _restore_samples(self, d):
+        self._steps = [d["arrays"]["steps"]]
+        self._data = {v: [d["arrays"][f"v_{v}"]] for v in self.variables}
+
+    @staticmethod
+    def loaded_fields(data, dt) -> dict:
+        return {"t": (data["steps"] + 1) * dt}
+
 
 class StateMonitor(_Sampled, Monitor):
     """Records state variables of chosen neurons every ``every`` steps.
@@ -215,7 +278,7 @@ class StateMonitor(_Sampled, Monitor):
 
     def __init__(self, net, target, variables, ids, every, name):
         super().__init__(net, target, name)
-        if self.pop.kind != "neuron":
+        if not self.pop.is_neuron:
             raise TypeError(
                 f"StateMonitor {name!r}: {self.pop.name!r} is an input source and has no state"
             )
@@ -244,6 +307,18 @@ class StateMonitor(_Sampled, Monitor):
 
     def __repr__(self):
         return f"<StateMonitor {self.name!r} of {self.pop.name!r}: {self.variables}>"
+
+    def _save_recordings(self, out):
+        out["arrays"]["record_ids"] = self.record_ids
+        self._save_samples(out)
+
+    @classmethod
+    def _from_saved(cls, net, target, name, d):
+        a = d["attrs"]
+        variables = json.loads(a["variables"])
+        mon = cls(net, target, variables, d["arrays"]["record_ids"], int(a["every"]), name)
+        mon._restore_samples(d)
+        return mon
 
 
 class WeightMonitor(_Sampled):
@@ -277,6 +352,33 @@ class WeightMonitor(_Sampled):
     def __repr__(self):
         return f"<WeightMonitor {self.name!r} of {self.proj.name!r}: {self.variables}>"
 
+    def saved_state(self) -> dict:
+        """The monitor and its recordings as a state dict (:mod:`axonforge.state`);
+        ``index`` in the whole projection's storage order (also on an MPI rank, which
+        keeps only some synapses)."""
+        index = getattr(self, "global_ids", None)  # set on an MPI rank (engine.mpi)
+        out = state(
+            attrs={
+                "kind": self.kind,
+                "name": self.name,
+                "pop": self.pop.name,
+                "proj": self.proj.name,
+            },
+            arrays={"index": self.index if index is None else index},
+        )
+        self._save_samples(out)
+        out["attrs"]["dt"] = self.net.dt
+        return out
+
+    @classmethod
+    def from_saved(cls, net, d) -> WeightMonitor:
+        a = d["attrs"]
+        variables = json.loads(a["variables"])
+        proj = net.projections[str(a["proj"])]
+        mon = cls(net, proj, d["arrays"]["index"], variables, int(a["every"]), str(a["name"]))
+        mon._restore_samples(d)
+        return mon
+
 
 class RateMonitor(Monitor):
     """Population rate: spikes per step of the monitored neurons, as Hz per neuron.
@@ -285,11 +387,12 @@ class RateMonitor(Monitor):
     """
 
     kind = "rate"
+    needs_spikes = True
 
     def __init__(self, net, target, name):
         super().__init__(net, target, name)
         self.map = lookup(self.pop, self.sel)
-        self.mult_pop = self.pop.kind == "poisson"
+        self.mult_pop = self.pop.counts_per_spike
         self._counts, self._starts = [], []
 
     def allocate_chunk(self, layout):
@@ -328,3 +431,29 @@ class RateMonitor(Monitor):
 
     def __repr__(self):
         return f"<RateMonitor {self.name!r} of {self.pop.name!r}>"
+
+    def _save_recordings(self, out):
+        out["arrays"].update(
+            counts=self.counts,
+            starts=np.asarray(self._starts, np.int64),
+            lengths=np.asarray([len(c) for c in self._counts], np.int64),
+        )
+
+    @classmethod
+    def _from_saved(cls, net, target, name, d):
+        mon = cls(net, target, name)
+        arrays = d["arrays"]
+        counts, starts, lengths = arrays["counts"], arrays["starts"], arrays["lengths"]
+        mon._counts = np.split(counts, np.cumsum(lengths)[:-1]) if len(lengths) else []
+        mon._starts = list(starts)
+        return mon
+
+    @staticmethod
+    def loaded_fields(data, dt) -> dict:
+        starts, lengths = data["starts"], data["lengths"]
+        steps = (
+            np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
+            if len(starts)
+            else np.zeros(0, np.int64)
+        )
+        return {"t": (steps + 1) * dt, "rate": data["counts"] / (len(data["sel"]) * dt)}

@@ -19,7 +19,7 @@ from axonforge.models import ranges
 from axonforge.models.sources import StepCurrent
 from axonforge.modulators import Modulator
 from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMonitor
-from axonforge.population import Population, resolve
+from axonforge.population import Population, new_population, resolve
 from axonforge.projection import Projection
 
 BACKENDS = ("numba", "cupy")
@@ -202,7 +202,7 @@ class Network:
         """
         t0 = time.perf_counter()
         name = self._name(name, "pop", self.populations)
-        pop = Population(self, model, n, name, initial)
+        pop = new_population(self, model, n, name, initial)
         self.populations[name] = pop
         self._structure_changed = True
         self.timings["build"] += time.perf_counter() - t0
@@ -424,7 +424,7 @@ class Network:
         if not isinstance(current, StepCurrent):
             raise TypeError(f"inject: expected a StepCurrent or DCSource, got {current!r}")
         pop, ids = resolve(target, "inject")
-        if pop.kind != "neuron" or "i_offset" not in pop.params:
+        if "i_offset" not in pop.params:
             raise ValueError(f"inject: {pop.name!r} has no i_offset parameter to drive")
         steps = np.floor(current.times / self.dt + 0.5).astype(np.int64)
         if len(steps) and steps[0] < self.step:
@@ -576,9 +576,9 @@ class Network:
             return
         from axonforge.engine import mpi
 
-        with mpi.gathered(self, self.comm) as root:
-            if root:
-                io.save_network(self, path)
+        whole = mpi.gathered(io.network_state(self), self.comm)
+        if whole is not None:  # rank 0
+            io.write_network(whole, path)
         self.comm.Barrier()
 
     def __repr__(self):

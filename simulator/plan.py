@@ -19,20 +19,7 @@ def network_plan(net) -> plan_types.NetPlan:
     index = {id(p): i for i, p in enumerate(pops)}
     plan = plan_types.NetPlan()
     for pop in pops:
-        ports = tuple(
-            p
-            for p in (pop.checked.spec.ports if pop.kind == "neuron" else ())
-            if any(pr.post_pop is pop and pr.port == p for pr in net.projections.values())
-        )
-        plan.pops.append(
-            plan_types.PopPlan(
-                pop.kind,
-                pop.checked if pop.kind == "neuron" else None,
-                ports,
-                pop.uniform,
-                pop.model.distribution if pop.kind == "noise" else "normal",
-            )
-        )
+        plan.pops.append(plan_types.PopPlan(pop.kind, uniform=pop.uniform, **pop.plan_fields(net)))
     watched = {id(m.proj) for m in net.monitors.values() if isinstance(m, WeightMonitor)}
     for proj in net.projections.values():
         if proj.plastic is not None:
@@ -44,7 +31,7 @@ def network_plan(net) -> plan_types.NetPlan:
                 index[id(proj.pre_pop)],
                 index[id(proj.post_pop)],
                 proj.port,
-                proj.pre_pop.kind in ("poisson", "noise"),
+                proj.pre_pop.payload_dtype is not None,
                 proj.plastic.checked if proj.plastic is not None else None,
                 deferred=proj.plastic is not None and proj.plastic.deferred,
                 pre_kind=proj.pre_pop.kind,
@@ -55,7 +42,7 @@ def network_plan(net) -> plan_types.NetPlan:
         src = mod.source
         plan.mods.append(
             plan_types.ModPlan(
-                -1 if src is None else index[id(src)], src is not None and src.kind == "poisson"
+                -1 if src is None else index[id(src)], src is not None and src.counts_per_spike
             )
         )
     for J, proj in enumerate(net.projections.values()):
@@ -68,7 +55,7 @@ def network_plan(net) -> plan_types.NetPlan:
                 mon.kind,
                 index[id(mon.pop)],
                 mon.plan_variables(),
-                mon.pop.kind == "poisson",
+                mon.pop.counts_per_spike,
                 proj_index.get(id(getattr(mon, "proj", None)), -1),
             )
         )

@@ -21,6 +21,7 @@ them, so it never changes a run.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from axonforge.spec import (
     _statement,
     degree,
 )
+from axonforge.state import ByRange, BySynapse, class_path, state, stored_class
 
 #: rescale stored traces when (k - ref)*dt/tau exceeds this (exp(300) ~ 1e130)
 RENORM = 300.0
@@ -271,6 +273,24 @@ def checked_synapse(spec: SynapseSpec) -> CheckedSynapse:
     return _CHECKED[key]
 
 
+def _saved_model(attrs):
+    """The rule of a saved plastic projection: its class if importable and identical,
+    else a generic model built from the stored spec (which is authoritative)."""
+    spec = SynapseSpec.from_dict(json.loads(attrs["spec"]))
+    params = json.loads(attrs["params"])
+    strict = bool(attrs.get("strict_units", True))
+    cls = stored_class(attrs["model_class"])
+    try:
+        if cls is not None:
+            model = cls(**json.loads(attrs["options"]), **params, strict_units=strict)
+            if model.spec.to_json() == spec.to_json():
+                return model
+    except (TypeError, ValueError, AttributeError):
+        pass
+    generic = type(spec.name.split("[")[0], (SynapseModel,), {"spec": spec})
+    return generic(**params, strict_units=strict)
+
+
 @njit(cache=True)
 def _by_target(off, n_post):
     """Target-sorted view of a CSR-by-source store: (tptr, tidx) with the synapses of
@@ -361,7 +381,7 @@ class PlasticState:
     def _check_neuron_reads(self, proj):
         for side, pop in (("pre", proj.pre_pop), ("post", proj.post_pop)):
             wanted = self.checked.neuron_reads[side]
-            have = set(pop.checked.spec.state) if pop.kind == "neuron" else set()
+            have = set(pop.state)
             missing = sorted(wanted - have)
             if missing:
                 model = type(pop.model).__name__
@@ -502,6 +522,68 @@ class PlasticState:
         """Values of ``trace`` at network step ``step`` (for inspection and tests)."""
         _side, tau = self.checked.traces[trace]
         return self.traces[trace] * np.exp(-(step - self.ref[0]) * dt / self.model.params[tau])
+
+    # ------------------------------------------------------------------- saved state
+    def saved_state(self) -> dict:
+        """The rule (spec, class, options, parameters) and its state as a state dict
+        (:mod:`axonforge.state`): per-synapse arrays split by synapse, postsynaptic
+        traces (and deferred sums) by neuron range, the rest the same on every rank."""
+        model = self.model
+        attrs = {
+            "spec": model.spec.to_json(),
+            "model_class": class_path(type(model)),
+            "options": json.dumps(model.options),
+            "params": json.dumps(model.params),
+            "strict_units": model.strict_units,
+            "deferred": self.deferred,
+        }
+        if self.modulator is not None:
+            attrs["modulator"] = self.modulator.name
+        arrays = {
+            **{f"state/{k}": v for k, v in self.state.items()},
+            **{f"traces/{k}": v for k, v in self.traces.items()},
+            **{f"eligibility/{k}": v for k, v in self.elig.items()},
+            "ref": self.ref,
+            "glast": self.glast,
+            "G": self.G,
+            "Q": self.Q,  # deferred potentiation (empty when off)
+            "qlast": self.qlast,
+        }
+        syn, post = BySynapse(self.proj), ByRange(self.proj.post_pop.n)
+        split = {k: syn for k in arrays if k.startswith(("state/", "eligibility/"))}
+        split.update(
+            {f"traces/{t}": post for t, (side, _) in self.checked.traces.items() if side == "post"}
+        )
+        if self.checked.eligibility is not None:
+            split["glast"] = syn
+        if self.deferred:
+            split.update(qlast=syn, Q=post)
+        return state(attrs, arrays, split=split)
+
+    @classmethod
+    def from_saved(cls, proj, d) -> PlasticState:
+        """The rule of a loaded projection from :meth:`saved_state`'s dict (index arrays
+        are derived again, not stored)."""
+        a, arrays = d["attrs"], d["arrays"]
+        pl = cls.__new__(cls)
+        pl.model = _saved_model(a)
+        pl.checked = checked_synapse(pl.model.spec)
+        pl.state = {k: arrays[f"state/{k}"] for k in pl.model.spec.state}
+        pl.traces = {k: arrays[f"traces/{k}"] for k in pl.checked.traces}
+        pl.elig = {k: arrays[f"eligibility/{k}"] for k in pl.model.spec.eligibility}
+        pl.ref = arrays["ref"]
+        # files from before these existed
+        pl.glast = arrays.get("glast", np.zeros(0))
+        pl.G = arrays.get("G", np.zeros(1))
+        pl.Q = arrays.get("Q", np.zeros(0))
+        pl.qlast = arrays.get("qlast", np.zeros(0))
+        pl.modulator = None
+        if "modulator" in a:
+            pl.modulator = proj.net.modulators[str(a["modulator"])]
+        pl.proj = proj
+        pl.deferred = bool(a.get("deferred", False))
+        pl.tgt, pl.tptr, pl.tidx, pl.tsrc = pl.index_arrays(proj)
+        return pl
 
     def eligibility_values(self, step: int, dt: float) -> np.ndarray:
         """Per-synapse eligibility at network step ``step``."""

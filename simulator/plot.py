@@ -77,7 +77,7 @@ def display_unit(monitor, variable, data=None):
     proj = getattr(monitor, "proj", None)
     if proj is not None and variable == "w":
         unit = port_unit(proj.post_pop.checked.spec, proj.port)
-    elif pop is not None and getattr(pop, "kind", None) == "neuron":
+    elif pop is not None and getattr(pop, "is_neuron", False):
         entry = pop.checked.spec.state.get(variable)
         unit = entry[1] if entry else None
     if unit not in UNITS:

@@ -8,16 +8,18 @@ usable wherever a population is (connections, monitors, current injection).
 from __future__ import annotations
 
 import difflib
+import json
 import warnings
 
 import numpy as np
 
 from axonforge import draws, propagators
 from axonforge.connectivity import values
-from axonforge.models.base import NeuronModel, check_quantity
+from axonforge.models.base import NeuronModel, NeuronSpec, check_quantity, spec_model
 from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
 from axonforge.rng import poisson_cdf_table
 from axonforge.spec import check_spec, evaluate
+from axonforge.state import ByRange, class_path, state, stored_class
 
 _MAX_LAMBDA = 50.0
 
@@ -52,17 +54,7 @@ class _Selectable:
     def get(self, name: str) -> np.ndarray:
         """A copy of state variable or parameter ``name`` for the selected neurons (for a
         ``PoissonSource`` population, ``"rate"``: the current rate [Hz] of each source)."""
-        pop = self.population
-        if pop.kind == "poisson" and name == "rate":
-            return pop.current_rates()[self.ids]
-        if name in pop.state:
-            return pop.state[name][self.ids].copy()
-        if name in pop.params:
-            return pop.params[name][self.ids].copy()
-        raise AttributeError(
-            f"population {pop.name!r} has no state variable or parameter "
-            f"{name!r}; known: {sorted(pop.state) + sorted(pop.params)}"
-        )
+        return self.population._get(name, self.ids)
 
     def set(self, **values_):
         """Set state variables or parameters of the selected neurons (scalars or arrays).
@@ -72,31 +64,7 @@ class _Selectable:
         rate of the selected sources from the current time on (replacing any later
         changes of a piecewise-constant schedule).
         """
-        pop = self.population
-        if pop.kind == "poisson" and set(values_) == {"rate"}:
-            rates = pop.current_rates()
-            rates[self.ids] = values(
-                values_["rate"], self._draws(draws.RATE), len(self.ids), f"{pop.name!r}: rate"
-            )
-            pop.set_rates(rates)
-            return
-        for name, value in values_.items():
-            target = pop.state if name in pop.state else pop.params if name in pop.params else None
-            if target is None:
-                hint = difflib.get_close_matches(name, list(pop.state) + list(pop.params), n=1)
-                raise AttributeError(
-                    f"population {pop.name!r}: unknown name {name!r}"
-                    + (f"; did you mean {hint[0]!r}?" if hint else "")
-                )
-            vals = values(
-                value, self._draws(draws.SET), len(self.ids), f"population {pop.name!r}: {name}"
-            )
-            if target is pop.params:
-                pop.check_param_values(name, _as_given(value, vals))
-                pop.dirty = True
-            else:
-                pop.check_state_values(name, _as_given(value, vals))
-            target[name][self.ids] = vals
+        self.population._set(self, values_)
 
     def _draws(self, tag):
         """``draws(start, stop)`` for neurons ``ids[start:stop]``, keyed by population index
@@ -116,38 +84,48 @@ class _Selectable:
 
 
 class Population(_Selectable):
-    """A group of ``n`` neurons of one model, or a spike source.
+    """A group of ``n`` neurons of one model, or an input source.
 
-    Created by :meth:`axonforge.Network.population`; do not construct directly.
+    Created by :meth:`axonforge.Network.population`, which picks the subclass the model
+    asks for (:class:`NeuronPopulation`, :class:`SpikeSourcePopulation`,
+    :class:`PoissonPopulation`, :class:`NoisePopulation`); do not construct directly.
     Attributes: ``name``, ``n``, ``model``, ``kind`` (``"neuron"``, ``"spikes"``,
-    ``"poisson"`` or ``"noise"``), ``state`` and ``params`` (dicts of arrays).
+    ``"poisson"`` or ``"noise"``, the name files store), ``state`` and ``params`` (dicts
+    of arrays; empty for input sources).
+
+    What differs between kinds is said by class attributes (``is_neuron``,
+    ``carries_spikes``, ``counts_per_spike``, ``payload_dtype``) and methods
+    (:meth:`worker_ranges`, :meth:`kernel_state`), never by comparing ``kind``.
     """
+
+    #: the kind's stored name (files, kernel plans)
+    KIND = ""
+    #: the model class this kind is made of
+    model_type: type = object
+    #: neurons: state updated by phase A, spikes exchanged between ranks, targets of
+    #: projections
+    is_neuron = False
+    #: emits spikes (a noise source delivers amplitudes, not spikes)
+    carries_spikes = True
+    #: a spike of one element may stand for several (Poisson counts per step)
+    counts_per_spike = False
+    #: dtype of the value each entry of the chunk spike buffer carries besides the id (a
+    #: Poisson count, a noise amplitude), or None
+    payload_dtype = None
 
     def __init__(self, net, model, n, name, initial):
         self.net, self.model, self.name = net, model, name
         self.stream = len(net.populations) + 1
         self.state, self.params, self.dirty = {}, {}, True
         self.merged_spikes = 0
-        if isinstance(model, NeuronModel):
-            self.kind = "neuron"
-            self._init_neuron(n, initial)
-        elif isinstance(model, SpikeSource):
-            self.kind = "spikes"
-            self._init_spikes(n, initial)
-        elif isinstance(model, PoissonSource):
-            self.kind = "poisson"
-            self._init_poisson(n, initial)
-        elif isinstance(model, NoiseSource):
-            self.kind = "noise"
-            self._init_noise(n, initial)
-        else:
-            raise TypeError(
-                f"population: expected a neuron model (e.g. LIF(...)), "
-                f"SpikeSource, PoissonSource or NoiseSource, got "
-                f"{type(model).__name__}"
-            )
+        self._init(n, initial)
         self.ids = np.arange(self.n, dtype=np.int64)
         self.chunk = None  # spike-buffer layout, set by the engine (allocate_chunk)
+
+    @property
+    def kind(self) -> str:
+        """``"neuron"``, ``"spikes"``, ``"poisson"`` or ``"noise"`` (read-only)."""
+        return self.KIND
 
     @property
     def population(self):
@@ -160,7 +138,143 @@ class Population(_Selectable):
             raise ValueError(f"population of {what}: n must be a positive integer, got {n!r}")
         return int(n)
 
-    def _init_neuron(self, n, initial):
+    def _init(self, n, initial):
+        raise NotImplementedError
+
+    def _no_initial(self, initial):
+        if initial:
+            raise TypeError(f"a {type(self.model).__name__} population has no state to initialise")
+
+    # ---------------------------------------------------------------- state access
+    def _get(self, name, ids):
+        if name in self.state:
+            return self.state[name][ids].copy()
+        if name in self.params:
+            return self.params[name][ids].copy()
+        raise AttributeError(
+            f"population {self.name!r} has no state variable or parameter "
+            f"{name!r}; known: {sorted(self.state) + sorted(self.params)}"
+        )
+
+    def _set(self, sel, values_):
+        for name, value in values_.items():
+            target = (
+                self.state if name in self.state else self.params if name in self.params else None
+            )
+            if target is None:
+                hint = difflib.get_close_matches(name, list(self.state) + list(self.params), n=1)
+                raise AttributeError(
+                    f"population {self.name!r}: unknown name {name!r}"
+                    + (f"; did you mean {hint[0]!r}?" if hint else "")
+                )
+            vals = values(
+                value, sel._draws(draws.SET), len(sel.ids), f"population {self.name!r}: {name}"
+            )
+            if target is self.params:
+                self.check_param_values(name, _as_given(value, vals))
+                self.dirty = True
+            else:
+                self.check_state_values(name, _as_given(value, vals))
+            target[name][sel.ids] = vals
+
+    # --------------------------------------------------------------- kernel interface
+    def refresh(self):
+        """Recompute dt-dependent arrays (propagators, refractory steps) after changes."""
+
+    def uniform_args(self) -> frozenset:
+        """Names of parameter/coefficient arrays whose values are all equal (passed to the
+        kernel as scalars)."""
+        return frozenset()
+
+    def use_rank_span(self, net):
+        """Under MPI: limit what this rank generates to what it uses (input sources drawn
+        element by element; see :func:`axonforge.engine.partition.source_span`)."""
+
+    def worker_ranges(self, layout):
+        """``(lo, hi, rows)``: this process's workers' ranges and every buffer row's size
+        (:mod:`axonforge.engine.partition`)."""
+        raise NotImplementedError
+
+    def allocate_chunk(self, layout):
+        """Worker ranges and chunk spike buffers for ``layout``
+        (:mod:`axonforge.engine.partition`): one row per buffer, each with room for all
+        of its range's elements firing in every step of a chunk."""
+        lo, hi, rows = self.worker_ranges(layout)
+        cap = max(int(rows.max(initial=0)) * layout.steps, 1)
+        self.chunk = {
+            "lo": lo,
+            "hi": hi,
+            "nbuf": len(rows),
+            "spk": np.zeros((len(rows), cap), np.int32),
+            "sptr": np.zeros((len(rows), layout.steps + 1), np.int64),
+        }
+        if self.payload_dtype is not None:
+            self.chunk["mult"] = np.zeros((len(rows), cap), self.payload_dtype)
+
+    def kernel_state(self) -> dict:
+        """The arrays and scalars the kernels read and write, by declared key
+        (:mod:`axonforge.engine.args`); uniform parameters as scalars."""
+        return {"n": self.n, **self.chunk}
+
+    def plan_fields(self, net) -> dict:
+        """The kind's fields of its :class:`~axonforge.engine.description.PopPlan`."""
+        return {}
+
+    def _model_name(self) -> str:
+        return type(self.model).__name__
+
+    def __repr__(self):
+        return f"<Population {self.name!r}: {self.n} x {self._model_name()}>"
+
+    # ------------------------------------------------------------------- saved state
+    def saved_state(self) -> dict:
+        """The population as a state dict (:mod:`axonforge.state`): what a file stores
+        and what MPI gathers."""
+        out = state(
+            attrs={
+                "name": self.name,
+                "kind": self.kind,
+                "n": self.n,
+                "stream": self.stream,
+                "merged_spikes": self.merged_spikes,
+                "n_draws": getattr(self, "n_draws", 0),
+            }
+        )
+        self._save_kind(out)
+        return out
+
+    def _save_kind(self, out):
+        """Add the kind's attributes, arrays and splits to ``out``."""
+
+    @classmethod
+    def from_saved(cls, net, d) -> Population:
+        """Rebuild a population of ``net`` from :meth:`saved_state`'s dict."""
+        a = d["attrs"]
+        pop = cls(net, cls._saved_model(d), int(a["n"]), str(a["name"]), {})
+        pop._restore_kind(d)
+        pop.stream = int(a["stream"])
+        pop.merged_spikes = int(a["merged_spikes"])
+        # keyed draws after loading must not repeat those made before saving
+        pop.n_draws = int(a.get("n_draws", 0))
+        return pop
+
+    @classmethod
+    def _saved_model(cls, d):
+        raise NotImplementedError
+
+    def _restore_kind(self, d):
+        """Take the kind's saved arrays back."""
+
+
+class NeuronPopulation(Population):
+    """Neurons of one :class:`~axonforge.models.base.NeuronModel`: state, parameters,
+    refractory counters and ring buffers, updated by the kernels in phase A."""
+
+    KIND = "neuron"
+    model_type = NeuronModel
+    is_neuron = True
+
+    def _init(self, n, initial):
         spec = self.model.spec
         self.n = self._check_n(n, spec.name)
         self.checked = checked_spec(spec)
@@ -225,9 +339,130 @@ class Population(_Selectable):
             fix=f"pass strict_units=False to {type(self.model).__name__}(...) if intended",
         )
 
-    def _init_spikes(self, n, initial):
-        if initial:
-            raise TypeError("a SpikeSource population has no state to initialise")
+    def refresh(self):
+        if not self.dirty:
+            return
+        c, dt, dtype = self.checked, self.net.dt, self.net.dtype
+        self.coef = {}
+        if c.method == "exact":
+            normal, refr_rows, separate = propagators.structure(c)
+            prop = propagators.coefficients(c, self.params, dt, self.n)
+            for j, cols in normal.items():
+                for col in cols:
+                    self.coef[f"c_{j}_{col}"] = np.ascontiguousarray(prop[:, j, col], dtype)
+            if separate:
+                rprop = propagators.coefficients(c, self.params, dt, self.n, refractory=True)
+                for j, cols in refr_rows.items():
+                    for col in cols:
+                        self.coef[f"r_{j}_{col}"] = np.ascontiguousarray(rprop[:, j, col], dtype)
+            noise = propagators.noise_coefficients(c, self.params, dt, self.n) if c.noise else {}
+            self.coef.update({k: np.ascontiguousarray(v, dtype) for k, v in noise.items()})
+        ref = c.spec.refractory
+        if ref is not None:
+            self.refsteps = np.floor(self.params[ref] / dt + 0.5).astype(np.int32)
+        self.kparams = {
+            k: (v if dtype == np.float64 else v.astype(dtype)) for k, v in self.params.items()
+        }
+        self.dirty = False
+
+    def uniform_args(self) -> frozenset:
+        arrays = {f"p_{k}": v for k, v in self.kparams.items()}
+        arrays.update(self.coef)
+        return frozenset(k for k, v in arrays.items() if len(v) and np.all(v == v[0]))
+
+    def worker_ranges(self, layout):
+        from axonforge.engine.partition import neuron_ranges
+
+        return neuron_ranges(self.n, layout)
+
+    def kernel_state(self) -> dict:
+        out = super().kernel_state()
+        out.update({f"x_{k}": v for k, v in self.state.items()})
+        uniform = self.uniform
+        for k, v in self.kparams.items():
+            out[f"p_{k}"] = v[0] if f"p_{k}" in uniform else v
+        for k, v in self.coef.items():
+            out[k] = v[0] if k in uniform else v
+        out.update({f"rb_{k}": v.reshape(-1) for k, v in self.rb.items()})
+        out["until"] = self.until
+        out["fire"] = self.fire
+        if self.checked.spec.refractory is not None:
+            out["refsteps"] = self.refsteps
+        return out
+
+    def ports_in_use(self, net) -> tuple:
+        """The model's ports that some projection of ``net`` targets, in spec order."""
+        return tuple(
+            p
+            for p in self.checked.spec.ports
+            if any(pr.post_pop is self and pr.port == p for pr in net.projections.values())
+        )
+
+    def plan_fields(self, net) -> dict:
+        return {"checked": self.checked, "ports_used": self.ports_in_use(net)}
+
+    def _model_name(self) -> str:
+        return self.model.spec.name
+
+    def _save_kind(self, out):
+        m = self.model
+        out["attrs"].update(
+            spec=m.spec.to_json(),
+            model_class=class_path(type(m)),
+            kinetics=m.kinetics or "",
+            strict_units=m.strict_units,
+        )
+        mine = ByRange(self.n)  # each rank updates its own neurons
+        arrays, split = out["arrays"], out.setdefault("split", {})
+        arrays.update({f"params/{k}": v for k, v in self.params.items()})
+        for key, v in (
+            *((f"state/{k}", v) for k, v in self.state.items()),
+            ("until", self.until),
+            *((f"rb/{k}", v) for k, v in getattr(self, "rb", {}).items()),
+        ):
+            arrays[key], split[key] = v, mine
+
+    @classmethod
+    def _saved_model(cls, d):
+        """The model class if importable and identical to the stored spec, else a model
+        built from the stored spec (which is authoritative)."""
+        a = d["attrs"]
+        spec = NeuronSpec.from_dict(json.loads(a["spec"]))
+        strict = bool(a.get("strict_units", True))
+        model_cls = stored_class(a.get("model_class", ""))
+        try:
+            if isinstance(model_cls, type) and issubclass(model_cls, NeuronModel):
+                kin = str(a.get("kinetics", "")) or None
+                model = (
+                    model_cls(kinetics=kin, strict_units=strict)
+                    if model_cls.membrane is not None
+                    else model_cls(strict_units=strict)
+                )
+                if model.spec.to_json() == spec.to_json():
+                    return model
+        except (TypeError, ValueError):
+            pass  # fall back to the stored spec
+        return spec_model(spec, strict_units=strict)
+
+    def _restore_kind(self, d):
+        arrays = d["arrays"]
+        for k in self.params:
+            self.params[k][:] = arrays[f"params/{k}"]
+        for k in self.state:
+            self.state[k][:] = arrays[f"state/{k}"]
+        self.until[:] = arrays["until"]
+        # spikes in flight; the network checks and lays them out (io.load_network)
+        self.rb = {k[3:]: v for k, v in arrays.items() if k.startswith("rb/")}
+
+
+class SpikeSourcePopulation(Population):
+    """Replays a :class:`~axonforge.models.sources.SpikeSource` schedule."""
+
+    KIND = "spikes"
+    model_type = SpikeSource
+
+    def _init(self, n, initial):
+        self._no_initial(initial)
         src = self.model
         n = int(src.ids.max()) + 1 if n is None and len(src.ids) else n
         self.n = self._check_n(n, "SpikeSource")
@@ -271,9 +506,62 @@ class Population(_Selectable):
         self.sched_id = np.ascontiguousarray(ids_sorted[keep].astype(np.int32))
         self.pos = np.zeros(1, np.int64)
 
-    def _init_poisson(self, n, initial):
-        if initial:
-            raise TypeError("a PoissonSource population has no state to initialise")
+    def worker_ranges(self, layout):
+        from axonforge.engine.partition import first_thread_ranges
+
+        return first_thread_ranges(self.n, layout)
+
+    def kernel_state(self) -> dict:
+        out = super().kernel_state()
+        out.update(
+            sched_step=self.sched_step,
+            sched_id=self.sched_id,
+            n_sched=len(self.sched_step),
+            pos=self.pos,
+        )
+        return out
+
+    def _save_kind(self, out):
+        out["arrays"].update(sched_step=self.sched_step, sched_id=self.sched_id, pos=self.pos)
+
+    @classmethod
+    def _saved_model(cls, d):
+        return SpikeSource([], [])
+
+    def _restore_kind(self, d):
+        arrays = d["arrays"]
+        self.sched_step, self.sched_id = arrays["sched_step"], arrays["sched_id"]
+        self.pos = arrays["pos"]
+
+
+class _DrawnSource(Population):
+    """An input source drawn element by element from counter-based draws: under MPI each
+    rank generates only the ids it uses (``span``)."""
+
+    span = None
+
+    def use_rank_span(self, net):
+        from axonforge.engine.partition import source_span
+
+        self.span = source_span(net, self)
+
+    def worker_ranges(self, layout):
+        from axonforge.engine.partition import span_ranges
+
+        return span_ranges(self.n, layout, self.span)
+
+
+class PoissonPopulation(_DrawnSource):
+    """Independent Poisson sources (:class:`~axonforge.models.sources.PoissonSource`) with
+    piecewise-constant rates; each element emits a count of spikes per step."""
+
+    KIND = "poisson"
+    model_type = PoissonSource
+    counts_per_spike = True
+    payload_dtype = np.int64
+
+    def _init(self, n, initial):
+        self._no_initial(initial)
         src = self.model
         cols = src.rates.shape[1]
         if n is None:
@@ -308,7 +596,7 @@ class Population(_Selectable):
         self.seg = np.zeros(1, np.int64)
 
     def current_rates(self) -> np.ndarray:
-        """The rate [Hz] of every source of a Poisson population at the current step."""
+        """The rate [Hz] of every source at the current step."""
         g = int(np.searchsorted(self.seg_step, self.net.step, side="right")) - 1
         return np.broadcast_to(self.lam[max(g, 0)] / self.net.dt, (self.n,)).copy()
 
@@ -319,12 +607,67 @@ class Population(_Selectable):
         self.model = PoissonSource(
             rates[:1] if shared else rates.reshape(1, -1), rate_times=[self.net.t]
         )
-        self._init_poisson(self.n, {})
+        self._init(self.n, {})
         self.dirty = True
 
-    def _init_noise(self, n, initial):
-        if initial:
-            raise TypeError("a NoiseSource population has no state to initialise")
+    def _get(self, name, ids):
+        if name == "rate":
+            return self.current_rates()[ids]
+        return super()._get(name, ids)
+
+    def _set(self, sel, values_):
+        if set(values_) != {"rate"}:
+            return super()._set(sel, values_)
+        rates = self.current_rates()
+        rates[sel.ids] = values(
+            values_["rate"], sel._draws(draws.RATE), len(sel.ids), f"{self.name!r}: rate"
+        )
+        self.set_rates(rates)
+
+    def uniform_args(self) -> frozenset:
+        return frozenset({"lam"}) if self.lamstride == 0 else frozenset()
+
+    def allocate_chunk(self, layout):
+        super().allocate_chunk(layout)
+        self.seg = np.zeros(layout.threads, np.int64)
+
+    def kernel_state(self) -> dict:
+        out = super().kernel_state()
+        out.update(
+            cdf=self.cdf,
+            n_table=self.cdf.shape[1],
+            seg_step=self.seg_step,
+            n_seg=len(self.seg_step),
+            lam=self.lam,
+            explam=self.explam,
+            seg=self.seg,
+            stream=self.stream,
+        )
+        return out
+
+    def _save_kind(self, out):
+        out["arrays"].update(rates=self.model.rates, rate_times=self.model.rate_times)
+        out["arrays"]["seg"] = self.seg
+
+    @classmethod
+    def _saved_model(cls, d):
+        return PoissonSource(d["arrays"]["rates"], d["arrays"]["rate_times"])
+
+    def _restore_kind(self, d):
+        self.seg = d["arrays"]["seg"]
+
+
+class NoisePopulation(_DrawnSource):
+    """Noise currents (:class:`~axonforge.models.sources.NoiseSource`): an amplitude per
+    element every ``period``, delivered as weights times amplitude, not as spikes."""
+
+    KIND = "noise"
+    model_type = NoiseSource
+    carries_spikes = False
+    payload_dtype = np.float64
+
+    def _init(self, n, initial):
+        self._no_initial(initial)
         self.n = self._check_n(n, "NoiseSource")
         dt, period = self.net.dt, self.model.period
         steps = 1 if period is None else period / dt
@@ -335,110 +678,56 @@ class Population(_Selectable):
             )
         self.period_steps = int(round(steps))
 
-    # --------------------------------------------------------------- kernel interface
-    def refresh(self):
-        """Recompute dt-dependent arrays (propagators, refractory steps) after changes."""
-        if self.kind != "neuron" or not self.dirty:
-            return
-        c, dt, dtype = self.checked, self.net.dt, self.net.dtype
-        self.coef = {}
-        if c.method == "exact":
-            normal, refr_rows, separate = propagators.structure(c)
-            prop = propagators.coefficients(c, self.params, dt, self.n)
-            for j, cols in normal.items():
-                for col in cols:
-                    self.coef[f"c_{j}_{col}"] = np.ascontiguousarray(prop[:, j, col], dtype)
-            if separate:
-                rprop = propagators.coefficients(c, self.params, dt, self.n, refractory=True)
-                for j, cols in refr_rows.items():
-                    for col in cols:
-                        self.coef[f"r_{j}_{col}"] = np.ascontiguousarray(rprop[:, j, col], dtype)
-            noise = propagators.noise_coefficients(c, self.params, dt, self.n) if c.noise else {}
-            self.coef.update({k: np.ascontiguousarray(v, dtype) for k, v in noise.items()})
-        ref = c.spec.refractory
-        if ref is not None:
-            self.refsteps = np.floor(self.params[ref] / dt + 0.5).astype(np.int32)
-        self.kparams = {
-            k: (v if dtype == np.float64 else v.astype(dtype)) for k, v in self.params.items()
-        }
-        self.dirty = False
-
-    def uniform_args(self) -> frozenset:
-        """Names of parameter/coefficient arrays whose values are all equal (passed to the
-        kernel as scalars)."""
-        if self.kind == "poisson":
-            return frozenset({"lam"}) if self.lamstride == 0 else frozenset()
-        if self.kind != "neuron":
-            return frozenset()
-        arrays = {f"p_{k}": v for k, v in self.kparams.items()}
-        arrays.update(self.coef)
-        return frozenset(k for k, v in arrays.items() if len(v) and np.all(v == v[0]))
-
-    def allocate_chunk(self, layout):
-        """Worker ranges and chunk spike buffers for ``layout``
-        (:mod:`axonforge.engine.partition`): one row per buffer, each with room for all
-        of its range's elements firing in every step of a chunk."""
-        from axonforge.engine.partition import ranges
-
-        lo, hi, rows = ranges(self.n, self.kind, layout, getattr(self, "span", None))
-        cap = max(int(rows.max(initial=0)) * layout.steps, 1)
-        self.chunk = {
-            "lo": lo,
-            "hi": hi,
-            "nbuf": len(rows),
-            "spk": np.zeros((len(rows), cap), np.int32),
-            "sptr": np.zeros((len(rows), layout.steps + 1), np.int64),
-        }
-        if self.kind in ("poisson", "noise"):
-            dtype = np.int64 if self.kind == "poisson" else np.float64
-            self.chunk["mult"] = np.zeros((len(rows), cap), dtype)
-        if self.kind == "poisson":
-            self.seg = np.zeros(layout.threads, np.int64)
-
     def kernel_state(self) -> dict:
-        """The arrays and scalars the kernels read and write, by declared key
-        (:mod:`axonforge.engine.args`); uniform parameters as scalars."""
-        out = {"n": self.n, **self.chunk}
-        if self.kind == "neuron":
-            out.update({f"x_{k}": v for k, v in self.state.items()})
-            uniform = self.uniform
-            for k, v in self.kparams.items():
-                out[f"p_{k}"] = v[0] if f"p_{k}" in uniform else v
-            for k, v in self.coef.items():
-                out[k] = v[0] if k in uniform else v
-            out.update({f"rb_{k}": v.reshape(-1) for k, v in self.rb.items()})
-            out["until"] = self.until
-            out["fire"] = self.fire
-            if self.checked.spec.refractory is not None:
-                out["refsteps"] = self.refsteps
-        elif self.kind == "spikes":
-            out.update(
-                sched_step=self.sched_step,
-                sched_id=self.sched_id,
-                n_sched=len(self.sched_step),
-                pos=self.pos,
-            )
-        elif self.kind == "noise":
-            out.update(
-                period=self.period_steps, mean=self.model.mean, std=self.model.std,
-                stream=self.stream,
-            )  # fmt: skip
-        else:
-            out.update(
-                cdf=self.cdf,
-                n_table=self.cdf.shape[1],
-                seg_step=self.seg_step,
-                n_seg=len(self.seg_step),
-                lam=self.lam,
-                explam=self.explam,
-                seg=self.seg,
-                stream=self.stream,
-            )
+        out = super().kernel_state()
+        out.update(
+            period=self.period_steps, mean=self.model.mean, std=self.model.std,
+            stream=self.stream,
+        )  # fmt: skip
         return out
 
-    def __repr__(self):
-        what = self.model.spec.name if self.kind == "neuron" else type(self.model).__name__
-        return f"<Population {self.name!r}: {self.n} x {what}>"
+    def plan_fields(self, net) -> dict:
+        return {"noise": self.model.distribution}
+
+    def _save_kind(self, out):
+        m = self.model
+        out["attrs"].update(
+            mean=m.mean,
+            std=m.std,
+            period=-1.0 if m.period is None else m.period,
+            distribution=m.distribution,
+        )
+
+    @classmethod
+    def _saved_model(cls, d):
+        a = d["attrs"]
+        period = float(a["period"])
+        return NoiseSource(
+            float(a["std"]),
+            float(a["mean"]),
+            None if period < 0 else period,
+            str(a.get("distribution", "normal")),
+        )
+
+
+#: every kind, by the name files store
+KINDS = {
+    cls.KIND: cls
+    for cls in (NeuronPopulation, SpikeSourcePopulation, PoissonPopulation, NoisePopulation)
+}
+
+
+def new_population(net, model, n, name, initial) -> Population:
+    """The population of the kind ``model`` asks for (the factory behind
+    :meth:`axonforge.Network.population`)."""
+    for cls in KINDS.values():
+        if isinstance(model, cls.model_type):
+            return cls(net, model, n, name, initial)
+    raise TypeError(
+        f"population: expected a neuron model (e.g. LIF(...)), "
+        f"SpikeSource, PoissonSource or NoiseSource, got "
+        f"{type(model).__name__}"
+    )
 
 
 class PopulationView(_Selectable):

@@ -30,6 +30,7 @@ non-finite delay always fails.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,7 @@ from axonforge.models import ranges
 from axonforge.models.base import port_unit
 from axonforge.plastic import PlasticState, checked_synapse
 from axonforge.population import lookup, resolve
+from axonforge.state import BySynapse, RowCounts, fail, state
 
 _GRID_TOL = 1e-6
 #: synapses per block of drawn weights and delays: its temporaries (~50 bytes per synapse)
@@ -95,7 +97,7 @@ class Projection:
         self.net, self.name = net, name
         sides = _sides(net, pre, post, name)
         self.pre_pop, self.pre_sel, self.post_pop, self.post_sel, _ = sides
-        if self.post_pop.kind != "neuron":
+        if not self.post_pop.is_neuron:
             raise TypeError(
                 f"connect {name!r}: post must be neurons; {self.post_pop.name!r} is an input source"
             )
@@ -306,7 +308,7 @@ class Projection:
                     f"{int(bad.sum())} weight(s) have the wrong sign (first: "
                     f"{_elem(explicit)} {first + i}, {w[i]:.4g})"
                 )
-        if self.pre_pop.kind != "noise":
+        if self.pre_pop.carries_spikes:
             ranges.check_weights(
                 f"connect {self.name!r}, port {self.port!r} of {self.target}",
                 w[0] if scalar else w,
@@ -480,6 +482,59 @@ class Projection:
             out.update(self.plastic.kernel_state(self.net.dt))
         return out
 
+    # ------------------------------------------------------------------- saved state
+    def saved_state(self) -> dict:
+        """The projection (and its plastic rule's state, group ``plastic``) as a state
+        dict (:mod:`axonforge.state`)."""
+        mine = BySynapse(self)
+        # a plastic rule holds the weights in its state (on a rank, ``w`` may be stale)
+        w = self.w if self.plastic is None else self.plastic.state["w"]
+        return state(
+            attrs={
+                "name": self.name,
+                "pre": self.pre_pop.name,
+                "post": self.post_pop.name,
+                "port": self.port,
+                "rule": json.dumps(self.rule.describe(), default=str),
+                "rounded_delays": self.rounded_delays,
+                "max_delay_steps": self.max_delay_steps,
+                "n_draws": getattr(self, "n_draws", 0),
+            },
+            arrays={
+                "pre_sel": self.pre_sel,
+                "post_sel": self.post_sel,
+                "ptr": self.ptr,
+                "off": self.off,
+                "w": w,
+            },
+            groups={} if self.plastic is None else {"plastic": self.plastic.saved_state()},
+            split={"ptr": RowCounts(self), "off": mine, "w": mine},
+        )
+
+    @classmethod
+    def from_saved(cls, net, d) -> Projection:
+        """Rebuild a projection of ``net`` (its populations and modulators restored)
+        from :meth:`saved_state`'s dict; nothing is drawn or built."""
+        a, arrays = d["attrs"], d["arrays"]
+        proj = cls.__new__(cls)
+        proj.net, proj.name = net, str(a["name"])
+        proj.pre_pop = net.populations[str(a["pre"])]
+        proj.post_pop = net.populations[str(a["post"])]
+        proj.port = str(a["port"])
+        proj.rule = StoredRule(json.loads(a["rule"]))
+        proj.rounded_delays = int(a["rounded_delays"])
+        proj.max_delay_steps = int(a["max_delay_steps"])
+        proj.n_draws = int(a.get("n_draws", 0))
+        for k in ("pre_sel", "post_sel", "ptr", "off", "w"):
+            setattr(proj, k, arrays[k])
+        if proj.ptr[-1] != len(proj.off) or len(proj.off) != len(proj.w):
+            raise fail(d, f"projection {proj.name!r} has inconsistent sizes")
+        proj.plastic = None
+        if "plastic" in d.get("groups", {}):
+            proj.plastic = PlasticState.from_saved(proj, d["groups"]["plastic"])
+            proj.w = proj.plastic.state["w"]
+        return proj
+
     def __repr__(self):
         return (
             f"<Projection {self.name!r}: {self.pre_pop.name} -> {self.post_pop.name} "
@@ -502,6 +557,19 @@ def _rank_targets(net, post_pop, explicit, weight, delay):
     from axonforge.engine.partition import rank_ranges
 
     return rank_ranges(post_pop.n, net.ranks)[net.rank]
+
+
+class StoredRule:
+    """Description of the rule that built a loaded projection (the synapses are stored)."""
+
+    def __init__(self, info):
+        self.info = info
+
+    def describe(self):
+        return self.info
+
+    def __repr__(self):
+        return f"<stored rule {self.info}>"
 
 
 # ----------------------------------------------------------------------------- estimate
@@ -631,7 +699,7 @@ def _check_synapse(proj, synapse, modulator):
         raise TypeError(
             f"{name}: synapse must be a plasticity rule such as STDP(...), got {synapse!r}"
         )
-    if proj is not None and proj.pre_pop.kind == "noise":
+    if proj is not None and not proj.pre_pop.carries_spikes:
         raise TypeError(
             f"{name}: a NoiseSource cannot drive a plastic synapse "
             "(it emits amplitudes, not spikes)"

@@ -149,7 +149,7 @@ def neuron_kernel(pop_plan, P: int = 0, name: str = "af_neuron_steps") -> Kernel
     """Steps ``k0 <= k < k1`` of the neuron update of population ``P`` for worker ``w``
     (spike buffer row ``gw``), as phase A runs it: ``c_P`` counts the chunk's spikes,
     ``sptr[gw, t]`` marks the count before step ``t``."""
-    if pop_plan.kind != "neuron":
+    if not pop_plan.is_neuron:
         raise ValueError("neuron_kernel: a neuron population is needed")
     args = ArgTable()
     k, k0, k1, L, gw = (X.name(n) for n in ("k", "k0", "k1", "L", "gw"))

@@ -38,6 +38,9 @@ from axonforge.engine.args import ArgTable
 from axonforge.engine.ir import X, loop
 from axonforge.spec import CheckedSpec
 
+#: kind -> IR dtype of the value each buffered spike carries besides its id
+_PAYLOAD = {"poisson": "i64", "noise": "f64"}
+
 
 @dataclass
 class PopPlan:
@@ -52,6 +55,18 @@ class PopPlan:
     uniform: frozenset = frozenset()
     noise: str = "normal"  # distribution of a NoiseSource
 
+    # The plan is data for code generation, so the kind stays a name; what the lowering
+    # asks of it is answered here, in one place.
+    @property
+    def is_neuron(self) -> bool:
+        """Updated in phase A, its spikes exchanged (else an input source, phase S)."""
+        return self.kind == "neuron"
+
+    @property
+    def payload(self) -> str | None:
+        """IR dtype of the value a spike carries (a Poisson count, a noise amplitude)."""
+        return _PAYLOAD.get(self.kind)
+
 
 @dataclass
 class ProjPlan:
@@ -63,6 +78,11 @@ class ProjPlan:
     mod: int = -1  # index of the modulator a three-factor rule reads
     deferred: bool = False  # potentiation applied at the next presynaptic spike
     pre_kind: str = "neuron"
+
+    @property
+    def pre_payload(self) -> str | None:
+        """IR dtype of what the pre population's spikes carry (see :class:`PopPlan`)."""
+        return _PAYLOAD.get(self.pre_kind) if self.pre_mult else None
 
 
 @dataclass
@@ -146,13 +166,13 @@ def ahead(proj: ProjPlan) -> bool:
     """A static projection from an input source: its spikes are generated and delivered
     at the start of their chunk (phases S and T), so its delay does not bound the
     chunk."""
-    return proj.pre_kind != "neuron" and proj.plastic is None
+    return not PopPlan(proj.pre_kind).is_neuron and proj.plastic is None
 
 
-def _generate(args, plan, kinds):
-    """The per-step update of the populations of ``kinds``, with the chunk spike-buffer
-    pointers (``sptr``) of each step."""
-    chosen = [(P, pop) for P, pop in enumerate(plan.pops) if pop.kind in kinds]
+def _generate(args, plan, neurons_: bool):
+    """The per-step update of the neuron populations (or of the input sources), with the
+    chunk spike-buffer pointers (``sptr``) of each step."""
+    chosen = [(P, pop) for P, pop in enumerate(plan.pops) if pop.is_neuron == neurons_]
     counts = [ir.assign(f"c_{P}", 0, "int") for P, _pop in chosen]
     mark, close, updates = [], [], []
     for P, pop in chosen:
@@ -168,7 +188,7 @@ def describe(plan: NetPlan) -> KernelDescription:
     """Lower ``plan`` into the phases' statements and the argument table."""
     args = ArgTable()
     # phase S: input sources over the chunk; phase T: their static projections
-    counts, mark, updates, close = _generate(args, plan, ("spikes", "poisson", "noise"))
+    counts, mark, updates, close = _generate(args, plan, False)
     phase_s = [*counts, _per_step(updates, mark), *close] if updates else []
     early = []
     for J, proj in enumerate(plan.projs):
@@ -176,7 +196,7 @@ def describe(plan: NetPlan) -> KernelDescription:
             early += synapses.static_projection(args, J, proj)
     phase_t = [_per_step(early)] if early else []
     # phase A: neurons
-    counts, mark, updates, close = _generate(args, plan, ("neuron",))
+    counts, mark, updates, close = _generate(args, plan, True)
     phase_a = [
         *counts,
         _per_step(updates + monitoring.phase_a_monitors(args, plan), mark),

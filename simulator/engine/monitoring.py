@@ -153,7 +153,7 @@ def _spikes(args, M, mon, plan) -> list:
     return [
         ir.Comment(f"monitor {M}: spikes of population {P}"),
         ir.assign("c", cnt[0], "int"),
-        each_spike(args, P, body, plan.pops[P].kind if mon.mult else None),
+        each_spike(args, P, body, plan.pops[P].payload if mon.mult else None),
         ir.assign(cnt[0], c, "int"),
     ]
 
@@ -173,6 +173,6 @@ def _rate(args, M, mon, plan) -> list:
     return [
         ir.Comment(f"monitor {M}: population rate of population {P}"),
         ir.assign("c", 0, "int"),
-        each_spike(args, P, body, plan.pops[P].kind if mon.mult else None),
+        each_spike(args, P, body, plan.pops[P].payload if mon.mult else None),
         ir.assign(counts[k - base[0]], X.name("c"), "int"),
     ]

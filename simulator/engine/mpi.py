@@ -13,7 +13,8 @@ element, never by rank, and each target's additions happen in the canonical orde
 
 After each ``run`` call rank 0's monitors hold every rank's recordings
 (:func:`gather_recordings`), and ``net.save`` writes one file, the same as a
-single-process run's, from rank 0 (:func:`gathered`).
+single-process run's, from rank 0: :func:`gathered` assembles the network's state dict
+(:mod:`axonforge.state`) there, each array as its owner declares it split.
 
 No collective waits forever: each is non-blocking and polled, with a timeout of
 ``AXONFORGE_MPI_TIMEOUT`` seconds (default 300); an uncaught exception on any rank
@@ -23,7 +24,6 @@ end with an error instead of hanging.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -31,6 +31,7 @@ import traceback
 
 import numpy as np
 
+from axonforge import state
 from axonforge.engine.partition import rank_ranges
 
 #: launcher variables that give the number of processes
@@ -110,7 +111,7 @@ class Exchange:
 
     def __init__(self, comm, net, layout):
         self.comm, self.layout = comm, layout
-        self.pops = [p for p in net.populations.values() if p.kind == "neuron"]
+        self.pops = [p for p in net.populations.values() if p.is_neuron]
         self.index = {id(p): i for i, p in enumerate(net.populations.values())}
 
     def _allgather(self, send, recv, what):
@@ -232,6 +233,7 @@ def localize(net, layout):
             for k in _per_synapse(pl):
                 setattr(pl, k, getattr(pl, k)[keep])
             pl.tgt, pl.tptr, pl.tidx, pl.tsrc = pl.index_arrays(proj)
+            proj.w = pl.state["w"]  # one array: the rule's weights are the projection's
         proj.local_of = (layout.rank, layout.ranks)
     for mon in net.monitors.values():
         proj = getattr(mon, "proj", None)
@@ -273,71 +275,53 @@ def gather_recordings(net, comm):
         mon._gathered = done + len(next(iter(new.values())))
 
 
-@contextlib.contextmanager
-def gathered(net, comm):
-    """On rank 0, the whole network's state in place of this rank's part (restored
-    afterwards), for saving: yields True on rank 0."""
-    root = comm.rank == 0
-    saved = []
+def _by_range(arr, how, comm):
+    parts = comm.gather(arr, root=0)
+    if comm.rank != 0:
+        return None
+    out = parts[0].copy()
+    for r, (lo, hi) in enumerate(rank_ranges(how.n, comm.size)):
+        out[..., lo:hi] = parts[r][..., lo:hi]
+    return out
 
-    def swap(obj, name, value):
-        if root:
-            saved.append((obj, name, getattr(obj, name)))
-            setattr(obj, name, value)
 
-    def by_range(arr, n):
-        parts = comm.gather(arr, root=0)
-        if not root:
-            return None
-        out = parts[0].copy()
-        for r, (lo, hi) in enumerate(rank_ranges(n, comm.size)):
-            out[..., lo:hi] = parts[r][..., lo:hi]
-        return out
+def _by_synapse(arr, how, comm):
+    proj = how.proj
+    if getattr(proj, "global_index", None) is None:  # not localized: every rank has all
+        return arr
+    parts = comm.gather((proj.global_index, arr), root=0)
+    if comm.rank != 0:
+        return None
+    out = np.zeros(proj.n_global, arr.dtype)
+    for index, values in parts:
+        out[index] = values
+    return out
 
-    def by_synapse(arr, proj, index):
-        parts = comm.gather((index, arr), root=0)
-        if not root:
-            return None
-        out = np.zeros(proj.n_global, arr.dtype)
-        for where, values in parts:
-            out[where] = values
-        return out
 
-    for pop in net.populations.values():
-        if pop.kind != "neuron":
-            continue
-        state = {k: by_range(v, pop.n) for k, v in pop.state.items()}
-        swap(pop, "state", state)
-        swap(pop, "until", by_range(pop.until, pop.n))
-        swap(pop, "rb", {k: by_range(v, pop.n) for k, v in pop.rb.items()})
-    for proj in net.projections.values():
-        if getattr(proj, "global_index", None) is None:
-            continue
-        index = proj.global_index  # this rank's part in the whole projection
-        counts = comm.reduce(np.diff(proj.ptr), root=0)
-        whole_ptr = None if not root else np.concatenate([[0], np.cumsum(counts)])
-        swap(proj, "off", by_synapse(proj.off, proj, index))
-        if proj.plastic is None:
-            swap(proj, "w", by_synapse(proj.w, proj, index))
-        pl = proj.plastic
-        if pl is not None:
-            swap(pl, "state", {k: by_synapse(v, proj, index) for k, v in pl.state.items()})
-            swap(proj, "w", pl.state["w"])  # the rule's weights are the projection's
-            swap(pl, "elig", {k: by_synapse(v, proj, index) for k, v in pl.elig.items()})
-            for k in _per_synapse(pl):
-                swap(pl, k, by_synapse(getattr(pl, k), proj, index))
-            post = {t for t, (side, _tau) in pl.checked.traces.items() if side == "post"}
-            n_post = proj.post_pop.n
-            traces = {k: by_range(v, n_post) if k in post else v for k, v in pl.traces.items()}
-            swap(pl, "traces", traces)
-            if pl.deferred:
-                swap(pl, "Q", by_range(pl.Q, n_post))
-        swap(proj, "ptr", whole_ptr)
-    for mon in net.monitors.values():
-        if getattr(mon, "global_ids", None) is not None:
-            swap(mon, "index", mon.global_ids)
-    try:
-        yield root
-    finally:
-        for obj, name, value in reversed(saved):
-            setattr(obj, name, value)
+def _row_counts(ptr, how, comm):
+    if getattr(how.proj, "global_index", None) is None:
+        return ptr
+    counts = comm.reduce(np.diff(ptr), root=0)
+    return None if comm.rank != 0 else np.concatenate([[0], np.cumsum(counts)])
+
+
+#: how each split of :mod:`axonforge.state` is assembled on rank 0
+_GATHER = {state.ByRange: _by_range, state.BySynapse: _by_synapse, state.RowCounts: _row_counts}
+
+
+def gathered(d, comm):
+    """State dict ``d`` (:mod:`axonforge.state`) of this rank's part of the network, with
+    every split array assembled from all ranks: the whole network's dict on rank 0, None
+    on the others. Every rank must call it with dicts of the same structure (collectives
+    run in the dicts' order)."""
+    arrays = dict(d.get("arrays", {}))
+    for key, how in d.get("split", {}).items():
+        arrays[key] = _GATHER[type(how)](arrays[key], how, comm)
+    groups = {k: gathered(sub, comm) for k, sub in d.get("groups", {}).items()}
+    if comm.rank != 0:
+        return None
+    out = {k: v for k, v in d.items() if k != "split"}
+    out["arrays"] = arrays
+    if groups:
+        out["groups"] = groups
+    return out

@@ -49,25 +49,32 @@ def rank_ranges(n: int, ranks: int) -> list:
     return [(int(b[r]), int(b[r + 1])) for r in range(ranks)]
 
 
-def ranges(n: int, kind: str, layout: Layout, span=None):
-    """``(lo, hi, rows)``: the ranges of this process's workers (arrays of length
-    ``threads``) and the sizes of every buffer row (rows = all workers for neurons,
-    this process's threads for sources). ``span = (a, b)`` limits a Poisson or noise
-    source to the ids this process needs (see :func:`source_span`)."""
-    if kind == "neuron":
-        # first by rank, then each rank's range by threads: a rank's neurons (and so
-        # the synapses it keeps) do not depend on how many threads it runs
-        b = np.concatenate(
-            [lo + bounds(hi - lo, layout.threads)[:-1] for lo, hi in rank_ranges(n, layout.ranks)]
-            + [[n]]
-        )
-        own = b[layout.first : layout.first + layout.threads + 1]
-        return own[:-1].copy(), own[1:].copy(), np.diff(b)
-    if kind == "spikes":  # one schedule walk, by the first thread
-        lo = np.zeros(layout.threads, np.int64)
-        hi = np.zeros(layout.threads, np.int64)
-        hi[0] = n
-        return lo, hi, hi - lo
+def neuron_ranges(n: int, layout: Layout):
+    """``(lo, hi, rows)`` of a neuron population: the ranges of this process's workers
+    (arrays of length ``threads``) and the sizes of every buffer row (one per worker of
+    all ranks: neuron spikes are exchanged). First by rank, then each rank's range by
+    threads: a rank's neurons (and so the synapses it keeps) do not depend on how many
+    threads it runs."""
+    b = np.concatenate(
+        [lo + bounds(hi - lo, layout.threads)[:-1] for lo, hi in rank_ranges(n, layout.ranks)]
+        + [[n]]
+    )
+    own = b[layout.first : layout.first + layout.threads + 1]
+    return own[:-1].copy(), own[1:].copy(), np.diff(b)
+
+
+def first_thread_ranges(n: int, layout: Layout):
+    """``(lo, hi, rows)`` of a replayed schedule: one walk, by the first thread."""
+    lo = np.zeros(layout.threads, np.int64)
+    hi = np.zeros(layout.threads, np.int64)
+    hi[0] = n
+    return lo, hi, hi - lo
+
+
+def span_ranges(n: int, layout: Layout, span=None):
+    """``(lo, hi, rows)`` of a source drawn element by element: its ids split over this
+    process's threads (rows = this process's threads). ``span = (a, b)`` limits it to
+    the ids this process needs (see :func:`source_span`)."""
     a, z = (0, n) if span is None else span
     b = a + bounds(z - a, layout.threads)
     return b[:-1].copy(), b[1:].copy(), np.diff(b)

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from axonforge.engine.description import describe
-from axonforge.engine.partition import Layout, source_span
+from axonforge.engine.partition import Layout
 from axonforge.plan import network_plan
 
 #: chunk spike buffers hold at most about this many bytes (4 per element and step)
@@ -55,7 +55,7 @@ def chunk_steps(net) -> int:
     delays = [
         p.min_delay_steps
         for p in net.projections.values()
-        if len(p) and (p.pre_pop.kind == "neuron" or p.plastic is not None)
+        if len(p) and (p.pre_pop.is_neuron or p.plastic is not None)
     ]
     d = min(delays, default=MAX_CHUNK)
     elements = sum(p.n for p in net.populations.values())
@@ -66,7 +66,7 @@ def choose_threads(net, steps) -> int:
     """Threads that pay: one per :data:`MIN_WORK_PER_THREAD` units of work per chunk on
     this rank (neuron updates, and synaptic events at :data:`TYPICAL_RATE`), at most
     ``net.threads``."""
-    neurons = sum(p.n for p in net.populations.values() if p.kind == "neuron")
+    neurons = sum(p.n for p in net.populations.values() if p.is_neuron)
     # the whole network's count (the same on every MPI rank, so all choose alike)
     synapses = sum(getattr(p, "n_global", len(p)) for p in net.projections.values())
     per_step = neurons + synapses * TYPICAL_RATE * net.dt
@@ -99,8 +99,7 @@ class Engine:
             mpi.localize(net, self.layout)
             self.exchange = mpi.Exchange(net.comm, net, self.layout)
             for pop in net.populations.values():
-                if pop.kind in ("poisson", "noise"):  # generate only what this rank uses
-                    pop.span = source_span(net, pop)
+                pop.use_rank_span(net)  # drawn sources: generate only what this rank uses
         for group in (net.populations, net.projections, net.monitors, net.modulators):
             for obj in group.values():
                 obj.allocate_chunk(self.layout)
@@ -115,7 +114,7 @@ class Engine:
         step (slot ``s % L``) when ``L`` changes."""
         net, L = self.net, self.L
         for pop in net.populations.values():
-            if pop.kind != "neuron":
+            if not pop.is_neuron:
                 continue
             used = {pr.port for pr in net.projections.values() if pr.post_pop is pop}
             old = getattr(pop, "rb", {})

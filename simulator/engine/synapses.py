@@ -25,22 +25,18 @@ from axonforge.engine.ir import X, aug, call, loop, subst, when
 k, t, slot, w, gw, dt, L = (X.name(n) for n in ("k", "t", "slot", "w", "gw", "dt", "L"))
 
 
-def _mult_dtype(kind):
-    return "i64" if kind == "poisson" else "f64"
-
-
 def each_spike(args, P, body_of, mult=None):
     """``for u, s``: every spike of population ``P`` in this step, in id order;
     ``body_of(src)`` gives the statements per spike (``src`` the source id; with
-    ``mult``, the pre population's kind, ``mlt`` holds its count or amplitude)."""
+    ``mult``, the IR dtype of the pre population's payload (:attr:`PopPlan.payload`),
+    ``mlt`` holds its count or amplitude)."""
     spk = args.pop(P, "spk", "i32", ("workers", "cap"))
     sptr = args.pop(P, "sptr", "i64", ("workers", "steps+1"))
     u, s = X.name("u"), X.name("s")
     nbuf = args.pop(P, "nbuf", "int")
     inner = [ir.assign("src_i", spk[u, s], "int")]
-    if mult is not None:  # the pre population's kind: counts or amplitudes per spike
-        dtype = _mult_dtype(mult)
-        inner.append(ir.assign("mlt", args.pop(P, "mult", dtype, ("workers", "cap"))[u, s]))
+    if mult is not None:  # counts or amplitudes per spike
+        inner.append(ir.assign("mlt", args.pop(P, "mult", mult, ("workers", "cap"))[u, s]))
     return loop(
         "u", 0, nbuf, [loop("s", sptr[u, t], sptr[u, t + 1], inner + body_of(X.name("src_i")))]
     )
@@ -95,7 +91,7 @@ def static_projection(args, J: int, proj) -> list:
     return [
         ir.Comment(f"projection {J}: population {proj.pre} -> {proj.post}, port {proj.port}"),
         *_base(args, proj),
-        each_spike(args, proj.pre, per_spike, proj.pre_kind if proj.pre_mult else None),
+        each_spike(args, proj.pre, per_spike, proj.pre_payload),
     ]
 
 
@@ -366,7 +362,7 @@ def plastic_projection(args, J: int, proj, plan) -> list:
             return [loop("_rep", 0, X.name("mlt"), body)]
         return body
 
-    out.append(each_spike(args, proj.pre, per_spike, proj.pre_kind if proj.pre_mult else None))
+    out.append(each_spike(args, proj.pre, per_spike, proj.pre_payload))
     return out
 
 

@@ -1,5 +1,8 @@
-"""Save/load round trips and checkpoints that continue exactly."""
+"""Save/load round trips and checkpoints that continue exactly; the file format."""
 
+from pathlib import Path
+
+import h5py
 import numpy as np
 import pytest
 
@@ -152,3 +155,127 @@ def _network_file(tmp_path):
     path = tmp_path / "n.h5"
     net.save(path)
     return path
+
+
+# ------------------------------------------------------------------ file format and dicts
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "network_v1.h5"
+
+
+def _contents(path):
+    """Every attribute and dataset of a file, by HDF5 path."""
+    out = {}
+    with h5py.File(path) as f:
+        out["/"] = dict(f.attrs)
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()]
+            else:
+                out[name + "@"] = dict(obj.attrs)
+
+        f.visititems(visit)
+    return out
+
+
+def test_a_file_written_before_state_dicts_loads_and_saves_unchanged(tmp_path):
+    """tests/fixtures/network_v1.h5 was written by the per-class writers that state dicts
+    replaced: it loads, and saving it again gives the same groups, attributes and data."""
+    net = sim.load(FIXTURE)
+    kinds = {name: type(pop).__name__ for name, pop in net.populations.items()}
+    assert kinds == {
+        "a": "NeuronPopulation",
+        "noise": "NoisePopulation",
+        "replay": "SpikeSourcePopulation",
+        "poisson": "PoissonPopulation",
+        "da": "PoissonPopulation",
+    }
+    assert [p.kind for p in net.populations.values()] == [
+        "neuron", "noise", "spikes", "poisson", "poisson"
+    ]  # fmt: skip
+    assert net.monitors["spikes"].num_spikes > 0 and net.modulators["dopamine"].value > 0
+    net.save(tmp_path / "again.h5")
+    want, have = _contents(FIXTURE), _contents(tmp_path / "again.h5")
+    assert want.keys() == have.keys()
+    for key, value in want.items():
+        if key.endswith("@") or key == "/":
+            assert have[key].keys() == value.keys(), key
+            for attr, v in value.items():
+                assert np.array_equal(have[key][attr], v), f"{key}{attr}"
+        else:
+            assert have[key].dtype == value.dtype, key
+            np.testing.assert_array_equal(have[key], value, err_msg=key)
+
+
+def test_state_dicts_map_to_hdf5_and_back(tmp_path):
+    d = {
+        "attrs": {"name": "x", "n": 3, "flag": True},
+        "arrays": {"a": np.arange(3), "state/v": np.ones(3), "state/u": np.zeros((2, 3))},
+        "groups": {"sub": {"attrs": {"k": 1.5}, "arrays": {"q/r": np.arange(2.0)}}},
+    }
+    with h5py.File(tmp_path / "d.h5", "w") as f:
+        io.write_group(f.create_group("g"), d)
+        assert sorted(f["g"]) == ["a", "state", "sub"] and sorted(f["g/state"]) == ["u", "v"]
+    with h5py.File(tmp_path / "d.h5") as f:
+        back = io.read_group(f["g"], tmp_path / "d.h5")
+    assert dict(back["attrs"]) == d["attrs"]
+    assert sorted(back["arrays"]) == ["a", "state/u", "state/v"]
+    np.testing.assert_array_equal(back["arrays"]["state/u"], d["arrays"]["state/u"])
+    sub = back["groups"]["sub"]
+    assert sub["attrs"]["k"] == 1.5 and list(sub["arrays"]) == ["q/r"]
+    with pytest.raises(io.FileFormatError, match=r"d.h5: missing record /g/state/w"):
+        back["arrays"]["state/w"]
+    with pytest.raises(io.FileFormatError, match=r"d.h5: missing attribute /g@kind"):
+        back["attrs"]["kind"]
+
+
+def _edited(tmp_path, edit):
+    path = tmp_path / "edited.h5"
+    path.write_bytes(FIXTURE.read_bytes())
+    with h5py.File(path, "a") as f:
+        edit(f)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda f: f["populations/0"].pop("until"), r"missing record /populations/0/until"),
+        (
+            lambda f: f["projections/3/plastic"].pop("traces"),
+            r"missing record /projections/3/plastic/traces/",
+        ),
+        (lambda f: f["monitors/1"].pop("v_v"), r"missing record /monitors/1/v_v"),
+        (lambda f: f["projections/0"].attrs.pop("port"), r"missing attribute /projections/0@port"),
+        (lambda f: f.pop("projections"), r"missing record /projections"),
+        (
+            lambda f: f["populations/1"].attrs.update(kind="laser"),
+            r"population 'noise' has unknown kind 'laser'",
+        ),
+        (
+            lambda f: f["monitors/2"].attrs.update(kind="eeg"),
+            r"monitor 'rate' has unknown kind 'eeg'",
+        ),
+        (lambda f: f["projections/1"].pop("w"), r"missing record /projections/1/w"),
+        (
+            lambda f: _shorten(f, "projections/1/w"),
+            r"projection 'proj1' has inconsistent sizes",
+        ),
+        (
+            lambda f: _shorten(f, "populations/0/rb/exc", axis=1),
+            r"ring buffer of 'a'/exc has shape",
+        ),
+        (lambda f: f.attrs.update(version=2), r"written by a newer axonforge"),
+        (lambda f: f.attrs.update(complete=False), r"incomplete file"),
+        (lambda f: f.attrs.update(format="something"), r"not an axonforge-network file"),
+    ],
+)
+def test_damaged_files_fail_naming_file_and_record(tmp_path, edit, message):
+    path = _edited(tmp_path, edit)
+    with pytest.raises(io.FileFormatError, match=r"edited\.h5: .*" + message):
+        sim.load(path)
+
+
+def _shorten(f, key, axis=0):
+    data = f[key][()]
+    del f[key]
+    f[key] = np.delete(data, -1, axis=axis)
