@@ -10,6 +10,8 @@ Simulators: ``axonforge``, ``brian2-runtime`` (Cython), ``brian2-cpp`` (cpp_stan
 
 * ``cuba``: Vogels & Abbott 2005 / Brette et al. 2007 benchmark 2, 4000 LIF, p = 0.02,
   exponential currents, delay 0.1 ms, dt 0.1 ms.
+* ``cuba-noise`` (axonforge and Brian2): ``cuba`` with white noise on every membrane
+  (``+ sigma*sqrt(2/tau_m)*xi``, sigma = 1 mV, the exact OU update): the cost of noise.
 * ``brunel``: Brunel 2000 model A with delta synapses, N = 50,000 (40,000 E + 10,000 I),
   fixed in-degree 800 E + 200 I, J = 0.1 mV, g = 5, D = 1.5 ms, external Poisson input
   at 2 nu_thr through C_E synapses per neuron, dt 0.1 ms.
@@ -86,6 +88,24 @@ BRUNEL = dict(
 
 
 # ----------------------------------------------------------------------------- axonforge
+def _with_membrane_noise(model, sigma):
+    """``model`` (a LIF) with white noise on v: ``+ sigma*sqrt(2/tau_m)*xi``, which gives
+    the free membrane a standard deviation ``sigma`` (integrated exactly, as an OU)."""
+    from dataclasses import replace
+
+    from axonforge.models.base import spec_model
+
+    spec = model.spec
+    noisy = replace(
+        spec,
+        name="LIFNoise",
+        parameters={**spec.parameters, "sigma": (sigma, "V", "std of the free membrane")},
+        equations=(spec.equations[0] + " + sigma*sqrt(2/tau_m)*xi", *spec.equations[1:]),
+    )
+    params = dict(model.params)
+    return spec_model(noisy, **params, sigma=sigma)
+
+
 def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
     t0 = time.perf_counter()
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -103,7 +123,7 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
     t_import += time.perf_counter() - warm
     base = rss_mb()
     net = sim.Network(dt=0.1 * ms, seed=seed, precision=precision, threads=threads)
-    if workload == "cuba":
+    if workload in ("cuba", "cuba-noise"):
         c = CUBA
         model = LIF(
             tau_m=c["tau_m"] * ms,
@@ -115,6 +135,8 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
             tau_syn_exc=c["tau_e"] * ms,
             tau_syn_inh=c["tau_i"] * ms,
         )
+        if workload == "cuba-noise":
+            model = _with_membrane_noise(model, sigma=1 * mV)
         pop = net.population(model, n=c["n"], v=sim.uniform(c["v_reset"] * mV, c["v_th"] * mV))
         scale = c["c_m"] * pF / (c["tau_m"] * ms)
         net.connect(
@@ -208,12 +230,14 @@ def brian2(workload, duration, seed, mode, n=None, threads=1):
         b2.prefs.codegen.target = "cython"
     b2.seed(seed)
     b2.defaultclock.dt = 0.1 * ms
-    if workload == "cuba":
+    if workload in ("cuba", "cuba-noise"):
         c = CUBA
-        eqs = """dv/dt = (ge + gi - (v - El))/taum : volt (unless refractory)
+        noise = " + sigma*sqrt(2/taum)*xi" if workload == "cuba-noise" else ""
+        eqs = f"""dv/dt = (ge + gi - (v - El))/taum{noise} : volt (unless refractory)
                  dge/dt = -ge/taue : volt
                  dgi/dt = -gi/taui : volt"""
         ns = dict(
+            sigma=1 * mV,
             taum=c["tau_m"] * ms,
             taue=c["tau_e"] * ms,
             taui=c["tau_i"] * ms,
@@ -229,7 +253,8 @@ def brian2(workload, duration, seed, mode, n=None, threads=1):
             threshold="v > Vt",
             reset="v = Vr",
             refractory=c["t_ref"] * ms,
-            method="exact",
+            # Brian2's "exact" refuses stochastic equations: Euler-Maruyama for the noise
+            method="euler" if noise else "exact",
             namespace=ns,
         )
         P.v = "Vr + rand() * (Vt - Vr)"
@@ -415,7 +440,7 @@ def nest_run(workload, duration, seed, n=None, threads=1):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("simulator", choices=["axonforge", "brian2-runtime", "brian2-cpp", "nest"])
-    ap.add_argument("workload", choices=["cuba", "brunel", "plastic", "static"])
+    ap.add_argument("workload", choices=["cuba", "cuba-noise", "brunel", "plastic", "static"])
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n", type=int, default=None, help="network size (brunel)")

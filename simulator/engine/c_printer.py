@@ -188,12 +188,54 @@ AF_FN int64_t af_poisson(uint64_t key, uint64_t index, double lam, double exp_ne
     }
     return c;
 }
-AF_FN double af_normal(uint64_t key, uint64_t index) {
+__AF_NORMAL__"""
+
+
+def _horner(coefs, var="z") -> str:
+    text = repr(coefs[0])
+    for c in coefs[1:]:
+        text = f"({text} * {var} + {c!r})"
+    return text
+
+
+def _normal_runtime() -> str:
+    """``af_normal`` and its log and cos: the operations of :func:`axonforge.rng.normal`
+    in the same order, with the same constants, so that C (compiled without FMA
+    contraction) and Numba give the same bits."""
+    from axonforge import rng
+
+    scale = "\n".join(
+        f"    if (u < {t!r}) {{ u = u * {f!r}; e = e - {p!r}; }}" for t, f, p in rng._SCALES
+    )
+    return f"""AF_FN double af_log_unit(double u) {{
+    double e = 0.0;
+{scale}
+    if (u < {rng._SQRT_HALF!r}) {{ u = u * 2.0; e = e - 1.0; }}
+    double s = (u - 1.0) / (u + 1.0);
+    double z = s * s;
+    double poly = {_horner(rng.LOG_SERIES)};
+    return 2.0 * s * poly + e * {rng._LN2!r};
+}}
+AF_FN double af_cos_turn(double u) {{
+    double x = fabs(u - floor(u + 0.5));
+    int flip = x > 0.25;
+    if (flip) x = 0.5 - x;
+    int use_sin = x > 0.125;
+    double y = use_sin ? 0.25 - x : x;
+    double a = 2.0 * {math.pi!r} * y;
+    double z = a * a;
+    double r = use_sin ? a * {_horner(rng.SIN_SERIES)} : {_horner(rng.COS_SERIES)};
+    return flip ? -r : r;
+}}
+AF_FN double af_normal(uint64_t key, uint64_t index) {{
     double u1 = 1.0 - af_uniform(key, 2ULL * index);
     double u2 = af_uniform(key, 2ULL * index + 1ULL);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * 3.141592653589793 * u2);
-}
+    return sqrt(-2.0 * af_log_unit(u1)) * af_cos_turn(u2);
+}}
 """
+
+
+C_RUNTIME = C_RUNTIME.replace("__AF_NORMAL__", _normal_runtime())
 
 
 def c_literal(value) -> tuple[str, int]:

@@ -70,13 +70,21 @@ def neuron_update(args, P: int, pop) -> list:
         return _draws(subst(node, {**names, **(extra or {})}), c.n_random)
 
     body = [ir.assign(f"x_{v}", arrays[v][i]) for v in state]
-    keys = []  # step keys of the population's random numbers, made once per step
-    if c.noise:
-        keys.append(ir.assign("key_xi", call("step_key", seed, X(rng.XI_STREAM + P), k), "key"))
-    if c.n_random:
-        keys.append(
-            ir.assign("key_rand", call("step_key", seed, X(rng.RANDOM_STREAM + P), k), "key")
+    # step keys of the population's random numbers, one per draw and step (rng.XI_STREAM)
+    n_xi = len(propagators.noisy(c)) if c.method == "exact" else len(c.noise_names)
+    if max(n_xi, c.n_random) > rng.DRAWS_PER_POPULATION:
+        raise ValueError(f"{spec.name}: more than {rng.DRAWS_PER_POPULATION} random draws")
+    base = P * rng.DRAWS_PER_POPULATION
+    keys = [
+        ir.assign(f"key_xi_{r}", call("step_key", seed, X(rng.XI_STREAM + base + r), k), "key")
+        for r in range(n_xi if c.noise else 0)
+    ]
+    keys += [
+        ir.assign(
+            f"key_rand_{r}", call("step_key", seed, X(rng.RANDOM_STREAM + base + r), k), "key"
         )
+        for r in range(c.n_random)
+    ]
     if has_refr:  # refractory until step ``until``: written at a spike, never per step
         body.append(ir.assign("active", k >= until[i], "bool"))
     if c.method == "exact":
@@ -85,8 +93,7 @@ def neuron_update(args, P: int, pop) -> list:
         noisy = propagators.noisy(c) if c.noise else []
         # one standard normal per variable the noise reaches (the exact OU update)
         body += [
-            ir.assign(f"z_{r}", call("normal", X.name("key_xi"), i * len(noisy) + r))
-            for r in range(len(noisy))
+            ir.assign(f"z_{r}", call("normal", X.name(f"key_xi_{r}"), i)) for r in range(len(noisy))
         ]
 
         def shaken(j, value, prefix):
@@ -174,9 +181,8 @@ def neuron_update(args, P: int, pop) -> list:
 
 
 def _draws(node, n_random):
-    """``rand(c)``/``randn(c)`` of a spec as the element's draws of this step: call site
-    ``c`` of ``n_random`` reads uniform ``2*(i*n_random + c)`` or the normal made from
-    uniforms ``2*(i*n_random + c)`` and ``+1``, so no two sites share a number."""
+    """``rand(c)``/``randn(c)`` of a spec as the element's draw of this step from call
+    site ``c``'s own key (``key_rand_c``)."""
     if not n_random:
         return node
 
@@ -186,10 +192,8 @@ def _draws(node, n_random):
             name = getattr(n.func, "id", None)
             if name not in ("rand", "randn"):
                 return n
-            index = i * n_random + n.args[0].value
-            if name == "rand":
-                return call("uniform", X.name("key_rand"), 2 * index).node
-            return call("normal", X.name("key_rand"), index).node
+            key = X.name(f"key_rand_{n.args[0].value}")
+            return call("uniform" if name == "rand" else "normal", key, i).node
 
     return _Draw().visit(node)
 
@@ -233,7 +237,7 @@ def _runge_kutta(c, ex, clamped, active) -> list:
         # the step (Ito); z_q one standard normal per noise symbol
         names = c.noise_names
         for q in range(len(names)):
-            out.append(ir.assign(f"z_{q}", call("normal", X.name("key_xi"), i * len(names) + q)))
+            out.append(ir.assign(f"z_{q}", call("normal", X.name(f"key_xi_{q}"), i)))
         for v, factors in c.noise.items():
             kick = None
             for q, xi in enumerate(names):

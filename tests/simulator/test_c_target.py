@@ -193,3 +193,34 @@ def test_c_target_equals_a_network_run():
     assert np.array_equal(pop.until, state["until"])
     got = sorted(zip(mon.steps_recorded.tolist(), mon.ids.tolist()))
     assert len(spikes) > 50 and got == sorted(spikes)
+
+
+def test_white_noise_and_random_calls_c_equal_numba():
+    """The exact Ornstein-Uhlenbeck update (noise coefficients per neuron) and
+    Euler-Maruyama with two noise symbols, rand() in a threshold and randn() in a reset:
+    the counter-based normals (branch-free Box-Muller, :func:`axonforge.rng.normal`) are
+    the same bits in C and Numba."""
+    from engine_cases import ESCAPE_QIF, NOISY_LIF
+
+    from axonforge.models.base import spec_model
+
+    lif = population(
+        spec_model(NOISY_LIF, strict_units=False, mu=np.linspace(0.0, 25e-3, N),
+                   sigma=np.linspace(0.5e-3, 4e-3, N)),
+        v=np.linspace(0.0, 15e-3, N),
+    )  # fmt: skip
+    assert lif.checked.method == "exact" and lif.checked.noise
+    c, nb = run_both(lif)
+    assert_identical(lif, c, nb, min_spikes=50)
+    qif = population(
+        spec_model(ESCAPE_QIF, strict_units=False, rate=np.where(np.arange(N) < 4, 0.0, 50.0),
+                   sigma=np.linspace(0.0, 0.4, N)),
+        u=np.linspace(-1.0, 0.0, N),
+    )  # fmt: skip
+    assert qif.checked.method == "euler" and qif.checked.n_random == 2
+    c, nb = run_both(qif)
+    (_, _, c_spikes) = c
+    assert len(c_spikes) > 20
+    for name in qif.state:
+        assert np.array_equal(c[1][f"x_{name}"].view(np.uint64), nb[1][f"x_{name}"].view(np.uint64))
+    assert c_spikes == nb[2]
