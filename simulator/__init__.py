@@ -25,12 +25,15 @@ from axonforge.connectivity import (
     FixedProbability,
     FixedTotalNumber,
     OneToOne,
+    PairwiseBernoulli,
     exponential,
     lognormal,
     normal,
     uniform,
 )
+from axonforge.expressions import expr
 from axonforge.network import Network
+from axonforge.space import grid, random_positions
 from axonforge.spec import SpecError, check_spec
 
 __version__ = "0.1.0"
@@ -66,6 +69,10 @@ __all__ = [
     "FixedTotalNumber",
     "Explicit",
     "Distribution",
+    "PairwiseBernoulli",
+    "expr",
+    "grid",
+    "random_positions",
     "uniform",
     "normal",
     "lognormal",

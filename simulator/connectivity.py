@@ -31,6 +31,7 @@ from axonforge.draws import (  # noqa: F401 - re-exported: the public distributi
     value_kind,
     values,
 )
+from axonforge.expressions import PAIR, as_expression, estimate_p, periodic_extent, rule_kernel
 from axonforge.rng import step_key
 from axonforge.rng import uniform as _u01
 
@@ -57,6 +58,7 @@ class Layout:
     def __init__(
         self, pre_pop, pre_sel, post_pop, post_sel, avoid_autapses, seed, stream, owned=None
     ):
+        self.pre_pop, self.post_pop = pre_pop, post_pop
         self.pre_sel = np.ascontiguousarray(pre_sel, dtype=np.int64)
         self.post_sel = np.ascontiguousarray(post_sel, dtype=np.int64)
         self.n_pre_pop, self.seed, self.stream = pre_pop.n, int(seed), int(stream)
@@ -118,6 +120,10 @@ class Rule:
 
     def check(self, n_pre, n_post, n_self):
         """Raise ``ValueError`` if the rule cannot connect these sizes."""
+
+    def prepare(self, pre_pop, pre_sel, post_pop, post_sel):
+        """Check the rule against the populations themselves, before anything is built
+        (rules written as expressions need their positions)."""
 
     def expected(self, n_pre, n_post, n_self) -> float:
         """Number of synapses (its expectation for random counts)."""
@@ -347,6 +353,108 @@ class FixedTotalNumber(Rule):
 
     def fill(self, lay, ptr, off, base):
         _by_target_degrees(self.degrees(lay), lay.keyed(0), ptr, off, base, True)
+
+
+class PairwiseBernoulli(Rule):
+    """Each (pre, post) pair with probability ``p``, where ``condition`` holds: both
+    numbers or expressions of the pair (:mod:`axonforge.expressions`: ``i``, ``j``,
+    positions, ``d``), e.g. ``PairwiseBernoulli(p=sim.expr("exp(-d**2/(2*s**2))",
+    s=0.1), condition="i != j")`` (Brian2's ``connect(condition=..., p=...)``, NEST's
+    ``pairwise_bernoulli`` with a spatial probability).
+
+    Compiled once per expression; each target draws one keyed uniform per candidate
+    source (keyed by seed, projection, target and source), so the synapses do not
+    depend on threads, ranks or views. The cost is one evaluation per pair: for a
+    constant ``p`` without condition, :class:`FixedProbability` (cost per synapse) is
+    faster. A probability outside [0, 1] fails, naming the pair and the value."""
+
+    cursor = True
+
+    def __init__(self, p, condition=None, allow_autapses=True):
+        self.p = as_expression(p, "PairwiseBernoulli(p)")
+        self.condition = as_expression(
+            condition if condition is not None else "True", "PairwiseBernoulli(condition)"
+        )
+        self.allow_autapses = bool(allow_autapses)
+        self._p_node = self.p.checked(PAIR, "PairwiseBernoulli p")
+        self._cond_node = self.condition.checked(PAIR, "PairwiseBernoulli condition", True)
+
+    def describe(self) -> dict:
+        return {
+            "rule": "PairwiseBernoulli",
+            "p": repr(self.p),
+            "condition": repr(self.condition),
+            "allow_autapses": self.allow_autapses,
+        }
+
+    def expected(self, n_pre, n_post, n_self):
+        mean = getattr(self, "_mean_p", None)
+        return self._pairs(n_pre, n_post, n_self) * (1.0 if mean is None else mean)
+
+    def prepare(self, pre_pop, pre_sel, post_pop, post_sel):
+        """Check the expressions against the populations (positions, dimensions) and
+        estimate the mean probability (for the memory estimate)."""
+        used = self.p.names | self.condition.names
+        spatial = used & {"d", "dx", "dy", "dz", "x_pre", "y_pre", "z_pre", "x_post", "y_post",
+                          "z_post"}  # fmt: skip
+        dims = 0
+        if spatial:
+            for pop in (pre_pop, post_pop):
+                if getattr(pop, "positions", None) is None:
+                    raise ValueError(
+                        f"PairwiseBernoulli: the expressions use {sorted(spatial)} but "
+                        f"population {pop.name!r} has no positions; give them with "
+                        "net.population(..., positions=sim.grid(...) or an (n, d) array)"
+                    )
+            periodic_extent(pre_pop, post_pop)
+            dims = pre_pop.positions.shape[1]
+            for a, axis in enumerate("xyz"):
+                names = {f"{axis}_pre", f"{axis}_post", f"d{axis}"} & spatial
+                if a >= dims and names:
+                    raise ValueError(
+                        f"PairwiseBernoulli: the expressions use {sorted(names)} but the "
+                        f"positions have {dims} dimension(s)"
+                    )
+        self._dims = dims
+        self._mean_p = estimate_p(self.p, self.condition, pre_pop, pre_sel, post_pop, post_sel)
+
+    def _choose(self, lay):
+        """``(counts per target in population order, chosen sources)``: one evaluation
+        of every pair (the compiled kernel of :func:`axonforge.expressions.rule_kernel`)."""
+        dims = getattr(self, "_dims", 0)
+        extent = periodic_extent(lay.pre_pop, lay.post_pop) if dims else None
+        kernel = rule_kernel(self._p_node, self._cond_node, self.p.names | self.condition.names,
+                             dims, extent is not None)  # fmt: skip
+        empty = np.zeros((0, 0))
+        pos_pre = lay.pre_pop.positions if dims else empty
+        pos_post = lay.post_pop.positions if dims else empty
+        arrays = (lay.pre_sel, lay.post_sel, lay.post_order, lay.self_pre)
+        guess = int(self.expected(len(lay.pre_sel), len(lay.post_sel), 0) * 1.05) + 1024
+        chosen = np.empty(guess, np.int32 if lay.n_pre_pop < 2**31 else np.int64)
+        bad = np.zeros(3)
+        counts, chosen, ok = kernel(*arrays, pos_pre, pos_post,
+                                    np.zeros(3) if extent is None else extent, lay.seed,
+                                    lay.stream, lay.lo, lay.hi, chosen, bad)  # fmt: skip
+        if not ok:
+            raise ValueError(
+                f"PairwiseBernoulli: p = {self.p!r} is {float(bad[2])!r} for the pair "
+                f"(i={int(bad[0])}, j={int(bad[1])}); a probability must lie in [0, 1]"
+            )
+        return counts, chosen
+
+    # each pair is evaluated once: rows() keeps the chosen sources for fill() (a
+    # temporary of 4 bytes per synapse instead of a second evaluation of every pair)
+    def rows(self, lay):
+        self._kept = self._choose(lay)
+        ptr = np.zeros(lay.n_pre_pop + 1, dtype=np.int64)
+        ptr[1:] = np.bincount(self._kept[1], minlength=lay.n_pre_pop)
+        return np.cumsum(ptr, out=ptr)
+
+    def fill(self, lay, ptr, off, base):
+        counts, chosen = getattr(self, "_kept", None) or self._choose(lay)
+        self._kept = None
+        order = lay.post_order if len(lay.post_order) else np.arange(len(lay.post_sel))
+        _place_chosen(counts, chosen, lay.post_sel[order], ptr, off, base)
 
 
 class Explicit(Rule):
@@ -584,6 +692,19 @@ def _heapsort(a):
                 break
             a[root], a[child] = a[child], a[root]
             root = child
+
+
+@njit(cache=True)
+def _place_chosen(counts, chosen, targets, ptr, off, base):
+    """Write each target (ascending) into the rows of its chosen sources."""
+    cursor = ptr[:-1].copy()
+    pos = 0
+    for q in range(counts.shape[0]):
+        for _ in range(counts[q]):
+            r = chosen[pos]
+            off[cursor[r]] = base + targets[q]
+            cursor[r] += 1
+            pos += 1
 
 
 @njit(cache=True)

@@ -36,7 +36,7 @@ from axonforge.rng import normal as _n01
 from axonforge.rng import uniform as _u01
 
 #: tags of what is drawn
-INIT, SET, WEIGHT, DELAY, RATE = 1, 2, 3, 4, 5
+INIT, SET, WEIGHT, DELAY, RATE, POSITIONS = 1, 2, 3, 4, 5, 6
 _C_TAG = np.uint64(0x8CB92BA72F3D8DD7)
 _C_STEP = np.uint64(0xE7037ED1A0B428DB)
 _C_OCC = np.uint64(0x589965CC75374CC3)
@@ -79,12 +79,16 @@ class KeyedDraws:
     element's occurrence number (int64, or empty: all 0). The methods follow
     ``numpy.random.Generator``; ``size``, if given, must be the number of elements."""
 
-    def __init__(self, key, index, occ=None, _calls=None):
+    def __init__(self, key, index, occ=None, _calls=None, context=None):
         self.key = np.uint64(key)
         self.index = np.ascontiguousarray(index, dtype=np.int64)
         empty = np.zeros(0, np.int64)
         self.occ = empty if occ is None else np.ascontiguousarray(occ, dtype=np.int64)
         self._calls = [0] if _calls is None else _calls  # shared with selections
+        #: what the elements are, for values written as expressions
+        #: (:mod:`axonforge.expressions`): ("neuron", population) or ("synapse", pre
+        #: population, post population); None where unknown
+        self.context = context
 
     def __len__(self):
         return len(self.index)
@@ -93,7 +97,7 @@ class KeyedDraws:
         """The draws of elements ``idx`` only (same keys; a request consumes one call
         number for every view of these draws)."""
         occ = self.occ[idx] if len(self.occ) else None
-        return KeyedDraws(self.key, self.index[idx], occ, self._calls)
+        return KeyedDraws(self.key, self.index[idx], occ, self._calls, self.context)
 
     def _next(self, fill, size):
         if size is not None and int(np.prod(size)) != len(self.index):
@@ -133,7 +137,7 @@ class KeyedDraws:
 def neuron_draws(owner, tag, ids) -> KeyedDraws:
     """Keyed draws for neurons ``ids`` (population indices) of population ``owner``; takes
     the owner's next draw number."""
-    return KeyedDraws(_key(owner, owner.stream, tag), ids)
+    return KeyedDraws(_key(owner, owner.stream, tag), ids, context=("neuron", owner))
 
 
 def _key(owner, stream, tag):
@@ -148,11 +152,11 @@ def synapse_keys(owner, stream, tag):
     return _key(owner, stream, tag)
 
 
-def synapse_draws(key, pre, post, n_post, occ) -> KeyedDraws:
+def synapse_draws(key, pre, post, n_post, occ, context=None) -> KeyedDraws:
     """Keyed draws for synapses given by population indices ``pre``, ``post`` and their
     occurrence numbers ``occ`` (the post population has ``n_post`` neurons)."""
     index = np.asarray(pre, np.int64) * np.int64(n_post) + np.asarray(post, np.int64)
-    return KeyedDraws(key, index, occ)
+    return KeyedDraws(key, index, occ, context=context)
 
 
 @njit(cache=True)

@@ -13,8 +13,9 @@ import time
 
 import numpy as np
 
-from axonforge import io, modulators, projection
+from axonforge import io, modulators, projection, space
 from axonforge.connectivity import AllToAll
+from axonforge.expressions import Expression
 from axonforge.models import ranges
 from axonforge.models.sources import StepCurrent
 from axonforge.modulators import Modulator
@@ -178,7 +179,7 @@ class Network:
             )
         return name
 
-    def population(self, model, n=None, name=None, **initial) -> Population:
+    def population(self, model, n=None, name=None, positions=None, **initial) -> Population:
         """Add a population of neurons (or an input source) to the network.
 
         Parameters
@@ -190,6 +191,11 @@ class Network:
             for a ``PoissonSource`` with per-source rates, the number of rates.
         name : str, optional
             Unique name (default ``pop0``, ``pop1``, ...); ``net.populations[name]``.
+        positions : array of shape (n, d), or a layout, optional
+            Where the neurons are (d = 1, 2 or 3): an array, ``sim.grid(shape, spacing,
+            periodic=...)`` (``n`` defaults to its number of points) or
+            ``sim.random_positions(extent, periodic=...)``; read by expressions of
+            distance in connections and values (:mod:`axonforge.expressions`).
         **initial
             Initial state values by variable name: scalars, arrays of length ``n`` or
             distributions such as ``sim.uniform(-60*mV, -50*mV)``. Unset variables take
@@ -202,7 +208,17 @@ class Network:
         """
         t0 = time.perf_counter()
         name = self._name(name, "pop", self.populations)
-        pop = new_population(self, model, n, name, initial)
+        if n is None and positions is not None:
+            n = positions.count() if isinstance(positions, space.Layout) else len(positions)
+        # values written as expressions of position are set once the positions exist
+        later = {k: v for k, v in initial.items() if isinstance(v, Expression)}
+        pop = new_population(
+            self, model, n, name, {k: initial[k] for k in initial if k not in later}
+        )
+        if positions is not None:
+            space.place(pop, positions)
+        if later:
+            pop.set(**later)
         self.populations[name] = pop
         self._structure_changed = True
         self.timings["build"] += time.perf_counter() - t0

@@ -113,6 +113,10 @@ class Population(_Selectable):
     #: Poisson count, a noise amplitude), or None
     payload_dtype = None
 
+    #: ``(n, d)`` positions and the periodic box (None: not periodic), see axonforge.space
+    positions = None
+    extent = None
+
     def __init__(self, net, model, n, name, initial):
         self.net, self.model, self.name = net, model, name
         self.stream = len(net.populations) + 1
@@ -241,6 +245,10 @@ class Population(_Selectable):
             }
         )
         self._save_kind(out)
+        if self.positions is not None:  # the same on every rank
+            out["arrays"]["positions"] = self.positions
+            if self.extent is not None:
+                out["arrays"]["extent"] = self.extent
         return out
 
     def _save_kind(self, out):
@@ -256,6 +264,10 @@ class Population(_Selectable):
         pop.merged_spikes = int(a["merged_spikes"])
         # keyed draws after loading must not repeat those made before saving
         pop.n_draws = int(a.get("n_draws", 0))
+        arrays = d.get("arrays", {})
+        if "positions" in arrays:
+            pop.positions = np.ascontiguousarray(arrays["positions"], np.float64)
+            pop.extent = arrays.get("extent")
         return pop
 
     @classmethod

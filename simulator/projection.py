@@ -48,6 +48,7 @@ from axonforge.connectivity import (
     value_kind,
     values,
 )
+from axonforge.expressions import Expression
 from axonforge.memory import check_memory
 from axonforge.models import ranges
 from axonforge.models.base import port_unit
@@ -170,7 +171,8 @@ class Projection:
                 ids = draws.stored_ids_any(self.ptr, self.off, n_post, s0, s1, seen)
             else:
                 ids = draws.stored_ids(self.ptr, self.off, n_post, s0, s1)
-            return draws.synapse_draws(key, ids[0], ids[1], n_post, ids[2])
+            context = ("synapse", self.pre_pop, self.post_pop)
+            return draws.synapse_draws(key, ids[0], ids[1], n_post, ids[2], context)
 
         return stored
 
@@ -631,6 +633,7 @@ def _estimate(net, sides, rule, synapse, weight, delay):
     pre_pop, pre_sel, post_pop, post_sel, n_self = sides
     n_pre, n_post = len(pre_sel), len(post_sel)
     rule.check(n_pre, n_post, n_self)
+    rule.prepare(pre_pop, pre_sel, post_pop, post_sel)
     m = float(rule.expected(n_pre, n_post, n_self))
     top = max(1, int(np.floor(_delay_bound(delay, m) / net.dt + 0.5)))
     off_item = 4 if (top + 1) * post_pop.n < 2**31 else 8
@@ -672,6 +675,8 @@ def _plastic_bytes(net, synapse, m, n_pre_pop, n_post_pop, off_item):
 def _delay_bound(delay, m):
     """The largest delay to expect [s]: a distribution's ``high`` when finite, else the
     largest of 4096 draws (an estimate only decides the offsets' integer width)."""
+    if isinstance(delay, Expression):
+        return 0.0  # evaluated only once the synapses exist; offsets widen if needed
     if isinstance(delay, Distribution):
         high = getattr(delay, "high", np.inf)
         if np.isfinite(high):

@@ -699,12 +699,28 @@ class Printer:
                 n.func = ast.Name(fname, ast.Load())
                 return n
 
+            # element-wise over arrays (NumPy printing only)
             def visit_IfExp(self, n):
                 self.generic_visit(n)
                 if printer.func_index != 0:
                     return n
-                # element-wise over arrays of parameters
                 return ast.Call(ast.Name("np.where", ast.Load()), [n.test, n.body, n.orelse], [])
+
+            def visit_BoolOp(self, n):
+                self.generic_visit(n)
+                if printer.func_index != 0:
+                    return n
+                name = "np.logical_and" if isinstance(n.op, ast.And) else "np.logical_or"
+                out = n.values[0]
+                for v in n.values[1:]:
+                    out = ast.Call(ast.Name(name, ast.Load()), [out, v], [])
+                return out
+
+            def visit_UnaryOp(self, n):
+                self.generic_visit(n)
+                if printer.func_index != 0 or not isinstance(n.op, ast.Not):
+                    return n
+                return ast.Call(ast.Name("np.logical_not", ast.Load()), [n.operand], [])
 
         return ast.unparse(_Rename().visit(_copy(node)))
 

@@ -117,13 +117,14 @@ def dopamine(threads):
 
 
 def rules(threads):
-    """Every connection rule, on views (one unsorted), with and without autapses and
-    multapses, drawn and per-synapse weights and delays, a plastic projection and a
-    weight monitor: under MPI each rank builds only its targets' synapses, and the
+    """Every connection rule (an expression of distance too), on views (one unsorted),
+    with and without autapses and multapses, drawn and per-synapse weights and delays, a
+    plastic projection and a weight monitor: under MPI each rank builds only its targets' synapses, and the
     saved file (the whole network) must equal a single process's."""
     net = sim.Network(dt=0.1 * ms, seed=8, threads=threads)
     src = net.population(PoissonSource(rate=40 * Hz), n=40)
-    exc = net.population(LIF(), n=90, v=sim.uniform(-70 * mV, -55 * mV))
+    exc = net.population(LIF(), n=90, v=sim.uniform(-70 * mV, -55 * mV),
+                         positions=sim.random_positions((1.0, 1.0), periodic=True))  # fmt: skip
     inh = net.population(LIF(), n=30)
     shuffled = exc[np.array([50, 3, 88, 17, 61, 0, 42, 75, 29, 9, 64, 33])]
     pairs = np.random.default_rng(1).integers(0, [40, 90], size=(300, 2))
@@ -143,6 +144,9 @@ def rules(threads):
                 weight=-np.arange(1, 61) * pA, delay=1 * ms, port="inh")  # fmt: skip
     net.connect(exc, shuffled, rule=sim.FixedProbability(0.2, allow_autapses=False),
                 weight=sim.uniform(0 * pA, 20 * pA), delay=sim.uniform(0.5 * ms, 1 * ms),
+                round_delays=True)  # fmt: skip
+    net.connect(exc, exc, rule=sim.PairwiseBernoulli(sim.expr("0.6*exp(-d/0.2)"), "i != j"),
+                weight=sim.expr("w*exp(-d/0.3)", w=8 * pA), delay=sim.expr("0.5e-3 + 2e-3*d"),
                 round_delays=True)  # fmt: skip
     plastic = net.connect(src, exc, rule=sim.FixedOutDegree(10), weight=50 * pA, delay=1 * ms,
                           synapse=STDP(w_max=400 * pA))  # fmt: skip
