@@ -119,8 +119,8 @@ def dopamine(threads):
 def rules(threads):
     """Every connection rule (an expression of distance too), on views (one unsorted),
     with and without autapses and multapses, drawn and per-synapse weights and delays, a
-    plastic projection and a weight monitor: under MPI each rank builds only its targets' synapses, and the
-    saved file (the whole network) must equal a single process's."""
+    plastic projection and a weight monitor: under MPI each rank builds only its targets'
+    synapses, and the saved file (the whole network) must equal a single process's."""
     net = sim.Network(dt=0.1 * ms, seed=8, threads=threads)
     src = net.population(PoissonSource(rate=40 * Hz), n=40)
     exc = net.population(LIF(), n=90, v=sim.uniform(-70 * mV, -55 * mV),
