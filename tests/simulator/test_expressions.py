@@ -84,7 +84,7 @@ def test_connection_probability_against_distance_matches_the_expression():
     edges = np.linspace(0.0, 0.3, 7)
     for lo, hi in zip(edges[:-1], edges[1:]):
         sel = (d >= lo) & (d < hi)
-        p = 0.8 * np.exp(-d[sel] ** 2 / (2 * 0.1**2))
+        p = 0.8 * np.exp(-(d[sel] ** 2) / (2 * 0.1**2))
         n = sel.sum()
         se = np.sqrt((p * (1 - p)).sum()) / n
         assert hit[sel].mean() == pytest.approx(p.mean(), abs=4 * se + 1e-12), (lo, hi)
