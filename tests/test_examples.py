@@ -82,3 +82,19 @@ def test_izhikevich_2007_distal_reward_finds_the_rewarded_synapse():
     assert np.median(others) < w_max / 8, np.median(others)
     assert np.mean(others < 0.9 * w_max) > 0.95
     assert len(r["rewards"]) > 10  # the rewards were earned, not given
+
+
+def test_travelling_wave_spreads_at_a_constant_speed_set_by_the_delays():
+    """A volley in the centre of the sheet starts a wave whose first-spike times grow
+    linearly with distance (correlation > 0.95) at 0.06-0.08 m/s; with axons twice as
+    fast (shorter distance-dependent delays) the front is faster."""
+    ex = load_example("travelling_wave")
+    net, spikes, _ = ex.build(seed=1)
+    ex.run(net, 0.06)
+    speed, corr = ex.speed(net, spikes)
+    assert corr > 0.95 and 0.06 < speed < 0.08, (speed, corr)
+    assert len(np.unique(spikes.ids)) == net.populations["sheet"].n
+    net, spikes, _ = ex.build(seed=1, velocity=0.4)
+    ex.run(net, 0.06)
+    faster, _ = ex.speed(net, spikes)
+    assert faster > 1.15 * speed, (faster, speed)
