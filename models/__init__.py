@@ -4,6 +4,7 @@ Nothing here imports the simulator; ``simulator`` compiles these specs into kern
 """
 
 from .base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
+from .coupling import CouplingModel, CouplingSpec, GapJunction
 from .neurons import LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
 from .plasticity import (
     STDP,
@@ -29,6 +30,9 @@ __all__ = [
     "ErrorModulatedHebbian",
     "SynapseModel",
     "SynapseSpec",
+    "CouplingModel",
+    "CouplingSpec",
+    "GapJunction",
     "LIF",
     "LIFCond",
     "LIFHomeostatic",

@@ -35,6 +35,7 @@ def network_plan(net) -> plan_types.NetPlan:
                 proj.plastic.checked if proj.plastic is not None else None,
                 deferred=proj.plastic is not None and proj.plastic.deferred,
                 pre_kind=proj.pre_pop.kind,
+                summed=proj.summed.plan() if getattr(proj, "summed", None) else None,
             )
         )
     mods = list(net.modulators.values())

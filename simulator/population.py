@@ -400,7 +400,26 @@ class NeuronPopulation(Population):
         out["fire"] = self.fire
         if self.checked.spec.refractory is not None:
             out["refsteps"] = self.refsteps
+        out.update({f"snap_{k}": v for k, v in self.snapshots.items()})
         return out
+
+    #: snapshots of coupled variables, ``var -> array`` (see :meth:`take_snapshots`)
+    snapshots: dict = {}  # noqa: RUF012 - replaced, never mutated
+
+    def snapshot_vars(self, net) -> tuple:
+        """The state variables that couplings read from this population (kept as a
+        snapshot of the previous step, :mod:`axonforge.coupling`), in spec order."""
+        read = set()
+        for pr in net.projections.values():
+            summed = getattr(pr, "summed", None)
+            if summed is not None:
+                read |= summed.reads_pre if pr.pre_pop is self else set()
+                read |= summed.reads_post if pr.post_pop is self else set()
+        return tuple(v for v in self.checked.spec.state if v in read)
+
+    def take_snapshots(self, net):
+        """Snapshots of the coupled variables as the state is now (before a run)."""
+        self.snapshots = {v: self.state[v].copy() for v in self.snapshot_vars(net)}
 
     def ports_in_use(self, net) -> tuple:
         """The model's ports that some projection of ``net`` targets, in spec order."""
@@ -411,7 +430,11 @@ class NeuronPopulation(Population):
         )
 
     def plan_fields(self, net) -> dict:
-        return {"checked": self.checked, "ports_used": self.ports_in_use(net)}
+        return {
+            "checked": self.checked,
+            "ports_used": self.ports_in_use(net),
+            "snapshots": self.snapshot_vars(net),
+        }
 
     def _model_name(self) -> str:
         return self.model.spec.name

@@ -48,10 +48,12 @@ from axonforge.connectivity import (
     value_kind,
     values,
 )
+from axonforge.coupling import SummedState
 from axonforge.expressions import Expression
 from axonforge.memory import check_memory
 from axonforge.models import ranges
 from axonforge.models.base import port_unit
+from axonforge.models.coupling import CouplingModel, CouplingSpec
 from axonforge.plastic import PlasticState, checked_synapse
 from axonforge.population import lookup, resolve
 from axonforge.state import BySynapse, RowCounts, fail, state
@@ -91,6 +93,8 @@ class Projection:
     """
 
     raised_delays = 0  # projections loaded from files made before the count existed
+    #: a continuous coupling's state (:class:`axonforge.coupling.SummedState`), or None
+    summed = None
 
     def __init__(
         self, net, pre, post, rule, weight, delay, port, name, round_delays, synapse, modulator
@@ -102,8 +106,11 @@ class Projection:
             raise TypeError(
                 f"connect {name!r}: post must be neurons; {self.post_pop.name!r} is an input source"
             )
+        coupling = synapse if isinstance(synapse, CouplingModel) else None
+        if coupling is not None:  # no spikes delivered: no port, no plasticity rule
+            port, synapse = "", None
         ports = self.post_pop.checked.spec.ports
-        if port not in ports:
+        if coupling is None and port not in ports:
             raise ValueError(
                 f"connect {name!r}: {self.post_pop.model.spec.name} has no port "
                 f"{port!r}; its ports are {sorted(ports)}"
@@ -115,7 +122,9 @@ class Projection:
             )
         self.port, self.rule = port, rule
         #: SI unit of this port's weights ("A", "V", "S"; None if the spec does not say)
-        self.port_unit = port_unit(self.post_pop.checked.spec, port)
+        self.port_unit = (
+            coupling.spec.weight_unit if coupling else port_unit(self.post_pop.checked.spec, port)
+        )
         self.target = type(self.post_pop.model).__name__
         self._strict = self.post_pop.model.strict_units
         _check_synapse(self, synapse, modulator)
@@ -140,7 +149,7 @@ class Projection:
         )
         rngs = [self._draws(v, tag, explicit) for v, tag in ((weight, 3), (delay, 4))]
         # plastic weights live in the state precision; static ones in float32
-        w_type = np.float32 if synapse is None else net.dtype
+        w_type = np.float32 if synapse is None and coupling is None else net.dtype
         self.plastic = None
         later = self._build(lay, rule, weight, delay, round_delays, w_type, rngs, synapse)
         if owned is not None:
@@ -154,6 +163,8 @@ class Projection:
             self.w = self.plastic.state["w"]  # one array: the kernel updates it in place
         if later:
             self._fill_weights(weight, rngs[0])
+        if coupling is not None:
+            self.summed = SummedState(self, coupling)
 
     # ----------------------------------------------------------------------- build
     def _draws(self, spec, tag, any_order):
@@ -480,6 +491,8 @@ class Projection:
 
     def kernel_state(self) -> dict:
         out = {"ptr": self.ptr, "off": self.off, "w": self.w, "wptr": self.wptr}
+        if self.summed is not None:
+            out.update(self.summed.kernel_state())
         if self.plastic is not None:
             out.update(self.plastic.kernel_state(self.net.dt))
         return out
@@ -501,6 +514,7 @@ class Projection:
                 "rounded_delays": self.rounded_delays,
                 "max_delay_steps": self.max_delay_steps,
                 "n_draws": getattr(self, "n_draws", 0),
+                **(self._coupling_attrs() if self.summed is not None else {}),
             },
             arrays={
                 "pre_sel": self.pre_sel,
@@ -512,6 +526,13 @@ class Projection:
             groups={} if self.plastic is None else {"plastic": self.plastic.saved_state()},
             split={"ptr": RowCounts(self), "off": mine, "w": mine},
         )
+
+    def _coupling_attrs(self) -> dict:
+        model = self.summed.model
+        return {
+            "coupling_spec": model.spec.to_json(),
+            "coupling_params": json.dumps(model.params),
+        }
 
     @classmethod
     def from_saved(cls, net, d) -> Projection:
@@ -535,6 +556,12 @@ class Projection:
         if "plastic" in d.get("groups", {}):
             proj.plastic = PlasticState.from_saved(proj, d["groups"]["plastic"])
             proj.w = proj.plastic.state["w"]
+        if "coupling_spec" in a:
+            spec = CouplingSpec.from_dict(json.loads(a["coupling_spec"]))
+            model = type(spec.name, (CouplingModel,), {"spec": spec})(
+                **json.loads(a["coupling_params"])
+            )
+            proj.summed = SummedState(proj, model)
         return proj
 
     def __repr__(self):

@@ -277,6 +277,8 @@ class NumbaBackend(Backend):
             self._map(
                 lambda w, k=k, kc=kc: kernels.phase_c(w, first + w, k, kc, L, seed, dt, *argv)
             )
+            if exchange is not None:
+                exchange.snapshots()  # couplings read other ranks' neurons next step
             k = kc
         return 0, k1, -1, -1
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from axonforge.engine import ir, monitoring, neurons, synapses
+from axonforge.engine import coupling, ir, monitoring, neurons, synapses
 from axonforge.engine.args import ArgTable
 from axonforge.engine.ir import X, loop
 from axonforge.spec import CheckedSpec
@@ -54,6 +54,8 @@ class PopPlan:
     #: between uniform and per-neuron does
     uniform: frozenset = frozenset()
     noise: str = "normal"  # distribution of a NoiseSource
+    #: state variables kept as a snapshot of the previous step for couplings
+    snapshots: tuple = ()
 
     # The plan is data for code generation, so the kind stays a name; what the lowering
     # asks of it is answered here, in one place.
@@ -78,6 +80,8 @@ class ProjPlan:
     mod: int = -1  # index of the modulator a three-factor rule reads
     deferred: bool = False  # potentiation applied at the next presynaptic spike
     pre_kind: str = "neuron"
+    #: a coupling instead of spike delivery: ((target variable, expression), ...)
+    summed: tuple | None = None
 
     @property
     def pre_payload(self) -> str | None:
@@ -166,7 +170,7 @@ def ahead(proj: ProjPlan) -> bool:
     """A static projection from an input source: its spikes are generated and delivered
     at the start of their chunk (phases S and T), so its delay does not bound the
     chunk."""
-    return not PopPlan(proj.pre_kind).is_neuron and proj.plastic is None
+    return not PopPlan(proj.pre_kind).is_neuron and proj.plastic is None and proj.summed is None
 
 
 def _generate(args, plan, neurons_: bool):
@@ -180,6 +184,8 @@ def _generate(args, plan, neurons_: bool):
         row = neurons.buffer_row(pop)
         mark.append(ir.assign(sptr[row, X.name("t")], X.name(f"c_{P}"), "int"))
         close.append(ir.assign(sptr[row, X.name("k1") - X.name("k0")], X.name(f"c_{P}"), "int"))
+        if pop.is_neuron:
+            updates += coupling.summed_inputs(args, plan, P)
         updates += _UPDATES[pop.kind](args, P, pop)
     return counts, mark, updates, close
 
@@ -205,7 +211,7 @@ def describe(plan: NetPlan) -> KernelDescription:
     # phase C
     deliveries = synapses.modulators(args, plan)
     for J, proj in enumerate(plan.projs):
-        if ahead(proj):
+        if ahead(proj) or proj.summed is not None:
             continue
         if proj.plastic is None:
             deliveries += synapses.static_projection(args, J, proj)
@@ -217,6 +223,7 @@ def describe(plan: NetPlan) -> KernelDescription:
         if proj.plastic is not None:
             deliveries += synapses.plastic_post(args, J, proj)
     deliveries += monitoring.phase_c_monitors(args, plan)
+    deliveries += coupling.snapshots(args, plan)
     phase_c = [_per_step(deliveries)]
     room = monitoring.room(args, plan)
     functions = {

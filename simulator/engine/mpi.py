@@ -133,6 +133,20 @@ class Exchange:
         found = sorted(tuple(int(x) for x in row) for row in everyone if row[0] >= 0)
         return found[0] if found else None
 
+    def snapshots(self):
+        """Make every rank's range of the coupled variables' snapshots (of the step just
+        done) visible on every rank: one ``Allgatherv`` per variable."""
+        comm = self.comm
+        for pop in self.pops:
+            for var, snap in pop.snapshots.items():
+                ranges = rank_ranges(pop.n, comm.size)
+                lo, hi = ranges[comm.rank]
+                sizes = np.array([b - a for a, b in ranges], np.int64)
+                whole = np.empty(pop.n, snap.dtype)
+                mine = np.ascontiguousarray(snap[lo:hi])
+                wait(comm.Iallgatherv(mine, [whole, sizes]), comm, f"the snapshot of {var!r}")
+                snap[:] = whole
+
     def spikes(self, n_steps, step):
         """Make every rank's rows of the neuron populations' chunk spike buffers
         (``n_steps`` steps) visible on every rank."""
@@ -234,6 +248,8 @@ def localize(net, layout):
                 setattr(pl, k, getattr(pl, k)[keep])
             pl.tgt, pl.tptr, pl.tidx, pl.tsrc = pl.index_arrays(proj)
             proj.w = pl.state["w"]  # one array: the rule's weights are the projection's
+        if proj.summed is not None:
+            proj.summed.index_arrays()
         proj.local_of = (layout.rank, layout.ranks)
     for mon in net.monitors.values():
         proj = getattr(mon, "proj", None)

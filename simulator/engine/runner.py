@@ -58,6 +58,8 @@ def chunk_steps(net) -> int:
         if len(p) and (p.pre_pop.is_neuron or p.plastic is not None)
     ]
     d = min(delays, default=MAX_CHUNK)
+    if any(p.summed is not None for p in net.projections.values()):
+        d = 1  # a coupling reads the state of the previous step: no delay to chunk over
     elements = sum(p.n for p in net.populations.values())
     return int(max(1, min(d, MAX_CHUNK, CHUNK_BUFFER_BYTES // (4 * max(elements, 1)))))
 
@@ -103,6 +105,7 @@ class Engine:
         for group in (net.populations, net.projections, net.monitors, net.modulators):
             for obj in group.values():
                 obj.allocate_chunk(self.layout)
+        self.take_snapshots()
         self.description = describe(network_plan(net))
         self.backend = NumbaBackend(self.layout.threads, self.layout.first)
         self.source = self.backend.source(self.description)
@@ -191,9 +194,19 @@ class Engine:
                 "shorter pieces and save or clear the recordings in between"
             )
 
+    def take_snapshots(self):
+        """Couplings read the previous step's state: start from the state as it is
+        (``set`` may have changed it between runs); gathered across MPI ranks."""
+        for pop in self.net.populations.values():
+            if pop.is_neuron:
+                pop.take_snapshots(self.net)
+        if self.exchange is not None:
+            self.exchange.snapshots()
+
     def advance(self, stop):
         """Run to step ``stop``, draining monitors when the kernels ask for it."""
         net = self.net
+        self.take_snapshots()
         argv = self._argv()
         stalled = None
         try:

@@ -8,6 +8,7 @@ import numpy as np
 import axonforge as sim
 from axonforge.models import LIF, STDP, DopamineSTDP, PoissonSource
 from axonforge.models.base import NeuronSpec, spec_model
+from axonforge.models.coupling import CouplingModel, CouplingSpec
 from axonforge.units import Hz, ms, mV, pA, pF
 
 
@@ -208,6 +209,62 @@ def noisy(threads):
     return net, [a.times, a.ids, b.times, b.ids, trace["u"]]
 
 
+SPIKELET_LIF = NeuronSpec(
+    name="SpikeletLIF",
+    parameters={
+        "c": (200e-12, "F", "capacitance"),
+        "g_l": (10e-9, "S", "leak conductance"),
+        "e_l": (-70e-3, "V", "leak reversal"),
+        "i_e": (250e-12, "A", "drive"),
+        "v_th": (-50e-3, "V", "threshold"),
+        "v_r": (-60e-3, "V", "reset"),
+        "t_ref": (1e-3, "s", "refractory period"),
+        "tau_s": (1e-3, "s", "width of the spike seen through gap junctions"),
+    },
+    state={
+        "v": ("e_l", "V", "membrane potential"),
+        "s": (0.0, "1", "spike waveform (1 at a spike, decaying)"),
+        "i_gap": (0.0, "A", "gap-junction current"),
+        "i_syn": (0.0, "A", "synaptic current"),
+    },
+    equations=(
+        "dv/dt = (g_l*(e_l - v) + i_e + i_gap + i_syn)/c",
+        "ds/dt = -s/tau_s",
+        "di_syn/dt = -i_syn/(2e-3)",
+    ),
+    threshold="v >= v_th",
+    reset=("v = v_r", "s += 1"),
+    refractory="t_ref",
+    clamped=("v",),
+    ports={"exc": "i_syn += w_in"},
+)
+
+
+class Spikelet(CouplingModel):
+    """A gap junction that also passes the spike (Lewis & Rinzel 2003): the coupled
+    potential is v + h*s."""
+
+    spec = CouplingSpec(
+        name="Spikelet",
+        parameters={"h": (0.05, "V", "height of the spike")},
+        summed={"i_gap": "w*(v_pre + h*s_pre - v_post - h*s_post)"},
+    )
+
+
+def gap(threads):
+    """Gap junctions (continuous coupling, one-step chunks) beside chemical synapses."""
+    net = sim.Network(dt=0.1 * ms, seed=10, threads=threads)
+    cells = net.population(spec_model(SPIKELET_LIF, i_e=np.linspace(200e-12, 300e-12, 150)),
+                           n=150, v=sim.uniform(-60 * mV, -50 * mV))  # fmt: skip
+    net.connect(cells, cells, rule=sim.FixedProbability(0.05, allow_autapses=False),
+                weight=sim.uniform(0.5e-9, 2e-9), synapse=Spikelet())  # fmt: skip
+    net.connect(cells, cells, rule=sim.FixedProbability(0.05), weight=20 * pA, delay=1 * ms)
+    spikes = net.spike_monitor(cells)
+    trace = net.state_monitor(cells, ["v", "i_gap"], ids=[0, 77, 149], every=7)
+    net.run(0.2)
+    return net, [spikes.times, spikes.ids, trace["v"], trace["i_gap"]]
+
+
 CASES = {
     "cuba": cuba,
     "brunel": brunel,
@@ -215,6 +272,7 @@ CASES = {
     "dopamine": dopamine,
     "rules": rules,
     "noisy": noisy,
+    "gap": gap,
 }
 #: results that are per-rank under MPI (``proj.weights`` holds the rank's own synapses;
 #: the saved file holds all of them)

@@ -1,0 +1,90 @@
+"""Continuous couplings: synapses whose per-synapse expression is summed into a target
+variable every step (Brian2's ``(summed)`` variables), such as electrical synapses.
+
+A coupling spec is data, like a neuron or plasticity spec. ``net.connect(pre, post,
+rule, weight=g, synapse=GapJunction())`` makes a projection that delivers no spikes:
+each step, before the targets are updated, it sets the target variable to the sum, over
+the synapses onto each target, of the expression evaluated with the state at the end of
+the previous step. The target variable must be a state variable of the post model
+without an ODE (declared in its spec, e.g. ``"i_gap": (0.0, "A", "gap current")``, and
+read by its equations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .base import SpecData, check_params
+
+
+@dataclass(frozen=True)
+class CouplingSpec(SpecData):
+    """The structure of a coupling.
+
+    Parameters
+    ----------
+    name : str
+    parameters : dict
+        ``name -> (default, unit, description[, range])``, shared by the projection.
+    summed : dict
+        Target variable of the post neuron -> expression per synapse, of the synapse's
+        weight ``w``, the parameters, and ``<var>_pre`` / ``<var>_post`` for state
+        variables of the pre and post neuron (e.g. ``"w*(v_pre - v_post)"``).
+    weight_unit : str
+        SI unit of ``w`` (for messages).
+    source : str
+        Paper and equations.
+    """
+
+    name: str
+    parameters: dict = field(default_factory=dict)
+    summed: dict = field(default_factory=dict)
+    weight_unit: str = "S"
+    source: str = ""
+
+
+class CouplingModel:
+    """A coupling spec plus parameter values: what ``Network.connect(synapse=...)``
+    takes for a continuous coupling."""
+
+    spec: CouplingSpec | None = None
+
+    def __init__(self, strict_units=True, **params):
+        spec = self.build_spec()
+        self.spec = spec
+        self.strict_units = strict_units
+        self.params = check_params(spec, params, type(self).__name__, strict_units)
+
+    def build_spec(self) -> CouplingSpec:
+        return type(self).spec
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+
+class GapJunction(CouplingModel):
+    r"""An electrical synapse: ``i_gap = sum_synapses w (v_pre - v_post)``, ``w`` the
+    junction's conductance [S] (Brian2's gap-junction example; NEST's ``gap_junction``
+    with ``weight`` the conductance). Connect both directions for a symmetric junction
+    (e.g. ``rule=sim.OneToOne()`` both ways, or an ``Explicit`` rule listing both).
+
+    ``target`` names the post model's variable that receives the current (default
+    ``"i_gap"``) and ``variable`` the membrane potential read on both sides (``"v"``).
+    """
+
+    def __init__(self, target="i_gap", variable="v"):
+        for what, name in (("target", target), ("variable", variable)):
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"GapJunction: {what}={name!r} must be a variable name")
+        self._spec = CouplingSpec(
+            name="GapJunction",
+            summed={target: f"w*({variable}_pre - {variable}_post)"},
+            weight_unit="S",
+            source="Gap junction current I = g (v_pre - v_post) (Brian2 examples; NEST "
+            "gap_junction, Hahne et al. 2015, Front. Neuroinform. 9:22)",
+        )
+        super().__init__()
+
+    def build_spec(self) -> CouplingSpec:
+        return self._spec
