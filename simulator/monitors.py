@@ -6,6 +6,11 @@ room for at least one min-delay chunk (:meth:`allocate_chunk`); the kernel retur
 the host before a chunk that might not fit (:mod:`axonforge.engine.monitoring`), and the
 run loop drains the buffers into the recordings, so buffer memory never grows with the
 length of a run.
+
+A monitor made with ``start`` and ``stop`` records only the steps inside that window of
+simulated time (:class:`Windowed`): the kernel records as always and the host keeps what
+lies in the window when it drains a buffer, so the buffers stay bounded per chunk and a
+monitor without a window pays nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +23,83 @@ from axonforge.population import PopulationView, lookup, resolve
 from axonforge.state import state
 
 
-class Monitor:
+def grid_steps(value, dt, what) -> int:
+    """``value`` seconds as a whole number of steps of ``dt``: a finite number >= 0 on
+    the time grid (within 1e-6 steps), else a ``ValueError`` naming ``what``."""
+    number = isinstance(value, (int, float, np.integer, np.floating))
+    if isinstance(value, bool) or not number or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a non-negative number of seconds, got {value!r}")
+    ratio = value / dt
+    steps = int(np.floor(ratio + 0.5))
+    if abs(ratio - steps) > 1e-6:
+        raise ValueError(
+            f"{what} = {value:.10g} s is not a multiple of dt = {dt:g} s; the nearest is "
+            f"{steps * dt:.10g} s"
+        )
+    return steps
+
+
+class Windowed:
+    """A recording window ``[start, stop)`` of simulated time (seconds; by default the
+    whole run). A step from ``t`` to ``t + dt`` is recorded when it lies in the window,
+    ``start <= t`` and ``t + dt <= stop``, so the recorded times (step ends, NEST's
+    labels) lie in ``(start, stop]``, as for NEST's recording devices.
+
+    How it works: the kernel records every step into the monitor's bounded buffer, and
+    the host keeps the window's part when it drains the buffer between chunks. The
+    buffers stay bounded per chunk, the recordings hold only the window, and a monitor
+    without a window skips the filtering."""
+
+    #: the window in steps: ``window_steps[0] <= k < window_steps[1]`` (None: no end)
+    window_steps = (0, None)
+
+    def _set_window(self, start, stop):
+        what = f"{type(self).__name__} {self.name!r}"
+        dt = self.net.dt
+        a = 0 if start is None else grid_steps(start, dt, f"{what}: start")
+        b = None if stop is None else grid_steps(stop, dt, f"{what}: stop")
+        if b is not None and b <= a:
+            raise ValueError(
+                f"{what}: stop = {stop} s must be later than start = {a * dt:g} s "
+                "(the window records start <= t < stop)"
+            )
+        self.window_steps = (a, b)
+
+    @property
+    def window(self) -> tuple:
+        """``(start, stop)`` [s] of the recording window; ``stop`` is None without an end."""
+        a, b = self.window_steps
+        return a * self.net.dt, None if b is None else b * self.net.dt
+
+    @property
+    def windowed(self) -> bool:
+        return self.window_steps != (0, None)
+
+    def _in_window(self, steps) -> np.ndarray:
+        a, b = self.window_steps
+        keep = steps >= a
+        if b is not None:
+            keep &= steps < b
+        return keep
+
+    def _clip(self, lo, hi) -> tuple:
+        """The part ``[lo', hi')`` of the steps ``[lo, hi)`` inside the window."""
+        a, b = self.window_steps
+        return max(lo, a), hi if b is None else min(hi, b)
+
+    def _save_window(self, out):
+        """Files keep a window only if there is one (those of monitors without a window
+        are as before windows existed)."""
+        if self.windowed:
+            a, b = self.window_steps
+            out["attrs"].update(window_start=a, window_stop=-1 if b is None else b)
+
+    def _load_window(self, d):
+        a, b = int(d["attrs"].get("window_start", 0)), int(d["attrs"].get("window_stop", -1))
+        self.window_steps = (a, None if b < 0 else b)
+
+
+class Monitor(Windowed):
     kind = ""
     #: records spikes (not possible of a noise source, which emits amplitudes)
     needs_spikes = False
@@ -45,6 +126,7 @@ class Monitor:
             arrays={"sel": self.sel},
         )
         self._save_recordings(out)
+        self._save_window(out)
         out["attrs"]["dt"] = self.net.dt
         return out
 
@@ -56,7 +138,9 @@ class Monitor:
         pop = net.populations[str(a["pop"])]
         sel = d["arrays"]["sel"]
         target = pop if np.array_equal(sel, pop.ids) else PopulationView(pop, sel)
-        return cls._from_saved(net, target, str(a["name"]), d)
+        mon = cls._from_saved(net, target, str(a["name"]), d)
+        mon._load_window(d)
+        return mon
 
     @staticmethod
     def loaded_fields(data, dt) -> dict:
@@ -110,11 +194,16 @@ class SpikeMonitor(Monitor):
         c = int(self.cnt[0])
         if c:
             steps, ids = self.steps[:c].copy(), self.buf_ids[:c].astype(np.int64)
-            if self.mult_pop:
-                reps = self.buf_mult[:c]
+            reps = self.buf_mult[:c] if self.mult_pop else None
+            if self.windowed:
+                keep = self._in_window(steps)
+                steps, ids = steps[keep], ids[keep]
+                reps = None if reps is None else reps[keep]
+            if reps is not None:
                 steps, ids = np.repeat(steps, reps), np.repeat(ids, reps)
-            self._steps.append(steps)
-            self._ids.append(ids)
+            if len(steps):
+                self._steps.append(steps)
+                self._ids.append(ids)
         self.cnt[0] = 0
 
     def _merge(self):
@@ -154,9 +243,10 @@ class SpikeMonitor(Monitor):
 
     def mean_rate(self, duration=None) -> float:
         """Mean rate per neuron [Hz] over ``duration`` [s] (default: the time recorded,
-        from the monitor's creation to now)."""
+        from the monitor's creation to now, within its window)."""
         if duration is None:
-            duration = (self.net.step - self.start_step) * self.net.dt
+            lo, hi = self._clip(self.start_step, self.net.step)
+            duration = max(hi - lo, 0) * self.net.dt
         return self.num_spikes / (len(self.sel) * duration) if duration > 0 else 0.0
 
     def clear(self):
@@ -183,7 +273,7 @@ class SpikeMonitor(Monitor):
         return {"times": (data["steps"] + 1) * dt}
 
 
-class _Sampled:
+class _Sampled(Windowed):
     """Shared by monitors that sample chosen elements every ``every`` steps: buffers sized
     per kernel call, sample times, access by variable name."""
 
@@ -228,14 +318,18 @@ class _Sampled:
         reached = self.net.step if reached is None else reached
         c = reached // self.every - int(self._row0[0])
         if c > 0:
-            self._steps.append(self._bsteps[:c].copy())
-            for v in self.variables:
-                self._data[v].append(self._buf[v][:c].copy())
+            keep = self._in_window(self._bsteps[:c]) if self.windowed else slice(0, c)
+            steps = self._bsteps[:c][keep]
+            if len(steps):
+                self._steps.append(steps.copy())
+                for v in self.variables:
+                    self._data[v].append(self._buf[v][:c][keep].copy())
         self._row0[0] = reached // self.every
 
     def bytes_for(self, n_steps) -> int:
         """Memory the recordings of a run of ``n_steps`` more steps will take."""
-        samples = (self.net.step + n_steps) // self.every - self.net.step // self.every
+        lo, hi = self._clip(self.net.step, self.net.step + n_steps)
+        samples = max(hi // self.every - lo // self.every, 0)
         return samples * (8 + len(self.index) * len(self.variables) * self.net.dtype().itemsize)
 
     @property
@@ -367,6 +461,7 @@ class WeightMonitor(_Sampled):
             arrays={"index": self.index if index is None else index},
         )
         self._save_samples(out)
+        self._save_window(out)
         out["attrs"]["dt"] = self.net.dt
         return out
 
@@ -377,6 +472,7 @@ class WeightMonitor(_Sampled):
         proj = net.projections[str(a["proj"])]
         mon = cls(net, proj, d["arrays"]["index"], variables, int(a["every"]), str(a["name"]))
         mon._restore_samples(d)
+        mon._load_window(d)
         return mon
 
 
@@ -404,10 +500,11 @@ class RateMonitor(Monitor):
 
     def drain(self, reached=None):
         reached = self.net.step if reached is None else reached
-        n = reached - int(self._base[0])
-        if n > 0:
-            self._counts.append(self._buf[:n].copy())
-            self._starts.append(int(self._base[0]))
+        base = int(self._base[0])
+        lo, hi = self._clip(base, reached) if self.windowed else (base, reached)
+        if hi > lo:
+            self._counts.append(self._buf[lo - base : hi - base].copy())
+            self._starts.append(lo)
         self._base[0] = reached
 
     @property

@@ -3,8 +3,8 @@
 ``Network`` holds the objects and is the user's API; the engine (:mod:`axonforge.engine`)
 describes the network's kernels, a backend compiles them the first time the network
 runs, and :mod:`axonforge.engine.runner` runs them in min-delay chunks. Python work
-happens between chunks (progress bar, draining monitors, scheduled current changes),
-never per step.
+happens between chunks (progress bar, draining monitors, scheduled current changes,
+callbacks given to :meth:`Network.every`), never per step.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from axonforge import io, modulators, projection, space
+from axonforge import control, io, modulators, projection, space
 from axonforge.connectivity import AllToAll
 from axonforge.expressions import Expression
 from axonforge.models import ranges
@@ -150,6 +150,10 @@ class Network:
         self.monitors: dict = {}
         self.modulators: dict[str, Modulator] = {}
         self.injections: list = []
+        #: the callbacks of :meth:`every`, in the order they are called at a time
+        self.operations: list[control.Operation] = []
+        self._snapshots: dict = {}
+        self._running = False
         self.step = 0
         self._engine = None  # an axonforge.engine.runner.Engine, made by the first run
         self._structure_changed = True
@@ -360,8 +364,16 @@ class Network:
         self._structure_changed = True
         return mon
 
-    def spike_monitor(self, target, name=None) -> SpikeMonitor:
+    def _windowed(self, mon, start, stop):
+        mon._set_window(start, stop)
+        return self._add_monitor(mon)
+
+    def spike_monitor(self, target, name=None, start=None, stop=None) -> SpikeMonitor:
         """Record the spikes of a population or view.
+
+        ``start`` and ``stop`` [s] (on the time grid) limit the recording to the steps
+        between them (:class:`~axonforge.monitors.Windowed`): spike times in ``(start,
+        stop]``. Default: all of every run. The same holds for every monitor.
 
         Returns
         -------
@@ -369,9 +381,12 @@ class Network:
             ``times`` [s] and ``ids`` (indices within ``target``), ``counts``,
             ``spike_trains()``, ``mean_rate()``.
         """
-        return self._add_monitor(SpikeMonitor(self, target, self._name(name, "mon", self.monitors)))
+        mon = SpikeMonitor(self, target, self._name(name, "mon", self.monitors))
+        return self._windowed(mon, start, stop)
 
-    def state_monitor(self, target, variables, ids=None, every=1, name=None) -> StateMonitor:
+    def state_monitor(
+        self, target, variables, ids=None, every=1, name=None, start=None, stop=None
+    ) -> StateMonitor:
         """Record state variables of chosen neurons.
 
         Parameters
@@ -384,19 +399,23 @@ class Network:
         every : int
             Record after every ``every``-th step (steps whose end time is a multiple of
             ``every*dt``).
+        start, stop : float [s], optional
+            Record only the samples of the steps from ``start`` to ``stop`` (sample
+            times in ``(start, stop]``); default: all of every run.
 
         Returns
         -------
         StateMonitor
             ``t`` [s] and ``mon[var]`` with shape ``(samples, len(ids))``.
         """
-        return self._add_monitor(
-            StateMonitor(
-                self, target, variables, ids, every, self._name(name, "mon", self.monitors)
-            )
+        mon = StateMonitor(
+            self, target, variables, ids, every, self._name(name, "mon", self.monitors)
         )
+        return self._windowed(mon, start, stop)
 
-    def weight_monitor(self, proj, synapses=None, variables=("w",), every=1, name=None):
+    def weight_monitor(
+        self, proj, synapses=None, variables=("w",), every=1, name=None, start=None, stop=None
+    ):
         """Record per-synapse variables of chosen synapses of a projection over time.
 
         Parameters
@@ -409,6 +428,8 @@ class Network:
             ``"w"`` and, for plastic rules, their other per-synapse state.
         every : int
             Sample after every ``every``-th step.
+        start, stop : float [s], optional
+            Record only within this window (as for :meth:`state_monitor`).
 
         Returns
         -------
@@ -420,10 +441,11 @@ class Network:
         mon = WeightMonitor(
             self, proj, synapses, variables, every, self._name(name, "mon", self.monitors)
         )
-        return self._add_monitor(mon)
+        return self._windowed(mon, start, stop)
 
-    def rate_monitor(self, target, name=None) -> RateMonitor:
-        """Record the population rate of ``target``.
+    def rate_monitor(self, target, name=None, start=None, stop=None) -> RateMonitor:
+        """Record the population rate of ``target`` (within ``start``, ``stop`` [s], as
+        for :meth:`spike_monitor`).
 
         Returns
         -------
@@ -431,7 +453,8 @@ class Network:
             ``t`` [s], ``rate`` [Hz] (spikes per step per neuron / dt),
             ``smooth_rate(width)``.
         """
-        return self._add_monitor(RateMonitor(self, target, self._name(name, "mon", self.monitors)))
+        mon = RateMonitor(self, target, self._name(name, "mon", self.monitors))
+        return self._windowed(mon, start, stop)
 
     def inject(self, current: StepCurrent, target):
         """Inject a :class:`axonforge.models.StepCurrent` into a population or view: it sets the
@@ -510,32 +533,50 @@ class Network:
             )
         if not self.populations:
             raise ValueError("run: the network has no populations")
+        if self._running:
+            raise RuntimeError(
+                "run: the network is already running (run was called from an every() "
+                "callback); a callback changes the network and returns, and the run goes on"
+            )
         if self._broken is not None:
             raise RuntimeError(
                 f"run: this network stopped in the middle of a step ({self._broken}); it "
                 "cannot continue from a half-done step. Fix the cause and build it again, "
-                "or load a network saved before the failure"
+                "load a network saved before the failure, or restore() a stored state"
             )
         if self._structure_changed or self._engine is None:
             self._prepare()
-        engine = self._engine
-        engine.check_recordings(n_steps)
-        if engine.first_call:
+        self._engine.check_recordings(n_steps)
+        if self._engine.first_call:
             self._apply_injections()
-            engine.warm_up()  # compiles or loads the kernels, timed apart
+            self._engine.warm_up()  # compiles or loads the kernels, timed apart
         start, end = self.step, self.step + n_steps
         bar = _progress_bar(n_steps, self.dt, self.t, progress if self.rank == 0 else False)
         # Without a bar, one engine call; with one, calls of about 0.25 s of wall time
         # (the first short, to measure the speed), so the bar moves and costs nothing.
         # MPI ranks must make the same calls: they keep the first length (only rank 0
-        # shows the bar).
+        # shows the bar). Calls also end where a current changes and where an every()
+        # callback is due: callbacks run between calls, at chunk boundaries.
         pieces = progress is not False
         chunk = n_steps if not pieces else max(1, min(n_steps // 50, 1000))
         adapt = self.ranks == 1
+        self._running = True
         try:
-            while self.step < end:
-                stop = min(end, self.step + chunk, self._next_injection(end))
+            while True:
                 self._apply_injections()
+                if self.step >= end:
+                    break
+                if self.operations:
+                    control.call_due(self)
+                    if self._structure_changed:  # a callback added an object
+                        self._prepare()
+                        self._engine.warm_up()
+                stop = min(
+                    end,
+                    self.step + chunk,
+                    self._next_injection(end),
+                    control.next_due(self, end),
+                )
                 t0 = time.perf_counter()
                 before = self.step
                 self._advance(stop)
@@ -545,9 +586,9 @@ class Network:
                     if adapt:
                         chunk = max(1, int(0.25 / max(per_step, 1e-9)))
         finally:
+            self._running = False
             if bar is not None:
                 bar.close()
-        self._apply_injections()
         if self.comm is not None:
             from axonforge.engine import mpi
 
@@ -580,6 +621,75 @@ class Network:
         except FloatingPointError as err:
             self._broken = str(err).split(";")[0]
             raise
+
+    # ------------------------------------------------------------- run-time control
+    def every(self, interval, fn, start=0.0) -> control.Operation:
+        """Call ``fn`` every ``interval`` seconds of simulated time during runs
+        (Brian2's ``network_operation``).
+
+        Calls come at ``t = start, start + interval, start + 2*interval, ...`` (absolute
+        network times), each between two chunks, before the step that starts at ``t``
+        (Brian2's ``when="start"``; a call due exactly at the end of a run comes at the
+        start of the next run). ``run`` ends a kernel call at every such time, so what
+        the function changes holds from the very next step on: state and parameters
+        (``pop.set``, ``pop.v``), weights (``proj.weights = ...``), Poisson rates
+        (``pop.set(rate=...)``), modulators (``net.set_modulator``). Reading is as cheap
+        as between runs (``pop.get``, ``net.t``, monitors' recordings so far). Each call
+        ends a kernel call, which costs some tens of microseconds: an interval of a few
+        milliseconds or more costs little. Under MPI every rank calls ``fn`` (a script
+        runs on every rank), each seeing its own part of the network.
+
+        Parameters
+        ----------
+        interval : float [s]
+            A positive multiple of ``dt``.
+        fn : callable
+            ``fn(net)``, or ``fn()`` if it takes no argument. (Brian2 passes ``t``; here
+            ``net.t`` is the time.) An exception in ``fn`` ends the run there, between
+            two steps, and the network can run on.
+        start : float [s]
+            The time of the first call (default 0), on the time grid.
+
+        Returns
+        -------
+        Operation
+            ``op.remove()`` stops the calls (also from inside ``fn``); ``op.calls``
+            counts them; ``net.operations`` lists the active ones.
+        """
+        op = control.Operation(self, fn, interval, start)
+        self.operations.append(op)
+        return op
+
+    def store(self, name="default"):
+        """Keep the network's whole state in memory under ``name`` (Brian2's
+        ``store()``); :meth:`restore` goes back to it, any number of times.
+
+        A snapshot holds everything a continued run needs, as :meth:`save` writes it to a
+        file: the time, every population's state, parameters, refractory counters and
+        spikes in flight, replay and Poisson rate positions, weights and plastic state,
+        modulators, scheduled currents and the monitors' recordings (as Brian2, which
+        restores monitors too). It holds no callbacks (:meth:`every`): those added after
+        ``store`` stay. Storing again under a name replaces that snapshot.
+        """
+        control.store(self, name)
+
+    def restore(self, name="default"):
+        """Go back to the state stored by :meth:`store` under ``name``: a run after it
+        continues exactly, bit for bit, as the run after the ``store`` did (with the
+        same callbacks). The objects a script holds stay valid; the compiled kernels are
+        reused. Also undoes parameter changes made since the ``store``, and clears a
+        failure (a non-finite state) that happened since.
+
+        Raises
+        ------
+        ValueError
+            No state is stored under ``name``, or populations, projections, monitors or
+            modulators were added since the ``store`` (the snapshot no longer describes
+            this network).
+        RuntimeError
+            Called during a run (from an :meth:`every` callback).
+        """
+        control.restore(self, name)
 
     # ---------------------------------------------------------------------- persist
     def save(self, path):

@@ -642,7 +642,9 @@ class PoissonPopulation(_DrawnSource):
         self.model = PoissonSource(
             rates[:1] if shared else rates.reshape(1, -1), rate_times=[self.net.t]
         )
+        workers = len(self.seg)  # one segment position per worker (allocate_chunk)
         self._init(self.n, {})
+        self.seg = np.zeros(workers, np.int64)
         self.dirty = True
 
     def _get(self, name, ids):
