@@ -12,7 +12,8 @@ potentials, about 1/sqrt(N) for independent neurons and 1 for identical ones.
 
 Expected outcome: chi about 0.06 without coupling; about 0.7 with g = 1 nS, where the
 neurons fire in volleys at a common period (their different drives keep their
-potentials from coinciding between spikes, so chi stays below 1). ``python examples/gap_junctions.py``.
+potentials from coinciding between spikes, so chi stays below 1).
+``python examples/gap_junctions.py``.
 """
 
 from __future__ import annotations
