@@ -4,6 +4,9 @@ print a table of times, spikes, rates and memory with ratios to axonforge.
     python benchmarks/compare.py --peer-python /path/to/peers-venv/bin/python
     python benchmarks/compare.py --workloads brunel --durations 0.2 1.0 --repeat 2
     python benchmarks/compare.py --fixture   # regenerate tests/fixtures/cuba_brian2.json
+    python benchmarks/compare.py --fixture hh   # regenerate tests/fixtures/hh_brian2.json
+    python benchmarks/compare.py --workloads cobahh --seeds 1 2 3 4 5 --repeat 1 \
+        --simulators axonforge brian2-cpp brian2-runtime   # one row per seed, then ranges
     python benchmarks/compare.py --workloads brunel --durations 0.2 \
         --simulators axonforge axonforge@t2 axonforge@mpi2 brian2-cpp@t2 nest@t2
 
@@ -73,13 +76,15 @@ def measure(python, simulator, workload, duration, seed=1, extra=()):
     }
 
 
-def best_of(python_for, simulators, workload, duration, repeat, extra=()):
+def best_of(python_for, simulators, workload, duration, repeat, extra=(), seed=1):
     """Best (fastest simulation) of ``repeat`` runs per simulator, the runs interleaved
     round-robin so that all simulators see the same machine noise."""
     runs = {sim: [] for sim in simulators}
     for _ in range(repeat):
         for sim in simulators:
-            runs[sim].append(measure(python_for(sim), sim, workload, duration, extra=extra))
+            runs[sim].append(
+                measure(python_for(sim), sim, workload, duration, seed=seed, extra=extra)
+            )
     out = []
     for sim in simulators:
         ok = [r for r in runs[sim] if "error" not in r]
@@ -94,13 +99,14 @@ def table(results):
         "ISI CV | B/synapse | peak MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for key in dict.fromkeys((r["workload"], r["duration"]) for r in results):
-        group = [r for r in results if (r["workload"], r["duration"]) == key]
+    seeds = len({r.get("seed", 1) for r in results}) > 1
+    for key in dict.fromkeys((r["workload"], r["duration"], r.get("seed", 1)) for r in results):
+        group = [r for r in results if (r["workload"], r["duration"], r.get("seed", 1)) == key]
         ours = next((r for r in group if r["simulator"] == "axonforge" and "error" not in r), None)
         mine = [r for r in group if r["simulator"].startswith("axonforge") and "error" not in r]
         fastest = min(mine, key=lambda r: r["sim"]) if mine else None
         for r in group:
-            name = f"{key[0]} {key[1]} s"
+            name = f"{key[0]} {key[1]} s" + (f" seed {key[2]}" if seeds else "")
             if "error" in r:
                 rows.append(f"| {name} | {r['simulator']} | error: {r['error'][:80]} |" + " |" * 9)
                 continue
@@ -115,6 +121,49 @@ def table(results):
                 f"{'-' if bps is None else f'{bps:.1f}'} | {r['peak_mb']:.0f} |"
             )
     return "\n".join(rows)
+
+
+def ranges(results):
+    """Per workload and simulator over seeds: min-max of rate and ISI CV, and the mean
+    simulation time (a Markdown table; empty when there is one seed)."""
+    if len({r.get("seed", 1) for r in results}) < 2:
+        return ""
+    rows = [
+        "| workload | simulator | seeds | rate [Hz] min-max | ISI CV min-max | simulate [s] mean |",
+        "|---|---|---|---|---|---|",
+    ]
+    ok = [r for r in results if "error" not in r]
+    for key in dict.fromkeys((r["workload"], r["duration"], r["simulator"]) for r in ok):
+        group = [r for r in ok if (r["workload"], r["duration"], r["simulator"]) == key]
+        rate = [r["rate"] for r in group]
+        cv = [r.get("cv", float("nan")) for r in group]
+        sim = sum(r["sim"] for r in group) / len(group)
+        rows.append(
+            f"| {key[0]} {key[1]} s | {key[2]} | {len(group)} | {min(rate):.2f}-{max(rate):.2f} "
+            f"| {min(cv):.2f}-{max(cv):.2f} | {sim:.3f} |"
+        )
+    return "\n".join(rows)
+
+
+def hh_fixture(peer_python):
+    """Brian2's exponential Euler on one HH neuron: the reference for tests/models/test_hh.py."""
+    r = measure(peer_python, "brian2-runtime", "hh-neuron", 0.1)
+    if "error" in r:
+        raise SystemExit(f"Brian2 failed: {r['error']}")
+    out = {
+        "source": "Brian2 2.9.0 (numpy target), benchmarks/workloads.py hh-neuron: one "
+        "Traub-Miles HH neuron, 0.5 nA from rest, exponential Euler, dt 0.1 ms, 100 ms; "
+        "spike times shifted by +dt to axonforge's end-of-step labels",
+        "current": 0.5e-9,
+        "dt": 1e-4,
+        "duration": 0.1,
+        "spike_times": r["spike_times"],
+        "v_every": r["every"],
+        "v": r["v"],
+    }
+    path = HERE.parent / "tests" / "fixtures" / "hh_brian2.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}: {len(out['spike_times'])} spikes, {len(out['v'])} samples")
 
 
 def fixture(peer_python):
@@ -149,23 +198,34 @@ def main():
     ap.add_argument("--durations", nargs="+", type=float, default=None)
     ap.add_argument("--simulators", nargs="+", default=SIMS)
     ap.add_argument("--repeat", type=int, default=2, help="best of N runs")
-    ap.add_argument("--fixture", action="store_true")
+    ap.add_argument(
+        "--seeds", nargs="+", type=int, default=[1], help="network seeds (one row each)"
+    )
+    ap.add_argument(
+        "--fixture",
+        nargs="?",
+        const="cuba",
+        choices=["cuba", "hh"],
+        help="regenerate a test fixture from Brian2 (cuba: default; hh: one HH neuron)",
+    )
     a = ap.parse_args()
     if a.fixture:
-        return fixture(a.peer_python)
+        return (hh_fixture if a.fixture == "hh" else fixture)(a.peer_python)
     results = []
     python_for = lambda sim: sys.executable if sim.startswith("axonforge") else a.peer_python  # noqa: E731
     for workload in a.workloads:
         durations = a.durations or ([0.2, 1.0] if workload == "brunel" else [1.0])
         for duration in durations:
-            for r in best_of(python_for, a.simulators, workload, duration, a.repeat):
-                print(json.dumps(r), flush=True)
-                results.append(r)
+            for seed in a.seeds:
+                for r in best_of(python_for, a.simulators, workload, duration, a.repeat, seed=seed):
+                    print(json.dumps(r), flush=True)
+                    results.append(r)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M")
     (out / f"{stamp}.json").write_text(json.dumps(results, indent=1))
     print(table(results))
+    print(ranges(results))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,14 @@ Simulators: ``axonforge``, ``brian2-runtime`` (Cython), ``brian2-cpp`` (cpp_stan
 * ``brunel``: Brunel 2000 model A with delta synapses, N = 50,000 (40,000 E + 10,000 I),
   fixed in-degree 800 E + 200 I, J = 0.1 mV, g = 5, D = 1.5 ms, external Poisson input
   at 2 nu_thr through C_E synapses per neuron, dt 0.1 ms.
+* ``cobahh`` (axonforge and Brian2): Brette et al. 2007 benchmark 3, Brian2's COBAHH:
+  4000 Hodgkin-Huxley (Traub & Miles) neurons, 3200 E / 800 I, p = 0.02, exponential
+  conductances (we = 6 nS, wi = 67 nS, 5 / 10 ms), delay 0.1 ms, exponential Euler at
+  dt 0.1 ms; initial v ~ N(-65 mV, 5 mV), g_exc ~ N(40, 15) nS, g_inh ~ N(200, 120) nS,
+  both truncated at 0 (redrawn; in Brian2 drawn by NumPy and assigned as arrays).
+* ``hh-neuron`` (axonforge and Brian2): one ``HH`` neuron driven by 0.5 nA from rest
+  (m = h = n = 0), exponential Euler at dt 0.1 ms: spike times and v every 1 ms (the
+  fixture of tests/models/test_hh.py: ``compare.py --fixture hh``).
 * ``plastic`` / ``static``: the plasticity benchmark of issue 4 (benchmarks/plasticity.py):
   10^7 synapses from 10,000 Poisson inputs onto 10,000 LIF, with and without STDP.
 """
@@ -86,6 +94,28 @@ BRUNEL = dict(
     t_ref=2.0,
 )
 
+COBAHH = dict(
+    n=4000,
+    n_exc=3200,
+    p=0.02,
+    we_ns=6.0,
+    wi_ns=67.0,
+    tau_e=5.0,
+    tau_i=10.0,
+    delay=0.1,
+    v0=(-65.0, 5.0),  # mV: Brian2's El + (randn()*5 - 5)*mV
+    ge0=(40.0, 15.0),  # nS: (randn()*1.5 + 4)*10*nS
+    gi0=(200.0, 120.0),  # nS: (randn()*12 + 20)*10*nS
+)
+
+
+def truncated_normal(rng, mean, std, size):
+    """N(mean, std) with negative values redrawn (as axonforge's ``normal(low=0)``)."""
+    out = rng.normal(mean, std, size)
+    while (bad := out < 0).any():
+        out[bad] = rng.normal(mean, std, int(bad.sum()))
+    return out
+
 
 # ----------------------------------------------------------------------------- axonforge
 def _with_membrane_noise(model, sigma):
@@ -155,6 +185,30 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
             delay=c["delay"] * ms,
             port="inh",
         )
+    elif workload == "cobahh":
+        from axonforge.models import HH
+        from axonforge.units import nS
+
+        c = COBAHH
+        pop = net.population(
+            HH(tau_syn_exc=c["tau_e"] * ms, tau_syn_inh=c["tau_i"] * ms),
+            n=c["n"],
+            v=sim.normal(c["v0"][0] * mV, c["v0"][1] * mV),
+            g_exc=sim.normal(c["ge0"][0] * nS, c["ge0"][1] * nS, low=0.0),
+            g_inh=sim.normal(c["gi0"][0] * nS, c["gi0"][1] * nS, low=0.0),
+        )
+        for pre, weight, port in (
+            (pop[: c["n_exc"]], c["we_ns"] * nS, "exc"),
+            (pop[c["n_exc"] :], c["wi_ns"] * nS, "inh"),
+        ):
+            net.connect(
+                pre,
+                pop,
+                rule=sim.FixedProbability(c["p"]),
+                weight=weight,
+                delay=c["delay"] * ms,
+                port=port,
+            )
     elif workload == "brunel":
         b = dict(BRUNEL)
         n = n or b["n"]
@@ -213,6 +267,68 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
     )
 
 
+def hh_neuron(simulator, duration, current=0.5e-9, dt=1e-4):
+    """One Hodgkin-Huxley neuron (Traub & Miles, COBAHH's membrane) under a constant
+    current: spike times [s] and v [V] at the end of every 10th step."""
+    t0 = time.perf_counter()
+    if simulator == "axonforge":
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+        import axonforge as sim
+        from axonforge.models import HH
+
+        net = sim.Network(dt=dt, seed=1)
+        pop = net.population(HH(i_offset=current), n=1)
+        spikes = net.spike_monitor(pop)
+        trace = net.state_monitor(pop, ["v"])
+        net.run(duration)
+        times = [float(t) for t in spikes.times]
+        v = [float(x) for x in trace["v"][9::10, 0]]
+    else:
+        import brian2 as b2
+        from brian2 import NeuronGroup, SpikeMonitor, StateMonitor, amp, ms, mV, second
+
+        b2.prefs.codegen.target = "numpy"
+        b2.defaultclock.dt = dt * second
+        ns = dict(
+            Cm=200e-12 * b2.farad,
+            gl=10e-9 * b2.siemens,
+            El=-60 * mV,
+            EK=-90 * mV,
+            ENa=50 * mV,
+            g_na=20e-6 * b2.siemens,
+            g_kd=6e-6 * b2.siemens,
+            VT=-63 * mV,
+            I=current * amp,
+        )
+        eqs = """
+        dv/dt = (gl*(El-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) + I)/Cm : volt
+        dm/dt = alpha_m*(1-m)-beta_m*m : 1
+        dn/dt = alpha_n*(1-n)-beta_n*n : 1
+        dh/dt = alpha_h*(1-h)-beta_h*h : 1
+        alpha_m = 0.32*(mV**-1)*4*mV/exprel((13*mV-v+VT)/(4*mV))/ms : Hz
+        beta_m = 0.28*(mV**-1)*5*mV/exprel((v-VT-40*mV)/(5*mV))/ms : Hz
+        alpha_h = 0.128*exp((17*mV-v+VT)/(18*mV))/ms : Hz
+        beta_h = 4./(1+exp((40*mV-v+VT)/(5*mV)))/ms : Hz
+        alpha_n = 0.032*(mV**-1)*5*mV/exprel((15*mV-v+VT)/(5*mV))/ms : Hz
+        beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
+        """
+        P = NeuronGroup(
+            1,
+            eqs,
+            threshold="v>-20*mV",
+            refractory=3 * ms,
+            method="exponential_euler",
+            namespace=ns,
+        )
+        P.v = -60 * mV
+        mon, trace = SpikeMonitor(P), StateMonitor(P, "v", record=0)
+        b2.run(duration * second)
+        # Brian2 labels a step by its start, axonforge (as NEST) by its end
+        times = [float(t) + dt for t in mon.t / second]
+        v = [float(x) for x in trace.v[0][10::10] / b2.volt]
+    return dict(spike_times=times, v=v, every=10 * dt, sim=time.perf_counter() - t0)
+
+
 # --------------------------------------------------------------------------------- Brian2
 def brian2(workload, duration, seed, mode, n=None, threads=1):
     import brian2 as b2
@@ -258,6 +374,61 @@ def brian2(workload, duration, seed, mode, n=None, threads=1):
             namespace=ns,
         )
         P.v = "Vr + rand() * (Vt - Vr)"
+        Ce = Synapses(P, P, on_pre="ge += we", delay=c["delay"] * ms, namespace=ns)
+        Ci = Synapses(P, P, on_pre="gi += wi", delay=c["delay"] * ms, namespace=ns)
+        Ce.connect(f"i < {c['n_exc']}", p=c["p"])
+        Ci.connect(f"i >= {c['n_exc']}", p=c["p"])
+        syns = [Ce, Ci]
+    elif workload == "cobahh":
+        from brian2 import cm, msiemens, nS, siemens, ufarad, umetre
+
+        c = COBAHH
+        area = 20000 * umetre**2
+        ns = dict(
+            Cm=(1 * ufarad * cm**-2) * area,
+            gl=(5e-5 * siemens * cm**-2) * area,
+            El=-60 * mV,
+            EK=-90 * mV,
+            ENa=50 * mV,
+            g_na=(100 * msiemens * cm**-2) * area,
+            g_kd=(30 * msiemens * cm**-2) * area,
+            VT=-63 * mV,
+            taue=c["tau_e"] * ms,
+            taui=c["tau_i"] * ms,
+            Ee=0 * mV,
+            Ei=-80 * mV,
+            we=c["we_ns"] * nS,
+            wi=c["wi_ns"] * nS,
+        )
+        # Brian2's examples/COBAHH.py, verbatim
+        eqs = """
+        dv/dt = (gl*(El-v)+ge*(Ee-v)+gi*(Ei-v)-
+                 g_na*(m*m*m)*h*(v-ENa)-
+                 g_kd*(n*n*n*n)*(v-EK))/Cm : volt
+        dm/dt = alpha_m*(1-m)-beta_m*m : 1
+        dn/dt = alpha_n*(1-n)-beta_n*n : 1
+        dh/dt = alpha_h*(1-h)-beta_h*h : 1
+        dge/dt = -ge*(1./taue) : siemens
+        dgi/dt = -gi*(1./taui) : siemens
+        alpha_m = 0.32*(mV**-1)*4*mV/exprel((13*mV-v+VT)/(4*mV))/ms : Hz
+        beta_m = 0.28*(mV**-1)*5*mV/exprel((v-VT-40*mV)/(5*mV))/ms : Hz
+        alpha_h = 0.128*exp((17*mV-v+VT)/(18*mV))/ms : Hz
+        beta_h = 4./(1+exp((40*mV-v+VT)/(5*mV)))/ms : Hz
+        alpha_n = 0.032*(mV**-1)*5*mV/exprel((15*mV-v+VT)/(5*mV))/ms : Hz
+        beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
+        """
+        P = NeuronGroup(
+            c["n"],
+            eqs,
+            threshold="v>-20*mV",
+            refractory=3 * ms,
+            method="exponential_euler",
+            namespace=ns,
+        )
+        rng = np.random.default_rng(seed)
+        P.v = rng.normal(*c["v0"], c["n"]) * mV
+        P.ge = truncated_normal(rng, *c["ge0"], c["n"]) * nS
+        P.gi = truncated_normal(rng, *c["gi0"], c["n"]) * nS
         Ce = Synapses(P, P, on_pre="ge += we", delay=c["delay"] * ms, namespace=ns)
         Ci = Synapses(P, P, on_pre="gi += wi", delay=c["delay"] * ms, namespace=ns)
         Ce.connect(f"i < {c['n_exc']}", p=c["p"])
@@ -440,7 +611,10 @@ def nest_run(workload, duration, seed, n=None, threads=1):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("simulator", choices=["axonforge", "brian2-runtime", "brian2-cpp", "nest"])
-    ap.add_argument("workload", choices=["cuba", "cuba-noise", "brunel", "plastic", "static"])
+    ap.add_argument(
+        "workload",
+        choices=["cuba", "cuba-noise", "cobahh", "hh-neuron", "brunel", "plastic", "static"],
+    )
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n", type=int, default=None, help="network size (brunel)")
@@ -464,6 +638,11 @@ def main():
             seed=a.seed,
             peak_mb=rss_mb("VmHWM"),
         )
+        print("RESULT " + json.dumps(res))
+        return
+    if a.workload == "hh-neuron":
+        res = hh_neuron(a.simulator.split("-")[0], a.duration)
+        res.update(simulator=a.simulator, workload=a.workload, duration=a.duration)
         print("RESULT " + json.dumps(res))
         return
     if a.simulator == "axonforge":

@@ -5,7 +5,7 @@ Nothing here imports the simulator; ``simulator`` compiles these specs into kern
 
 from .base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
 from .coupling import CouplingModel, CouplingSpec, GapJunction
-from .neurons import LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
+from .neurons import HH, LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
 from .plasticity import (
     STDP,
     DopamineSTDP,
@@ -38,6 +38,7 @@ __all__ = [
     "LIFHomeostatic",
     "Izhikevich",
     "AdEx",
+    "HH",
     "SpikeSource",
     "PoissonSource",
     "NoiseSource",

@@ -105,7 +105,8 @@ class NeuronSpec(SpecData):
         Named expressions inlined into equations, e.g. ``{"I_syn": "i_syn_exc + i_syn_inh"}``.
     method : str
         ``"exact"`` (linear systems only, matrix exponential), ``"euler"``, ``"rk2"``,
-        ``"rk4"``, or ``"auto"`` (exact when linear, else rk4).
+        ``"rk4"``, ``"exponential_euler"`` (each ODE affine in its own variable, as
+        Hodgkin-Huxley models), or ``"auto"`` (exact when linear, else rk4).
     source : str
         The paper or spec the model implements, with equation numbers.
     """

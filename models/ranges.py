@@ -58,6 +58,8 @@ CURRENT = (-1e-6, 1e-6)
 CAPACITANCE = (1e-15, 1e-6)
 #: leak conductances: 1 pS to 10 uS (positive)
 LEAK_CONDUCTANCE = (1e-12, 1e-5)
+#: maximal conductances of voltage-gated channels (Hodgkin-Huxley g_na, g_k): up to 1 mS
+CHANNEL_CONDUCTANCE = (0.0, 1e-3)
 #: conductance-like coefficients that may be negative (AdEx ``a``): up to 10 uS
 SIGNED_CONDUCTANCE = (-1e-5, 1e-5)
 #: firing rates: 0 to 10 kHz

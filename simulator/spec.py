@@ -62,7 +62,7 @@ RESERVED = set(FUNCTIONS) | set(CONSTANTS) | {"w_in", "dt", "t"}
 #: white-noise symbols in ODEs: ``xi`` or ``xi_<name>`` (units 1/sqrt(s)); the same name in
 #: two equations is the same noise, different names are independent (as in Brian2)
 NOISE = re.compile(r"^xi(_\w+)?$")
-METHODS = ("auto", "exact", "euler", "rk2", "rk4")
+METHODS = ("auto", "exact", "euler", "rk2", "rk4", "exponential_euler")
 _ODE = re.compile(r"^\s*d\s*([A-Za-z_]\w*)\s*/\s*dt\s*=(.*)$", re.S)
 
 
@@ -112,6 +112,9 @@ class CheckedSpec:
     noise_names: list = field(default_factory=list)
     #: rand()/randn() call sites (numbered 0..n_random-1)
     n_random: int = 0
+    #: ``var -> (A, B)`` with ``dvar/dt = A*var + B``, ``A`` and ``B`` free of ``var``
+    #: (``None`` for a term that is zero): method ``"exponential_euler"`` only
+    affine: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -399,6 +402,92 @@ def _names(node) -> set:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
+class NotAffineError(ValueError):
+    """An expression is not affine in the variable asked for."""
+
+
+def _neg(x):
+    if x is None:
+        return None
+    if isinstance(x, ast.Constant):
+        return ast.Constant(-x.value)
+    if isinstance(x, ast.UnaryOp) and isinstance(x.op, ast.USub):
+        return x.operand
+    return ast.UnaryOp(ast.USub(), x)
+
+
+def _plus(a, b, subtract=False):
+    if b is None:
+        return a
+    if a is None:
+        return _neg(b) if subtract else b
+    return ast.BinOp(a, ast.Sub() if subtract else ast.Add(), b)
+
+
+def _times(c, x):
+    """``c*x`` for ``c`` free of the variable (``x`` None: zero)."""
+    if x is None:
+        return None
+    if isinstance(x, ast.Constant) and x.value == 1:
+        return _copy(c)
+    if isinstance(x, ast.Constant) and x.value == -1:
+        return _neg(_copy(c))
+    return ast.BinOp(_copy(c), ast.Mult(), x)
+
+
+def affine_split(node, var: str):
+    """``(A, B)`` with ``node == A*var + B`` and ``A``, ``B`` free of ``var`` (``None``
+    stands for zero). The other symbols are held fixed: this is the conditional
+    linearity that exponential Euler needs (Hodgkin-Huxley gates: ``A = -(alpha + beta)``,
+    ``B = alpha``). Raises :class:`NotAffineError` when ``node`` is not of that form."""
+    if var not in _names(node):
+        return None, _copy(node)
+    if isinstance(node, ast.Name):
+        return ast.Constant(1.0), None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        a, b = affine_split(node.operand, var)
+        return (_neg(a), _neg(b)) if isinstance(node.op, ast.USub) else (a, b)
+    if isinstance(node, ast.BinOp):
+        left, right = node.left, node.right
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            (a1, b1), (a2, b2) = affine_split(left, var), affine_split(right, var)
+            sub = isinstance(node.op, ast.Sub)
+            return _plus(a1, a2, sub), _plus(b1, b2, sub)
+        if isinstance(node.op, ast.Mult):
+            if var not in _names(left):
+                a, b = affine_split(right, var)
+                return _times(left, a), _times(left, b)
+            if var not in _names(right):
+                a, b = affine_split(left, var)
+                return _times(right, a), _times(right, b)
+        if isinstance(node.op, ast.Div) and var not in _names(right):
+            a, b = affine_split(left, var)
+
+            def div(x):
+                return None if x is None else ast.BinOp(x, ast.Div(), _copy(right))
+
+            return div(a), div(b)
+        if (
+            isinstance(node.op, ast.Pow)
+            and isinstance(right, ast.Constant)
+            and not isinstance(right.value, bool)
+            and right.value == 1
+        ):
+            return affine_split(left, var)
+    if isinstance(node, ast.IfExp) and var not in _names(node.test):
+        (a1, b1), (a2, b2) = affine_split(node.body, var), affine_split(node.orelse, var)
+        if a1 is None and a2 is None:
+            a = None
+        else:
+            a = ast.IfExp(_copy(node.test), a1 or ast.Constant(0.0), a2 or ast.Constant(0.0))
+        if b1 is None and b2 is None:
+            b = None
+        else:
+            b = ast.IfExp(_copy(node.test), b1 or ast.Constant(0.0), b2 or ast.Constant(0.0))
+        return a, b
+    raise NotAffineError(f"{ast.unparse(node)!r} is not affine in {var!r}")
+
+
 def check_spec(spec: NeuronSpec) -> CheckedSpec:
     """Parse and validate ``spec``; raise :class:`SpecError` on the first problem."""
     if not isinstance(spec, NeuronSpec):
@@ -449,7 +538,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
                     stack.append(ref)
     inline = _Inline(subs)
 
-    odes, noise = {}, {}
+    odes, noise, lines = {}, {}, {}
     for idx, text in enumerate(spec.equations, 1):
         where = f"equation {idx}"
         m = _ODE.match(text) if isinstance(text, str) else None
@@ -472,6 +561,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         _check_names(spec, where, text, node, (known - {"dt"}) | set(subs) | set(CONSTANTS) | xis)
         _no_random(spec, where, text, node, "use the white noise xi in equations")
         odes[var], noise[var] = _split_noise(spec, where, text, inline.visit(node), xis)
+        lines[var] = (where, text)
     ode_vars = list(odes)
     noise = {v: g for v, g in noise.items() if g}
     noise_names = sorted(set().union(*(set(g) for g in noise.values())))
@@ -580,6 +670,29 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
             "(white noise xi); use 'euler' (Euler-Maruyama) or, for linear equations with "
             "additive noise, 'exact' (the exact Ornstein-Uhlenbeck update); 'auto' chooses"
         )
+    affine = {}
+    if method == "exponential_euler":
+        if noise:
+            raise SpecError(
+                f"spec {spec.name!r}: method 'exponential_euler' cannot integrate stochastic "
+                "equations (white noise xi), as in Brian2; use 'euler' (Euler-Maruyama) or, "
+                "for linear equations with additive noise, 'exact'"
+            )
+        for v in ode_vars:
+            try:
+                a, b = affine_split(odes[v], v)
+            except NotAffineError:
+                where, text = lines[v]
+                _fail(
+                    spec,
+                    where,
+                    text,
+                    "method 'exponential_euler' needs every equation to be affine in its own "
+                    "variable (dX/dt = A*X + B, with A and B free of X but possibly depending "
+                    f"on the other variables); d{v}/dt = {ast.unparse(odes[v])} is not affine "
+                    f"in {v!r}: use 'rk4' (or 'rk2', 'euler') for this model",
+                )
+            affine[v] = tuple(None if x is None else _copy(x) for x in (a, b))
     depends = {v: _names(odes[v]) & ode_set for v in ode_vars}
     has_const = {v: _may_have_const(odes[v], ode_set) for v in ode_vars}
     return CheckedSpec(
@@ -597,6 +710,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         noise=noise,
         noise_names=noise_names,
         n_random=number.count,
+        affine=affine,
     )
 
 

@@ -124,6 +124,8 @@ def neuron_update(args, P: int, pop) -> list:
                 value = full
             body.append(ir.assign(f"n_{v}", value))
         body += [ir.assign(f"x_{v}", X.name(f"n_{v}")) for v in ode]
+    elif c.method == "exponential_euler":
+        body += _exponential_euler(c, ex, clamped, active)
     else:
         body += _runge_kutta(c, ex, clamped, active)
 
@@ -269,6 +271,66 @@ def _runge_kutta(c, ex, clamped, active) -> list:
         raise ValueError(c.method)
     del x
     return out
+
+
+def _exponential_euler(c, ex, clamped, active) -> list:
+    """Exponential Euler (Brian2's ``exponential_euler``) for conditionally linear ODEs
+    ``dx/dt = A x + B``, ``A`` and ``B`` free of ``x`` (:func:`axonforge.spec.affine_split`):
+    with every other variable held at its value at the start of the step, the exact
+    solution over ``dt`` is ``x + (A x + B) dt exprel(A dt)`` (= ``-B/A + (x + B/A)
+    exp(A dt)``, also at ``A = 0``, where it is the Euler step; ``expm1`` keeps it accurate
+    for small ``A dt``). A term that is zero for every parameter value (``A`` or ``B``
+    absent) gives ``x + dt B`` or ``x exp(A dt)``. All increments are computed from the
+    start-of-step state, then added; clamped variables get none while refractory."""
+    # A and B share subexpressions (a gate's alpha is in both): each is computed once
+    terms = {(v, j): ex(ab) for v in c.ode_vars for j, ab in enumerate(c.affine[v]) if ab}
+    out, terms = _common_subexpressions(terms, "ee")
+    for v in c.ode_vars:
+        a, b = terms.get((v, 0)), terms.get((v, 1))
+        x = X.name(f"x_{v}")
+        if a is None:  # no dependence on itself: with the others held, Euler is exact
+            step = dt * X(b)
+        else:
+            out.append(ir.assign(f"ea_{v}", a))
+            a_v = X.name(f"ea_{v}")
+            if b is None:  # x' = x exp(A dt)
+                step = x * call("expm1", a_v * dt)
+            else:
+                out.append(ir.assign(f"ez_{v}", a_v * dt))
+                z = X.name(f"ez_{v}")
+                exprel = ternary(z.eq(0.0), 1.0, call("expm1", z) / z)
+                step = (a_v * x + b) * dt * exprel
+        out.append(ir.assign(f"ed_{v}", ternary(active, step, 0.0) if v in clamped else step))
+    out += [aug(f"x_{v}", "+", X.name(f"ed_{v}")) for v in c.ode_vars]
+    return out
+
+
+def _common_subexpressions(exprs: dict, prefix: str):
+    """``(statements, exprs)``: every subexpression (an operation or a call) that occurs
+    more than once in ``exprs`` (a dict of expression nodes) is assigned once to a local
+    ``{prefix}_{n}`` and read from it. The operations and their order are unchanged, so
+    the result is bit-identical to evaluating ``exprs`` as they are."""
+    kinds = (ast.BinOp, ast.Call, ast.IfExp)
+    counts = {}
+    for node in exprs.values():
+        for sub in ast.walk(node):
+            if isinstance(sub, kinds):
+                key = ast.dump(sub)
+                counts[key] = counts.get(key, 0) + 1
+    out, local = [], {}
+
+    class _Hoist(ast.NodeTransformer):
+        def visit(self, node):
+            if not isinstance(node, kinds) or counts.get(ast.dump(node), 0) < 2:
+                return self.generic_visit(node)
+            key = ast.dump(node)
+            if key not in local:
+                name = f"{prefix}_{len(local)}"
+                out.append(ir.assign(name, self.generic_visit(node)))
+                local[key] = name
+            return ast.Name(local[key], ast.Load())
+
+    return out, {k: _Hoist().visit(node) for k, node in exprs.items()}
 
 
 def spike_source(args, P: int, pop) -> list:

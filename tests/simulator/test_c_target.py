@@ -155,6 +155,31 @@ def test_adex_rk4_c_equals_numba():
     assert_identical(pop, c, nb, min_spikes=50)
 
 
+def test_hh_exponential_euler_c_equals_numba():
+    """Hodgkin-Huxley by exponential Euler (expm1, exprel's branch, exp in the rates, the
+    shared subexpressions) with conductance input through both ports and a refractory
+    dead time that clamps nothing."""
+    rng = np.random.default_rng(6)
+    pop = population(
+        M.HH(
+            i_offset=np.where(np.arange(N) >= 3, np.linspace(0.0, 0.6e-9, N), 0.0),
+            g_na=rng.uniform(15e-6, 25e-6, N),
+        ),
+        v=rng.uniform(-75e-3, -55e-3, N),
+        m=rng.uniform(0.0, 0.1, N),
+        h=rng.uniform(0.3, 0.9, N),
+        n_k=rng.uniform(0.1, 0.5, N),
+    )
+    assert pop.checked.method == "exponential_euler"
+    quiet = np.tile(np.arange(N) >= 3, STEPS)  # neurons 0-2: no input, no current
+    inputs = {
+        "rb_exc": rng.uniform(0.0, 6e-9, STEPS * N) * (rng.random(STEPS * N) < 0.2) * quiet,
+        "rb_inh": rng.uniform(0.0, 20e-9, STEPS * N) * (rng.random(STEPS * N) < 0.05),
+    }
+    c, nb = run_both(pop, ports=("exc", "inh"), inputs=inputs)
+    assert_identical(pop, c, nb, min_spikes=50)
+
+
 def test_nonfinite_state_is_reported_alike():
     """A state that becomes infinite stops both at the same step and neuron."""
     pop = population(M.Izhikevich(i_offset=np.linspace(0.0, 10e-12, N)))
