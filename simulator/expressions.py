@@ -217,7 +217,7 @@ import math
 import numpy as np
 from numba import njit
 from axonforge.rng import step_key, uniform
-from axonforge.engine.runtime import nan_max, nan_min
+from axonforge.engine.runtime import fast_exp, nan_max, nan_min
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -225,10 +225,15 @@ def rule(pre_sel, post_sel, post_order, self_pre, pos_pre, pos_post, extent, see
          lo, hi, chosen, bad):
     # One pass over the pairs, target by target in ascending order: each target's
     # accepted sources are appended to ``chosen`` (grown by doubling), and the number
-    # per target is returned, so that the rows fill without evaluating twice.
+    # per target is returned, so that the rows fill without evaluating twice. Per target
+    # three loops that LLVM vectorises one by one (together it does not): the pair
+    # geometry (gathers), the expressions, the keyed draws; then the compaction.
     n_pre = pre_sel.shape[0]
+    n = np.uint64(n_pre)  # unsigned indices: no wrap-around of negative ones
     counts = np.zeros(post_sel.shape[0], np.int64)
     accept = np.zeros(n_pre, np.bool_)
+    prob = np.zeros(n_pre)
+{buffers}
     used = 0
     for q in range(post_sel.shape[0]):
         t = post_order[q] if post_order.shape[0] else q
@@ -237,27 +242,28 @@ def rule(pre_sel, post_sel, post_order, self_pre, pos_pre, pos_post, extent, see
             continue
         key = step_key(seed, stream, tp)
         forbidden = self_pre[t] if self_pre.shape[0] else -1
+        skip = np.uint64(forbidden) if forbidden >= 0 else n
         j = float(tp)
 {post_axes}
-        wrong = 0
-        # a branch-free decision per source, then the compaction
-        for s in range(n_pre):
-            sp = pre_sel[s]
-            i = float(sp)
+        for s in range(n):
+            sp = np.uint64(pre_sel[s])
 {pair_axes}
-            cond = ({condition}) and s != forbidden
+        wrong = 0
+        for s in range(n):
+{loads}
+            cond = ({condition}) & (s != skip)
             p = {p}
-            wrong += cond and not (p >= 0.0 and p <= 1.0)
-            accept[s] = cond and uniform(key, sp) < p
+            wrong += cond & ((p < 0.0) | (p > 1.0) | (p != p))
+            prob[s] = p if cond else 0.0
         if wrong:
-            for s in range(n_pre):
-                sp = pre_sel[s]
-                i = float(sp)
-{pair_axes_deep}
+            for s in range(n):
+{loads_deep}
                 p = {p}
-                if ({condition}) and s != forbidden and not (p >= 0.0 and p <= 1.0):
-                    bad[0], bad[1], bad[2] = sp, tp, p
+                if ({condition}) & (s != skip) & ((p < 0.0) | (p > 1.0) | (p != p)):
+                    bad[0], bad[1], bad[2] = pre_sel[s], tp, p
                     return counts, chosen[:0], False
+        for s in range(n):
+            accept[s] = uniform(key, np.uint64(pre_sel[s])) < prob[s]
         for s in range(n_pre):
             if accept[s]:
                 if used == chosen.shape[0]:
@@ -271,35 +277,74 @@ def rule(pre_sel, post_sel, post_order, self_pre, pos_pre, pos_post, extent, see
 """
 
 
+#: pair symbols computed per source (the others, of the target, once per target)
+_PER_SOURCE = ("i", "x_pre", "y_pre", "z_pre", "dx", "dy", "dz", "d")
+
+
 def rule_kernel(p_node, cond_node, names, dims, periodic):
-    """The compiled counting/filling kernel of a pairwise rule (see :data:`_KERNEL`):
-    ``names`` are the pair symbols the expressions read."""
+    """The compiled kernel of a pairwise rule (see :data:`_KERNEL`): ``names`` are the
+    pair symbols the expressions read."""
     from axonforge.backends.numba_backend import load_kernel
     from axonforge.engine.printers import PythonPrinter
 
-    post_axes, pair_axes = [], []
     need = set(names)
+    if "d" in need:
+        need |= {f"d{x}" for x in AXES[:dims]}
+    for axis in AXES[:dims]:
+        if f"d{axis}" in need:
+            need |= {f"{axis}_pre", f"{axis}_post"}
+    post_axes = [f"        {x}_post = pos_post[tp, {a}]" for a, x in enumerate(AXES[:dims])]
+    pair = ["            i = float(sp)"]
     for a, axis in enumerate(AXES[:dims]):
-        post_axes.append(f"        {axis}_post = pos_post[tp, {a}]")
-        pair_axes.append(f"            {axis}_pre = pos_pre[sp, {a}]")
-        pair_axes.append(f"            d{axis} = {axis}_post - {axis}_pre")
+        pair.append(f"            {axis}_pre = pos_pre[sp, {a}]")
+        pair.append(f"            d{axis} = {axis}_post - {axis}_pre")
         if periodic:
-            pair_axes.append(
+            pair.append(
                 f"            d{axis} = d{axis} - extent[{a}] * np.rint(d{axis} / extent[{a}])"
             )
-    if "d" in need and dims:
-        pair_axes.append(
+    if dims:
+        pair.append(
             "            d = math.sqrt(" + " + ".join(f"d{x} * d{x}" for x in AXES[:dims]) + ")"
         )
+    stored = [x for x in _PER_SOURCE if x in need]
+    pair += [f"            b_{x}[s] = {x}" for x in stored]
     printer = PythonPrinter()
+
+    def text(node, boolean=False):
+        out = printer.expr(_Bitwise().visit(spec._copy(node)) if boolean else node)
+        # a library exp keeps the pair loop scalar: see runtime.fast_exp
+        return out.replace("math.exp(", "fast_exp(")
+
     source = _KERNEL.format(
+        buffers="\n".join(f"    b_{x} = np.zeros(n_pre)" for x in stored) or "    pass",
         post_axes="\n".join(post_axes) or "        pass",
-        pair_axes="\n".join(pair_axes) or "            pass",
-        pair_axes_deep="\n".join("    " + x for x in pair_axes) or "                pass",
-        condition=printer.expr(cond_node),
-        p=printer.expr(p_node),
+        pair_axes="\n".join(pair),
+        loads="\n".join(f"            {x} = b_{x}[s]" for x in stored) or "            pass",
+        loads_deep="\n".join(f"                {x} = b_{x}[s]" for x in stored)
+        or "                pass",
+        condition=text(cond_node, boolean=True),
+        p=text(p_node),
     )
     return load_kernel(source).rule
+
+
+class _Bitwise(ast.NodeTransformer):
+    """``and``/``or``/``not`` of conditions as ``&``/``|``/``~`` on booleans: the same
+    truth values without branches, so the pair loop vectorises."""
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        op = ast.BitAnd() if isinstance(node.op, ast.And) else ast.BitOr()
+        out = node.values[0]
+        for v in node.values[1:]:
+            out = ast.BinOp(out, op, v)
+        return out
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not):
+            return ast.Compare(node.operand, [ast.Eq()], [ast.Constant(False)])
+        return node
 
 
 def estimate_p(p_expr, cond_expr, pre_pop, pre_sel, post_pop, post_sel, samples=4096):
