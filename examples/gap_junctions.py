@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import axonforge as sim
-from axonforge.models import CouplingModel, CouplingSpec, NeuronSpec, spec_model
+from axonforge.models import GapJunction, NeuronSpec, spec_model
 from axonforge.units import ms, mV
 
 OSCILLATOR = NeuronSpec(
@@ -53,17 +53,6 @@ OSCILLATOR = NeuronSpec(
 )
 
 
-class SpikeletJunction(CouplingModel):
-    """A gap junction between the potentials plus the spike waveform (height ``h``)."""
-
-    spec = CouplingSpec(
-        name="SpikeletJunction",
-        parameters={"h": (50e-3, "V", "height of the spike")},
-        summed={"i_gap": "w*(v_pre + h*s_pre - v_post - h*s_post)"},
-        source="Lewis & Rinzel (2003)",
-    )
-
-
 def build(g=1e-9, n=200, partners=20, seed=1):
     """``(net, spikes, potentials)``: the population, coupled with conductance ``g``."""
     net = sim.Network(dt=0.1 * ms, seed=seed)
@@ -76,7 +65,7 @@ def build(g=1e-9, n=200, partners=20, seed=1):
         pre = np.repeat(np.arange(n), partners // 2)
         post = (pre + rng.integers(1, n, len(pre))) % n
         pairs = sim.Explicit(np.concatenate([pre, post]), np.concatenate([post, pre]))
-        net.connect(cells, cells, rule=pairs, weight=g, synapse=SpikeletJunction())
+        net.connect(cells, cells, rule=pairs, weight=g, synapse=GapJunction(spike="s"))
     spikes = net.spike_monitor(cells, name="spikes")
     potentials = net.state_monitor(cells, ["v"], every=5, name="v")
     return net, spikes, potentials

@@ -71,20 +71,34 @@ class GapJunction(CouplingModel):
 
     ``target`` names the post model's variable that receives the current (default
     ``"i_gap"``) and ``variable`` the membrane potential read on both sides (``"v"``).
+    Integrate-and-fire models have no spike for the junction to pass; with
+    ``spike="s"`` (a state variable the model raises at a spike and lets decay) the
+    coupled potential is ``v + height*s`` on both sides, the "spikelet" of Lewis & Rinzel
+    (2003, J. Comput. Neurosci. 14:283), which is what lets such junctions synchronise.
     """
 
-    def __init__(self, target="i_gap", variable="v"):
-        for what, name in (("target", target), ("variable", variable)):
-            if not isinstance(name, str) or not name.isidentifier():
+    def __init__(self, target="i_gap", variable="v", spike=None, height=50e-3):
+        for what, name in (("target", target), ("variable", variable), ("spike", spike)):
+            if name is not None and (not isinstance(name, str) or not name.isidentifier()):
                 raise ValueError(f"GapJunction: {what}={name!r} must be a variable name")
+        if spike is None:
+            coupled = f"w*({variable}_pre - {variable}_post)"
+        else:
+            coupled = (
+                f"w*({variable}_pre + height*{spike}_pre - {variable}_post - height*{spike}_post)"
+            )
         self._spec = CouplingSpec(
             name="GapJunction",
-            summed={target: f"w*({variable}_pre - {variable}_post)"},
+            parameters={"height": (height, "V", "height of the spike the junction passes")}
+            if spike is not None
+            else {},
+            summed={target: coupled},
             weight_unit="S",
             source="Gap junction current I = g (v_pre - v_post) (Brian2 examples; NEST "
-            "gap_junction, Hahne et al. 2015, Front. Neuroinform. 9:22)",
+            "gap_junction, Hahne et al. 2015, Front. Neuroinform. 9:22); spikelets: Lewis & "
+            "Rinzel 2003",
         )
-        super().__init__()
+        super().__init__(**({"height": height} if spike is not None else {}))
 
     def build_spec(self) -> CouplingSpec:
         return self._spec

@@ -8,7 +8,7 @@ import numpy as np
 import axonforge as sim
 from axonforge.models import LIF, STDP, DopamineSTDP, PoissonSource
 from axonforge.models.base import NeuronSpec, spec_model
-from axonforge.models.coupling import CouplingModel, CouplingSpec
+from axonforge.models.coupling import GapJunction
 from axonforge.units import Hz, ms, mV, pA, pF
 
 
@@ -240,15 +240,9 @@ SPIKELET_LIF = NeuronSpec(
 )
 
 
-class Spikelet(CouplingModel):
-    """A gap junction that also passes the spike (Lewis & Rinzel 2003): the coupled
-    potential is v + h*s."""
-
-    spec = CouplingSpec(
-        name="Spikelet",
-        parameters={"h": (0.05, "V", "height of the spike")},
-        summed={"i_gap": "w*(v_pre + h*s_pre - v_post - h*s_post)"},
-    )
+def Spikelet():  # noqa: N802 - reads as the model it makes
+    """A gap junction that also passes the spike (Lewis & Rinzel 2003)."""
+    return GapJunction(spike="s")
 
 
 def gap(threads):
