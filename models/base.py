@@ -22,7 +22,7 @@ import numpy as np
 from . import ranges
 
 #: Keyword arguments of a model constructor that are not parameters.
-RESERVED_KWARGS = ("kinetics", "method", "strict_units")
+RESERVED_KWARGS = ("kinetics", "method", "strict_units", "error_tol")
 
 
 def _jsonable(value):
@@ -45,10 +45,18 @@ def _frozen(value):
 
 class SpecData:
     """``to_dict`` / ``from_dict`` / ``to_json`` for spec dataclasses (saved files and cache
-    keys). Fields missing from an older file take their defaults."""
+    keys). Fields missing from an older file take their defaults; fields added since the
+    first file format (``ADDED``) are written only when they differ from their default,
+    so an older file loads and saves unchanged."""
+
+    ADDED: tuple = ()
 
     def to_dict(self) -> dict:
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        return {
+            f.name: _jsonable(getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in self.ADDED or getattr(self, f.name) != f.default
+        }
 
     @classmethod
     def from_dict(cls, d: dict):
@@ -106,7 +114,13 @@ class NeuronSpec(SpecData):
     method : str
         ``"exact"`` (linear systems only, matrix exponential), ``"euler"``, ``"rk2"``,
         ``"rk4"``, ``"exponential_euler"`` (each ODE affine in its own variable, as
-        Hodgkin-Huxley models), or ``"auto"`` (exact when linear, else rk4).
+        Hodgkin-Huxley models), ``"rkf45"`` (adaptive Runge-Kutta-Fehlberg 4(5) per
+        neuron, with the reset at the threshold crossing inside the step, as NEST's aeif
+        models), or ``"auto"`` (exact when linear, else rk4).
+    error_tol : float
+        Method ``"rkf45"``: the absolute error allowed per sub-step, in the units NEST
+        states it in (mV, pA, nS, pF, ms, uM; :data:`axonforge.spec.TOLERANCE_SCALE`);
+        1e-6 is NEST's ``gsl_error_tol`` default.
     source : str
         The paper or spec the model implements, with equation numbers.
     """
@@ -125,6 +139,9 @@ class NeuronSpec(SpecData):
     subexpressions: dict = field(default_factory=dict)
     method: str = "auto"
     source: str = ""
+    error_tol: float = 1e-6
+
+    ADDED = ("error_tol",)
 
 
 # --------------------------------------------------------------------------------------
@@ -252,7 +269,8 @@ class NeuronModel:
     with ``kinetics="delta" | "exp" | "alpha" | "cond_exp"``.
 
     Parameters are keyword arguments: scalars, or arrays with one value per neuron.
-    ``method=`` overrides the spec's integration method. ``strict_units=False`` turns off
+    ``method=`` overrides the spec's integration method (``error_tol=`` its tolerance
+    under ``"rkf45"``). ``strict_units=False`` turns off
     the plausibility check of parameter values, initial values, weights and delays
     (:mod:`axonforge.models.ranges`) for people who know their values are unusual.
     """
@@ -267,6 +285,7 @@ class NeuronModel:
         kinetics: str | None = None,
         method: str | None = None,
         strict_units: bool = True,
+        error_tol: float | None = None,
         **params,
     ):
         if self.membrane is not None:
@@ -287,6 +306,8 @@ class NeuronModel:
             raise TypeError(f"{type(self).__name__} defines neither `spec` nor `membrane`")
         if method is not None:
             spec = replace(spec, method=method)
+        if error_tol is not None:
+            spec = replace(spec, error_tol=float(error_tol))
         self.kinetics = kinetics
         self.spec = spec
         self.strict_units = bool(strict_units)

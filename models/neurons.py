@@ -192,15 +192,17 @@ class AdEx(NeuronModel):
     ``delta_t = 0`` is the integrate-and-fire limit as in NEST: no exponential current,
     and the threshold becomes ``v_t``.
 
-    Accuracy: integrated with RK4 at the network's ``dt`` and reset at the END of the step
-    in which ``v`` crosses ``v_peak``. NEST (adaptive RKF45) resets inside the step and
-    integrates its remainder from the reset state, so here each interspike interval is
-    rounded up to whole steps and spike k lags NEST's by about 0.6-0.8 k steps. Measured
-    against NEST 3.10 (``tests/fixtures/nest_aeif_drift.json``): NEST's LSODAR protocol at
-    dt = 0.1 ms, 7th spike 5 steps (0.5 ms) late; a tonic cell (I = 800 pA, 17 spikes in
-    1 s), 17th spike 13 steps (1.3 ms) late; spike counts equal. At dt = 0.01 ms every
-    spike lies within 0.15 ms of NEST's. Use a smaller ``dt`` where spike timing over
-    many spikes matters (a reset inside the step comes with the adaptive integrator).
+    Accuracy: by default integrated with RK4 at the network's ``dt`` and reset at the END
+    of the step in which ``v`` crosses ``v_peak``. NEST (adaptive RKF45) resets inside the
+    step and integrates its remainder from the reset state, so here each interspike
+    interval is rounded up to whole steps and spike k lags NEST's by about 0.6-0.8 k
+    steps. Measured against NEST 3.10 (``tests/fixtures/nest_aeif_drift.json``): NEST's
+    LSODAR protocol at dt = 0.1 ms, 7th spike 5 steps (0.5 ms) late; a tonic cell (I =
+    800 pA, 17 spikes in 1 s), 17th spike 13 steps (1.3 ms) late; spike counts equal.
+    ``AdEx(method="rkf45")`` integrates as NEST does (adaptive Runge-Kutta-Fehlberg 4(5)
+    per neuron, ``error_tol`` 1e-6 in mV/pA, the reset inside the step): every spike of
+    those protocols, and of one with t_ref = 2 ms and synaptic input, falls in the same
+    step as NEST's at dt = 0.1 and 0.01 ms, at a higher cost per neuron and step.
 
     Parameters: ``c_m`` [F] 281 pF, ``g_l`` [S] 30 nS, ``e_l`` [V] -70.6 mV, ``delta_t``
     [V] 2 mV, ``v_t`` [V] -50.4 mV, ``tau_w`` [s] 144 ms, ``a`` [S] 4 nS, ``b`` [A]

@@ -56,6 +56,9 @@ _NON_FINITE_ADVICE = {
     "rk2": "use a smaller dt or method='rk4', or check parameters and weights",
     "rk4": "use a smaller dt, or bound the variable that runs away inside the equations "
     "(as AdEx uses min(v, v_peak) in its exponential term), or check parameters and weights",
+    "rkf45": "the adaptive integrator could not meet error_tol with sub-steps above 1e-9*dt "
+    "(it then sets the state to inf) or the equations diverge: bound the variable that runs "
+    "away inside the equations, raise error_tol, or check parameters and weights",
     "exponential_euler": "use a smaller dt, or check parameters and weights (a positive "
     "coefficient A of dx/dt = A*x + B makes x grow as exp(A*t))",
 }

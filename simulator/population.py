@@ -330,6 +330,8 @@ class NeuronPopulation(Population):
             env[name] = self.state[name].astype(np.float64)
         # first step in which each neuron is no longer refractory (absolute step index)
         self.until = np.zeros(self.n, np.int64)
+        # method rkf45: each neuron's last accepted step size [s] (0: start with dt)
+        self.hstep = np.zeros(self.n if self.checked.method == "rkf45" else 0)
         # threshold flags, padded to whole uint64 words so the kernel can skip 8 at a time
         self.fire = np.zeros(-(-self.n // 8) * 8, np.bool_)
 
@@ -398,6 +400,8 @@ class NeuronPopulation(Population):
         out.update({f"rb_{k}": v.reshape(-1) for k, v in self.rb.items()})
         out["until"] = self.until
         out["fire"] = self.fire
+        if self.checked.method == "rkf45":
+            out["hstep"] = self.hstep
         if self.checked.spec.refractory is not None:
             out["refsteps"] = self.refsteps
         out.update({f"snap_{k}": v for k, v in self.snapshots.items()})
@@ -453,6 +457,7 @@ class NeuronPopulation(Population):
         for key, v in (
             *((f"state/{k}", v) for k, v in self.state.items()),
             ("until", self.until),
+            *((("hstep", self.hstep),) if len(self.hstep) else ()),
             *((f"rb/{k}", v) for k, v in getattr(self, "rb", {}).items()),
         ):
             arrays[key], split[key] = v, mine
@@ -486,6 +491,8 @@ class NeuronPopulation(Population):
         for k in self.state:
             self.state[k][:] = arrays[f"state/{k}"]
         self.until[:] = arrays["until"]
+        if "hstep" in arrays and len(self.hstep):
+            self.hstep[:] = arrays["hstep"]
         # spikes in flight; the network checks and lays them out (io.load_network)
         self.rb = {k[3:]: v for k, v in arrays.items() if k.startswith("rb/")}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -62,7 +63,11 @@ RESERVED = set(FUNCTIONS) | set(CONSTANTS) | {"w_in", "dt", "t"}
 #: white-noise symbols in ODEs: ``xi`` or ``xi_<name>`` (units 1/sqrt(s)); the same name in
 #: two equations is the same noise, different names are independent (as in Brian2)
 NOISE = re.compile(r"^xi(_\w+)?$")
-METHODS = ("auto", "exact", "euler", "rk2", "rk4", "exponential_euler")
+METHODS = ("auto", "exact", "euler", "rk2", "rk4", "exponential_euler", "rkf45")
+#: scale of a state variable's absolute error tolerance under method ``"rkf45"``: the unit
+#: in which NEST states ``gsl_error_tol`` (mV, pA, nS, pF, ms; concentrations in uM),
+#: so ``error_tol=1e-6`` means what it means in NEST's aeif models. Other units: 1.
+TOLERANCE_SCALE = {"V": 1e-3, "A": 1e-12, "S": 1e-9, "F": 1e-12, "s": 1e-3, "uM": 1.0, "1": 1.0}
 _ODE = re.compile(r"^\s*d\s*([A-Za-z_]\w*)\s*/\s*dt\s*=(.*)$", re.S)
 
 
@@ -115,6 +120,8 @@ class CheckedSpec:
     #: ``var -> (A, B)`` with ``dvar/dt = A*var + B``, ``A`` and ``B`` free of ``var``
     #: (``None`` for a term that is zero): method ``"exponential_euler"`` only
     affine: dict = field(default_factory=dict)
+    #: ``var -> absolute error tolerance`` (SI) of each ODE variable: method ``"rkf45"`` only
+    atol: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -664,7 +671,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
             f"spec {spec.name!r}: method 'exact' needs additive noise (its factor free of "
             "the state variables); this noise is multiplicative: use 'euler' (Euler-Maruyama)"
         )
-    if noise and method in ("rk2", "rk4"):
+    if noise and method in ("rk2", "rk4", "rkf45"):
         raise SpecError(
             f"spec {spec.name!r}: method {method!r} cannot integrate stochastic equations "
             "(white noise xi); use 'euler' (Euler-Maruyama) or, for linear equations with "
@@ -693,6 +700,12 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
                     f"in {v!r}: use 'rk4' (or 'rk2', 'euler') for this model",
                 )
             affine[v] = tuple(None if x is None else _copy(x) for x in (a, b))
+    atol = {}
+    if method == "rkf45":
+        tol = spec.error_tol
+        if not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0):
+            raise SpecError(f"spec {spec.name!r}: error_tol must be a positive number, got {tol!r}")
+        atol = {v: tol * TOLERANCE_SCALE.get(spec.state[v][1], 1.0) for v in ode_vars}
     depends = {v: _names(odes[v]) & ode_set for v in ode_vars}
     has_const = {v: _may_have_const(odes[v], ode_set) for v in ode_vars}
     return CheckedSpec(
@@ -711,6 +724,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         noise_names=noise_names,
         n_random=number.count,
         affine=affine,
+        atol=atol,
     )
 
 

@@ -126,6 +126,12 @@ def neuron_update(args, P: int, pop) -> list:
         body += [ir.assign(f"x_{v}", X.name(f"n_{v}")) for v in ode]
     elif c.method == "exponential_euler":
         body += _exponential_euler(c, ex, clamped, active)
+    elif c.method == "rkf45":
+        if not has_refr:  # the in-step reset may need ``active`` without refractoriness
+            body.append(ir.assign("active", True, "bool"))
+        refsteps = args.pop(P, "refsteps", "i32", ("n",))[i] if has_refr else None
+        hstep = args.pop(P, "hstep", "f64", ("n",))
+        body += _rkf45(c, ex, clamped, active, hstep, refsteps)
     else:
         body += _runge_kutta(c, ex, clamped, active)
 
@@ -151,6 +157,8 @@ def neuron_update(args, P: int, pop) -> list:
     if c.threshold is not None:
         cond = ex(c.threshold)
         f = ir.and_(active, cond) if has_refr else X(cond)
+        if c.method == "rkf45":  # or a crossing already reset inside the step
+            f = ir.or_(X.name("spiked"), ir.and_(active, cond))
         body += [ir.assign("f", f, "bool"), ir.assign(fire[i], X.name("f"))]
         body.append(aug("nfire", "+", X.name("f")))
 
@@ -171,7 +179,15 @@ def neuron_update(args, P: int, pop) -> list:
     used = set().union(*(ir.names_in(node) for _t, _o, node in c.reset)) if c.reset else set()
     spiked = [ir.assign(f"x_{v}", arrays[v][i]) for v in reset_vars]
     spiked += [ir.assign(f"x_{v}", arrays[v][i]) for v in state if v in used - set(reset_vars)]
-    spiked += [_stmt(f"x_{tgt}", op, ex(node)) for tgt, op, node in c.reset]
+    resets = [_stmt(f"x_{tgt}", op, ex(node)) for tgt, op, node in c.reset]
+    if c.method == "rkf45":
+        # a crossing inside the step was reset there; reset again only if the input
+        # at the end of the step crossed the threshold once more
+        cond_vars = ir.names_in(c.threshold) & set(state)
+        missing = cond_vars - used - set(reset_vars)
+        spiked += [ir.assign(f"x_{v}", arrays[v][i]) for v in state if v in missing]
+        resets = [when(ex(c.threshold), resets)]
+    spiked += resets
     spiked += [ir.assign(arrays[v][i], X.name(f"x_{v}")) for v in reset_vars]
     if has_refr:
         refsteps = args.pop(P, "refsteps", "i32", ("n",))
@@ -271,6 +287,120 @@ def _runge_kutta(c, ex, clamped, active) -> list:
         raise ValueError(c.method)
     del x
     return out
+
+
+# Runge-Kutta-Fehlberg 4(5) (E. Fehlberg, NASA TR R-315, 1969, table III; GSL's rkf45):
+# stage nodes and coupling coefficients, the fifth-order weights (the solution carried
+# on, as GSL does) and the fifth-minus-fourth-order weights (the error estimate)
+_F = [
+    (),
+    (1 / 4,),
+    (3 / 32, 9 / 32),
+    (1932 / 2197, -7200 / 2197, 7296 / 2197),
+    (439 / 216, -8.0, 3680 / 513, -845 / 4104),
+    (-8 / 27, 2.0, -3544 / 2565, 1859 / 4104, -11 / 40),
+]
+_F5 = (16 / 135, 0.0, 6656 / 12825, 28561 / 56430, -9 / 50, 2 / 55)
+_F_ERR = (1 / 360, 0.0, -128 / 4275, -2197 / 75240, 1 / 50, 2 / 55)
+#: sub-step attempts per neuron and step before the integrator gives up; the step size (a
+#: fraction of dt) below which a sub-step is accepted whatever its error; and how closely
+#: (a fraction of dt) a threshold crossing is located before the reset
+RKF45_MAX_ATTEMPTS = 100000
+RKF45_MIN_STEP = 1e-9
+RKF45_CROSSING = 1e-5
+
+
+def _rkf45(c, ex, clamped, active, hstep, refsteps) -> list:
+    """Adaptive Runge-Kutta-Fehlberg 4(5) per neuron (NEST's aeif models use GSL's rkf45):
+    sub-steps fill the step ``dt``, each accepted when every variable's error estimate is
+    within its absolute tolerance (``CheckedSpec.atol``); the step size adapts by GSL's
+    standard rule (shrink to ``0.9 r^(-1/5)``, at least 0.2x, when the error ratio ``r >
+    1.1``; grow by ``0.9 r^(-1/6)``, at most 5x, when ``r < 0.5``) and is kept per neuron
+    from step to step (``hstep``).
+
+    A sub-step that would carry the state across the threshold is halved until the
+    crossing lies within ``RKF45_CROSSING * dt`` of its end (bisection: 17 halvings from
+    a whole step); the accepted sub-step that crosses is reset at once (``spiked``), and
+    the rest of the step is integrated from the reset state, clamped if the neuron is now
+    refractory. (NEST checks the threshold after each adaptive sub-step without locating
+    the crossing, which its tiny sub-steps at an AdEx spike do in effect; for a smooth
+    approach to a threshold it resets at the sub-step's end.)
+
+    A sub-step that cannot meet the tolerance above ``RKF45_MIN_STEP * dt`` is accepted;
+    more than ``RKF45_MAX_ATTEMPTS`` attempts set the state to inf, which stops the run
+    with the non-finite state error."""
+    ode = c.ode_vars
+    h, tt, hh, r = X.name("h"), X.name("tt"), X.name("hh"), X.name("r")
+    body = []
+
+    def slopes(tag, stage):
+        for v in ode:
+            expr = ex(c.odes[v], stage)
+            expr = ternary(active, expr, 0.0) if v in clamped else expr
+            body.append(ir.assign(f"{tag}_{v}", expr))
+
+    def kk(s, v):
+        return X.name(f"k{s}_{v}")
+
+    def combo(weights, v):
+        terms = [w_ * kk(s + 1, v) for s, w_ in enumerate(weights) if w_ != 0.0]
+        out = terms[0]
+        for term in terms[1:]:
+            out = out + term
+        return out
+
+    slopes("k1", {})
+    for s_, row in enumerate(_F[1:], start=2):
+        for v in ode:
+            body.append(ir.assign(f"y_{v}", X.name(f"x_{v}") + hh * combo(row, v)))
+        slopes(f"k{s_}", {v: X.name(f"y_{v}") for v in ode})
+    body += [ir.assign(f"y_{v}", X.name(f"x_{v}") + hh * combo(_F5, v)) for v in ode]
+    # the largest error relative to its tolerance
+    ratios = [call("abs", hh * combo(_F_ERR, v)) / c.atol[v] for v in ode]
+    body.append(ir.assign("r", ratios[0]))
+    body += [ir.assign("r", call("max", r, q)) for q in ratios[1:]]
+    body.append(aug("tries", "+", 1))
+    too_big = ir.and_(r > 1.1, hh > RKF45_MIN_STEP * dt)
+    shrink = hh * call("max", 0.2, 0.9 * r**-0.2)
+    accept = [ir.assign(f"x_{v}", X.name(f"y_{v}")) for v in ode]
+    grow = ternary(r < 0.5, call("min", 5.0, call("max", 1.0, 0.9 * r ** (-1.0 / 6.0))), 1.0)
+    # a last sub-step cut short to end at dt keeps the longer size for the next step
+    accept += [
+        ir.assign("h", call("max", h, hh * grow)),
+        ir.assign("tt", ternary(hh >= dt - tt, dt, tt + hh)),
+    ]
+    rejected, retry = too_big, [ir.assign("h", shrink)]
+    if c.threshold is not None:
+        before = ir.and_(active, ex(c.threshold))
+        after = ex(c.threshold, {v: X.name(f"y_{v}") for v in ode})
+        body.insert(0, ir.assign("was", before, "bool"))
+        # crossing within this sub-step, not yet located: halve it (unless too large anyway)
+        body.append(
+            ir.assign(
+                "late",
+                ir.and_(active, ir.not_(X.name("was")), after, hh > RKF45_CROSSING * dt),
+                "bool",
+            )
+        )
+        rejected = ir.or_(too_big, X.name("late"))
+        retry = [ir.assign("h", ternary(too_big, call("min", shrink, 0.5 * hh), 0.5 * hh))]
+        reset = [_stmt(f"x_{tgt}", op, ex(node)) for tgt, op, node in c.reset]
+        reset.append(ir.assign("spiked", True, "bool"))
+        if refsteps is not None:  # refractory for the rest of the step too
+            reset.append(ir.assign("active", refsteps.eq(0), "bool"))
+        accept.append(when(ir.and_(active, ex(c.threshold)), reset))
+    inner = [ir.assign("hh", call("min", h, dt - tt)), *body, when(rejected, retry, accept)]
+    give_up = [ir.assign(f"x_{v}", X(1e308) * 1e308) for v in ode]
+    return [
+        ir.assign("h", hstep[i]),
+        when(h <= 0.0, [ir.assign("h", dt)]),
+        ir.assign("tt", 0.0),
+        ir.assign("tries", 0, "int"),
+        ir.assign("spiked", False, "bool"),
+        ir.While(ir.and_(tt < dt, X.name("tries") < RKF45_MAX_ATTEMPTS).node, inner),
+        when(tt < dt, give_up),
+        ir.assign(hstep[i], h),
+    ]
 
 
 def _exponential_euler(c, ex, clamped, active) -> list:

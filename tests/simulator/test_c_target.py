@@ -155,6 +155,24 @@ def test_adex_rk4_c_equals_numba():
     assert_identical(pop, c, nb, min_spikes=50)
 
 
+@pytest.mark.parametrize("t_ref", [0.0, 2e-3])
+def test_adex_rkf45_c_equals_numba(t_ref):
+    """The adaptive integrator: sub-step loops, rejected steps, per-neuron step sizes and
+    the reset inside the step (refractory for the rest of it), printed as C and Python."""
+    rng = np.random.default_rng(5)
+    pop = population(
+        M.AdEx(method="rkf45", i_offset=np.linspace(0.0, 1.2e-9, N), t_ref=t_ref,
+               a=rng.uniform(0.0, 8e-9, N)),
+        v=rng.uniform(-70e-3, -52e-3, N),
+        w=rng.uniform(0.0, 50e-12, N),
+    )  # fmt: skip
+    assert pop.checked.method == "rkf45"
+    c, nb = run_both(pop)
+    assert_identical(pop, c, nb, min_spikes=50)
+    assert np.array_equal(c[1]["hstep"], nb[1]["hstep"])
+    assert (c[1]["hstep"] > 0).all()
+
+
 def test_hh_exponential_euler_c_equals_numba():
     """Hodgkin-Huxley by exponential Euler (expm1, exprel's branch, exp in the rates, the
     shared subexpressions) with conductance input through both ports and a refractory
