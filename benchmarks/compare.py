@@ -7,6 +7,8 @@ print a table of times, spikes, rates and memory with ratios to axonforge.
     python benchmarks/compare.py --fixture hh   # regenerate tests/fixtures/hh_brian2.json
     python benchmarks/compare.py --workloads cobahh --seeds 1 2 3 4 5 --repeat 1 \
         --simulators axonforge brian2-cpp brian2-runtime   # one row per seed, then ranges
+    python benchmarks/compare.py --workloads cobahh --seeds 1 2 3 4 5 --same-network \
+        --simulators axonforge brian2-cpp   # Brian2 simulates axonforge's realisations
     python benchmarks/compare.py --workloads brunel --durations 0.2 \
         --simulators axonforge axonforge@t2 axonforge@mpi2 brian2-cpp@t2 nest@t2
 
@@ -208,7 +210,15 @@ def main():
         choices=["cuba", "hh"],
         help="regenerate a test fixture from Brian2 (cuba: default; hh: one HH neuron)",
     )
+    ap.add_argument(
+        "--same-network",
+        action="store_true",
+        help="cobahh: the peers simulate axonforge's realisation of each seed (its synapses "
+        "and initial state, written by the first simulator, which must be axonforge)",
+    )
     a = ap.parse_args()
+    if a.same_network and not a.simulators[0].startswith("axonforge"):
+        ap.error("--same-network: list axonforge first in --simulators (it writes the network)")
     if a.fixture:
         return (hh_fixture if a.fixture == "hh" else fixture)(a.peer_python)
     results = []
@@ -217,7 +227,13 @@ def main():
         durations = a.durations or ([0.2, 1.0] if workload == "brunel" else [1.0])
         for duration in durations:
             for seed in a.seeds:
-                for r in best_of(python_for, a.simulators, workload, duration, a.repeat, seed=seed):
+                extra = ()
+                if a.same_network and workload == "cobahh":
+                    (HERE / "results").mkdir(exist_ok=True)
+                    extra = ("--network-file", str(HERE / "results" / f"cobahh_seed{seed}.npz"))
+                for r in best_of(
+                    python_for, a.simulators, workload, duration, a.repeat, extra, seed
+                ):
                     print(json.dumps(r), flush=True)
                     results.append(r)
     out = HERE / "results"

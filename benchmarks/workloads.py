@@ -136,7 +136,7 @@ def _with_membrane_noise(model, sigma):
     return spec_model(noisy, **params, sigma=sigma)
 
 
-def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
+def axonforge(workload, duration, seed, n=None, precision="float64", threads=1, network_file=None):
     t0 = time.perf_counter()
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
     import axonforge as sim
@@ -197,10 +197,7 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
             g_exc=sim.normal(c["ge0"][0] * nS, c["ge0"][1] * nS, low=0.0),
             g_inh=sim.normal(c["gi0"][0] * nS, c["gi0"][1] * nS, low=0.0),
         )
-        for pre, weight, port in (
-            (pop[: c["n_exc"]], c["we_ns"] * nS, "exc"),
-            (pop[c["n_exc"] :], c["wi_ns"] * nS, "inh"),
-        ):
+        projs = [
             net.connect(
                 pre,
                 pop,
@@ -209,6 +206,21 @@ def axonforge(workload, duration, seed, n=None, precision="float64", threads=1):
                 delay=c["delay"] * ms,
                 port=port,
             )
+            for pre, weight, port in (
+                (pop[: c["n_exc"]], c["we_ns"] * nS, "exc"),
+                (pop[c["n_exc"] :], c["wi_ns"] * nS, "inh"),
+            )
+        ]
+        if network_file:  # the realisation, for Brian2 to simulate the same network
+            import numpy as np
+
+            np.savez(
+                network_file,
+                **{f"{port}_{end}": getattr(pr, f"{end}_ids")
+                   for pr, port in zip(projs, ("exc", "inh"), strict=True)
+                   for end in ("pre", "post")},
+                v=pop.state["v"], g_exc=pop.state["g_exc"], g_inh=pop.state["g_inh"],
+            )  # fmt: skip
     elif workload == "brunel":
         b = dict(BRUNEL)
         n = n or b["n"]
@@ -330,7 +342,7 @@ def hh_neuron(simulator, duration, current=0.5e-9, dt=1e-4):
 
 
 # --------------------------------------------------------------------------------- Brian2
-def brian2(workload, duration, seed, mode, n=None, threads=1):
+def brian2(workload, duration, seed, mode, n=None, threads=1, network_file=None):
     import brian2 as b2
     import numpy as np
     from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, ms, mV, second
@@ -380,7 +392,7 @@ def brian2(workload, duration, seed, mode, n=None, threads=1):
         Ci.connect(f"i >= {c['n_exc']}", p=c["p"])
         syns = [Ce, Ci]
     elif workload == "cobahh":
-        from brian2 import cm, msiemens, nS, siemens, ufarad, umetre
+        from brian2 import cm, msiemens, nS, siemens, ufarad, umetre, volt
 
         c = COBAHH
         area = 20000 * umetre**2
@@ -425,14 +437,22 @@ def brian2(workload, duration, seed, mode, n=None, threads=1):
             method="exponential_euler",
             namespace=ns,
         )
-        rng = np.random.default_rng(seed)
-        P.v = rng.normal(*c["v0"], c["n"]) * mV
-        P.ge = truncated_normal(rng, *c["ge0"], c["n"]) * nS
-        P.gi = truncated_normal(rng, *c["gi0"], c["n"]) * nS
         Ce = Synapses(P, P, on_pre="ge += we", delay=c["delay"] * ms, namespace=ns)
         Ci = Synapses(P, P, on_pre="gi += wi", delay=c["delay"] * ms, namespace=ns)
-        Ce.connect(f"i < {c['n_exc']}", p=c["p"])
-        Ci.connect(f"i >= {c['n_exc']}", p=c["p"])
+        if network_file:  # axonforge's realisation: the same synapses and initial state
+            net_file = np.load(network_file)
+            P.v = net_file["v"] * volt
+            P.ge = net_file["g_exc"] * siemens
+            P.gi = net_file["g_inh"] * siemens
+            Ce.connect(i=net_file["exc_pre"], j=net_file["exc_post"])
+            Ci.connect(i=net_file["inh_pre"], j=net_file["inh_post"])
+        else:
+            rng = np.random.default_rng(seed)
+            P.v = rng.normal(*c["v0"], c["n"]) * mV
+            P.ge = truncated_normal(rng, *c["ge0"], c["n"]) * nS
+            P.gi = truncated_normal(rng, *c["gi0"], c["n"]) * nS
+            Ce.connect(f"i < {c['n_exc']}", p=c["p"])
+            Ci.connect(f"i >= {c['n_exc']}", p=c["p"])
         syns = [Ce, Ci]
     else:
         b = dict(BRUNEL)
@@ -620,6 +640,11 @@ def main():
     ap.add_argument("--n", type=int, default=None, help="network size (brunel)")
     ap.add_argument("--precision", default="float64")
     ap.add_argument("--threads", type=int, default=1, help="threads (OpenMP for brian2-cpp)")
+    ap.add_argument(
+        "--network-file",
+        help="cobahh: axonforge writes its realisation (synapses, initial state) here, "
+        "Brian2 reads it and simulates the same network",
+    )
     a = ap.parse_args()
     if a.workload in ("plastic", "static"):
         import plasticity
@@ -646,9 +671,10 @@ def main():
         print("RESULT " + json.dumps(res))
         return
     if a.simulator == "axonforge":
-        res = axonforge(a.workload, a.duration, a.seed, a.n, a.precision, a.threads)
+        res = axonforge(a.workload, a.duration, a.seed, a.n, a.precision, a.threads, a.network_file)
     elif a.simulator.startswith("brian2"):
-        res = brian2(a.workload, a.duration, a.seed, a.simulator.split("-")[1], a.n, a.threads)
+        mode = a.simulator.split("-")[1]
+        res = brian2(a.workload, a.duration, a.seed, mode, a.n, a.threads, a.network_file)
     else:
         res = nest_run(a.workload, a.duration, a.seed, a.n, a.threads)
     res.update(simulator=a.simulator, workload=a.workload, duration=a.duration, seed=a.seed)

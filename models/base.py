@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 
 import numpy as np
 
 from . import ranges
 
 #: Keyword arguments of a model constructor that are not parameters.
-RESERVED_KWARGS = ("kinetics", "method", "strict_units", "error_tol")
+RESERVED_KWARGS = ("kinetics", "method", "strict_units", "error_tol", "sic")
 
 
 def _jsonable(value):
@@ -43,6 +43,10 @@ def _frozen(value):
     return value
 
 
+def _default(f):
+    return f.default_factory() if f.default is MISSING else f.default
+
+
 class SpecData:
     """``to_dict`` / ``from_dict`` / ``to_json`` for spec dataclasses (saved files and cache
     keys). Fields missing from an older file take their defaults; fields added since the
@@ -55,7 +59,7 @@ class SpecData:
         return {
             f.name: _jsonable(getattr(self, f.name))
             for f in fields(self)
-            if f.name not in self.ADDED or getattr(self, f.name) != f.default
+            if f.name not in self.ADDED or getattr(self, f.name) != _default(f)
         }
 
     @classmethod
@@ -117,6 +121,18 @@ class NeuronSpec(SpecData):
         Hodgkin-Huxley models), ``"rkf45"`` (adaptive Runge-Kutta-Fehlberg 4(5) per
         neuron, with the reset at the threshold crossing inside the step, as NEST's aeif
         models), or ``"auto"`` (exact when linear, else rk4).
+    bounds : dict
+        State variable -> ``(lo, hi)``, numbers or expressions of parameters (``None``:
+        no bound on that side): the variable is clipped into the range after each step's
+        integration, before input arrives (NEST's ``astrocyte_lr_1994`` clips calcium to
+        ``[0, ca_tot]``). For quantities that cannot leave a physical range, not to hide
+        an integration error.
+    outputs : dict
+        Graded output name -> expression of the state and parameters, e.g. the slow
+        inward current of an astrocyte. A model with an output emits it every step, as an
+        event carrying the value wherever it is nonzero, through its projections (the
+        target port receives ``weight * value`` at ``step + delay``), instead of spikes:
+        it has no threshold. One output per model.
     error_tol : float
         Method ``"rkf45"``: the absolute error allowed per sub-step, in the units NEST
         states it in (mV, pA, nS, pF, ms, uM; :data:`axonforge.spec.TOLERANCE_SCALE`);
@@ -140,8 +156,10 @@ class NeuronSpec(SpecData):
     method: str = "auto"
     source: str = ""
     error_tol: float = 1e-6
+    bounds: dict = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)
 
-    ADDED = ("error_tol",)
+    ADDED = ("error_tol", "bounds", "outputs")
 
 
 # --------------------------------------------------------------------------------------
@@ -227,11 +245,16 @@ def _kinetics(kind: str, port: str, voltage: str) -> dict:
 KINETICS = ("delta", "exp", "alpha", "cond_exp")
 
 
-def compose(membrane: NeuronSpec, kinetics: str, ports=("exc", "inh"), voltage="v") -> NeuronSpec:
+def compose(
+    membrane: NeuronSpec, kinetics: str, ports=("exc", "inh"), voltage="v", sic=False
+) -> NeuronSpec:
     """Attach synaptic kinetics to a membrane spec whose equations use ``I_syn``.
 
     ``I_syn`` becomes the sum of the port currents (zero for delta kinetics, whose ports
-    jump the membrane variable ``voltage`` directly).
+    jump the membrane variable ``voltage`` directly). ``sic=True`` adds the port
+    ``"sic"`` for an astrocyte's slow inward current, as NEST's ``aeif_cond_alpha_astro``:
+    the current ``i_sic`` [A] is the summed input of the step (weight times the
+    astrocyte's graded output), held for the next step and added to ``I_syn``.
     """
     params, state = dict(membrane.parameters), dict(membrane.state)
     eqs, jumps, signs, units, currents = list(membrane.equations), {}, {}, {}, []
@@ -245,11 +268,17 @@ def compose(membrane: NeuronSpec, kinetics: str, ports=("exc", "inh"), voltage="
         units[port] = k["unit"]
         if k["current"]:
             currents.append(k["current"])
+    if sic:
+        state["i_sic"] = (0.0, "A", "slow inward current from astrocytes (this step's)")
+        eqs.append("di_sic/dt = 0*i_sic")
+        jumps["sic"] = "i_sic = w_in"
+        units["sic"] = "A"
+        currents.append("i_sic")
     sub = dict(membrane.subexpressions)
     sub["I_syn"] = " + ".join(f"({c})" for c in currents) if currents else "0.0"
     return replace(
         membrane,
-        name=f"{membrane.name}[{kinetics}]",
+        name=f"{membrane.name}[{kinetics}{'+sic' if sic else ''}]",
         parameters=params,
         state=state,
         equations=tuple(eqs),
@@ -270,7 +299,8 @@ class NeuronModel:
 
     Parameters are keyword arguments: scalars, or arrays with one value per neuron.
     ``method=`` overrides the spec's integration method (``error_tol=`` its tolerance
-    under ``"rkf45"``). ``strict_units=False`` turns off
+    under ``"rkf45"``). ``sic=True`` adds the port ``"sic"`` for astrocytes' slow inward
+    current (:func:`compose`). ``strict_units=False`` turns off
     the plausibility check of parameter values, initial values, weights and delays
     (:mod:`axonforge.models.ranges`) for people who know their values are unusual.
     """
@@ -286,6 +316,7 @@ class NeuronModel:
         method: str | None = None,
         strict_units: bool = True,
         error_tol: float | None = None,
+        sic: bool = False,
         **params,
     ):
         if self.membrane is not None:
@@ -295,11 +326,12 @@ class NeuronModel:
                     f"{type(self).__name__}: kinetics={kinetics!r} is not available; "
                     f"choose one of {self.allowed_kinetics}"
                 )
-            spec = self.adjust_spec(compose(self.membrane, kinetics))
+            spec = self.adjust_spec(compose(self.membrane, kinetics, sic=bool(sic)))
         elif self.spec is not None:
-            if kinetics is not None:
+            if kinetics is not None or sic:
                 raise TypeError(
-                    f"{type(self).__name__} defines its own ports; it takes no kinetics= argument"
+                    f"{type(self).__name__} defines its own ports; it takes no kinetics= or "
+                    "sic= argument"
                 )
             spec = self.spec
         else:
@@ -309,6 +341,7 @@ class NeuronModel:
         if error_tol is not None:
             spec = replace(spec, error_tol=float(error_tol))
         self.kinetics = kinetics
+        self.sic = bool(sic)
         self.spec = spec
         self.strict_units = bool(strict_units)
         self.params = check_params(spec, params, type(self).__name__, self.strict_units)

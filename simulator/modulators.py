@@ -45,7 +45,10 @@ class Modulator:
             if pop.net is not net:
                 raise ValueError(f"modulator {name!r}: the source belongs to another network")
             if not pop.carries_spikes:
-                raise TypeError(f"modulator {name!r}: a NoiseSource emits no spikes")
+                raise TypeError(
+                    f"modulator {name!r}: {pop.name!r} emits values (a NoiseSource or a "
+                    "graded output), not spikes"
+                )
             source = pop
         self.net, self.name, self.tau, self.source = net, name, tau, source
         self.amount = float(amount)

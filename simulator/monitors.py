@@ -109,8 +109,9 @@ class Monitor(Windowed):
         self.pop, self.sel = resolve(target, f"{type(self).__name__} {name!r}")
         if not self.pop.carries_spikes and self.needs_spikes:
             raise TypeError(
-                f"{type(self).__name__} {name!r}: {self.pop.name!r} is a NoiseSource; "
-                "it emits amplitudes every period, not spikes"
+                f"{type(self).__name__} {name!r}: {self.pop.name!r} emits values (a "
+                "NoiseSource's amplitudes or a graded output), not spikes; record its "
+                "state with a state monitor instead"
             )
 
     def plan_variables(self):

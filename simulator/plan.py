@@ -36,6 +36,7 @@ def network_plan(net) -> plan_types.NetPlan:
                 deferred=proj.plastic is not None and proj.plastic.deferred,
                 pre_kind=proj.pre_pop.kind,
                 summed=proj.summed.plan() if getattr(proj, "summed", None) else None,
+                pre_graded=proj.pre_pop.is_neuron and proj.pre_pop.payload_dtype is not None,
             )
         )
     mods = list(net.modulators.values())

@@ -330,6 +330,8 @@ class NeuronPopulation(Population):
             env[name] = self.state[name].astype(np.float64)
         # first step in which each neuron is no longer refractory (absolute step index)
         self.until = np.zeros(self.n, np.int64)
+        if self.checked.outputs:  # graded output: events carry values, not spikes
+            self.payload_dtype, self.carries_spikes = np.float64, False
         # method rkf45: each neuron's last accepted step size [s] (0: start with dt)
         self.hstep = np.zeros(self.n if self.checked.method == "rkf45" else 0)
         # threshold flags, padded to whole uint64 words so the kernel can skip 8 at a time
@@ -438,6 +440,7 @@ class NeuronPopulation(Population):
             "checked": self.checked,
             "ports_used": self.ports_in_use(net),
             "snapshots": self.snapshot_vars(net),
+            "graded": bool(self.checked.outputs),
         }
 
     def _model_name(self) -> str:
@@ -450,6 +453,7 @@ class NeuronPopulation(Population):
             model_class=class_path(type(m)),
             kinetics=m.kinetics or "",
             strict_units=m.strict_units,
+            **({"sic": True} if getattr(m, "sic", False) else {}),
         )
         mine = ByRange(self.n)  # each rank updates its own neurons
         arrays, split = out["arrays"], out.setdefault("split", {})
@@ -474,7 +478,7 @@ class NeuronPopulation(Population):
             if isinstance(model_cls, type) and issubclass(model_cls, NeuronModel):
                 kin = str(a.get("kinetics", "")) or None
                 model = (
-                    model_cls(kinetics=kin, strict_units=strict)
+                    model_cls(kinetics=kin, strict_units=strict, sic=bool(a.get("sic", False)))
                     if model_cls.membrane is not None
                     else model_cls(strict_units=strict)
                 )

@@ -733,8 +733,8 @@ def _check_synapse(proj, synapse, modulator):
         )
     if proj is not None and not proj.pre_pop.carries_spikes:
         raise TypeError(
-            f"{name}: a NoiseSource cannot drive a plastic synapse "
-            "(it emits amplitudes, not spikes)"
+            f"{name}: {proj.pre_pop.name!r} cannot drive a plastic synapse: it emits "
+            "values (a NoiseSource's amplitudes or a graded output), not spikes"
         )
     if proj is not None:  # amplitudes and bounds in the unit of the target port's weights
         synapse.check_weight_units(proj.port_unit, f"{name}, port {proj.port!r} of {proj.target}")

@@ -122,6 +122,11 @@ class CheckedSpec:
     affine: dict = field(default_factory=dict)
     #: ``var -> absolute error tolerance`` (SI) of each ODE variable: method ``"rkf45"`` only
     atol: dict = field(default_factory=dict)
+    #: ``var -> (lo, hi)`` expression nodes (``None``: unbounded side), clipped after
+    #: integration
+    bounds: dict = field(default_factory=dict)
+    #: ``name -> expression node`` of the graded output (at most one)
+    outputs: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -373,9 +378,13 @@ def _linear_w(node) -> bool:
 
 def _linear_in_w(target, op, node) -> bool:
     """Whether a port statement adds a term linear in ``w_in`` to its target: ``x += f``,
-    ``x -= f`` or ``x = x + f`` / ``x = f + x`` / ``x = x - f`` with ``f`` linear in it."""
+    ``x -= f`` or ``x = x + f`` / ``x = f + x`` / ``x = x - f`` with ``f`` linear in it;
+    or sets the target to such a term, ``x = f`` (``x`` then holds this step's input,
+    e.g. a slow inward current that lasts one step)."""
     if op in ("+=", "-="):
         return _linear_w(node)
+    if op == "=" and target not in _names(node) and _linear_w(node):
+        return True
     if op != "=" or not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Add, ast.Sub)):
         return False
 
@@ -609,6 +618,43 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
             )
         ports[port] = entry
 
+    bounds = {}
+    for var, pair in spec.bounds.items():
+        where = f"bounds of {var!r}"
+        if var not in state:
+            raise SpecError(f"spec {spec.name!r}: {where}: {var!r} is not a state variable")
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise SpecError(f"spec {spec.name!r}: {where} must be a pair (lo, hi); got {pair!r}")
+        sides = []
+        for side in pair:
+            if side is None:
+                sides.append(None)
+                continue
+            text = repr(float(side)) if isinstance(side, int | float) else side
+            node = _parse_expr(spec, where, text)
+            _check_names(spec, where, text, node, params | set(CONSTANTS))
+            sides.append(node)
+        bounds[var] = tuple(sides)
+    outputs = {}
+    if len(spec.outputs) > 1:
+        raise SpecError(
+            f"spec {spec.name!r}: {len(spec.outputs)} graded outputs {sorted(spec.outputs)}; "
+            "a model has at most one (split it into two populations)"
+        )
+    for name, text in spec.outputs.items():
+        where = f"output {name!r}"
+        if not name.isidentifier():
+            raise SpecError(f"spec {spec.name!r}: {where} is not a valid name")
+        if spec.threshold is not None:
+            raise SpecError(
+                f"spec {spec.name!r}: {where}: a model emits either spikes (a threshold) or "
+                "a graded output, not both"
+            )
+        node = _parse_expr(spec, where, text)
+        _check_names(spec, where, text, node, params | state | set(subs) | set(CONSTANTS))
+        _no_random(spec, where, text, node, "outputs are deterministic functions of the state")
+        outputs[name] = inline.visit(node)
+
     if spec.refractory is not None and spec.refractory not in params:
         raise SpecError(
             f"spec {spec.name!r}: refractory={spec.refractory!r} must name a "
@@ -725,6 +771,8 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         n_random=number.count,
         affine=affine,
         atol=atol,
+        bounds=bounds,
+        outputs=outputs,
     )
 
 

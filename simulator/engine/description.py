@@ -56,6 +56,8 @@ class PopPlan:
     noise: str = "normal"  # distribution of a NoiseSource
     #: state variables kept as a snapshot of the previous step for couplings
     snapshots: tuple = ()
+    #: emits a graded output (events carrying a value) instead of spikes
+    graded: bool = False
 
     # The plan is data for code generation, so the kind stays a name; what the lowering
     # asks of it is answered here, in one place.
@@ -66,8 +68,9 @@ class PopPlan:
 
     @property
     def payload(self) -> str | None:
-        """IR dtype of the value a spike carries (a Poisson count, a noise amplitude)."""
-        return _PAYLOAD.get(self.kind)
+        """IR dtype of the value a spike carries (a Poisson count, a noise amplitude, a
+        graded output)."""
+        return "f64" if self.graded else _PAYLOAD.get(self.kind)
 
 
 @dataclass
@@ -82,11 +85,15 @@ class ProjPlan:
     pre_kind: str = "neuron"
     #: a coupling instead of spike delivery: ((target variable, expression), ...)
     summed: tuple | None = None
+    #: the pre population emits a graded output (values, not spikes)
+    pre_graded: bool = False
 
     @property
     def pre_payload(self) -> str | None:
         """IR dtype of what the pre population's spikes carry (see :class:`PopPlan`)."""
-        return _PAYLOAD.get(self.pre_kind) if self.pre_mult else None
+        if not self.pre_mult:
+            return None
+        return "f64" if self.pre_graded else _PAYLOAD.get(self.pre_kind)
 
 
 @dataclass

@@ -171,6 +171,20 @@ class Exchange:
                     m = int(counts[r, w])
                     spk[r * T + w, :m] = recv[pos : pos + m]
                     pos += m
+            if "mult" in ch:  # a graded output: the values travel with the ids
+                mult = ch["mult"]
+                send = np.concatenate(
+                    [mult[first + w, : counts[comm.rank, w]] for w in range(T)]
+                ).astype(mult.dtype)
+                values = np.zeros(int(per_rank.sum()), mult.dtype)
+                request = comm.Iallgatherv(send, [values, per_rank])
+                wait(request, comm, f"the graded-output exchange of step {step}")
+                pos = 0
+                for r in range(ranks):
+                    for w in range(T):
+                        m = int(counts[r, w])
+                        mult[r * T + w, :m] = values[pos : pos + m]
+                        pos += m
 
 
 # ------------------------------------------------------------------------ localizing

@@ -135,6 +135,14 @@ def neuron_update(args, P: int, pop) -> list:
     else:
         body += _runge_kutta(c, ex, clamped, active)
 
+    # physical bounds after integration, before input (a NaN stays NaN: it must be seen)
+    for v, (lo_b, hi_b) in c.bounds.items():
+        xv = X.name(f"x_{v}")
+        if lo_b is not None:
+            body.append(ir.assign(f"x_{v}", ternary(xv < ex(lo_b), ex(lo_b), xv)))
+        if hi_b is not None:
+            body.append(ir.assign(f"x_{v}", ternary(xv > ex(hi_b), ex(hi_b), xv)))
+
     rows = []
     for port in pop.ports_used:
         rb = args.pop(P, f"rb_{port}", "state", ("L*n",))
@@ -161,6 +169,19 @@ def neuron_update(args, P: int, pop) -> list:
             f = ir.or_(X.name("spiked"), ir.and_(active, cond))
         body += [ir.assign("f", f, "bool"), ir.assign(fire[i], X.name("f"))]
         body.append(aug("nfire", "+", X.name("f")))
+
+    for value in c.outputs.values():
+        # a graded output: an event carrying the value wherever it is nonzero (written
+        # unconditionally, the count advanced only for a nonzero value: branch-free)
+        spk = args.pop(P, "spk", "i32", ("workers", "cap"))
+        mult = args.pop(P, "mult", "f64", ("workers", "cap"))
+        cnt, row = X.name(count), buffer_row(pop)
+        body += [
+            ir.assign("g_out", ex(value)),
+            ir.assign(spk[row, cnt], i, "int"),
+            ir.assign(mult[row, cnt], X.name("g_out")),
+            aug(count, "+", X.name("g_out").ne(0.0)),
+        ]
 
     out = [ir.Comment(f"population {P}: {spec.name}, method {c.method}"), *keys]
     out += [ir.assign("nonfinite", 0, "int"), ir.assign("nfire", 0, "int"), *rows]

@@ -157,7 +157,7 @@ def test_bad_rules_and_connections():
     with pytest.raises(TypeError, match="synapse must be a plasticity rule"):
         net.connect(a, a, weight=1e-12, synapse="stdp")
     noise = net.population(NoiseSource(std=1.0), n=3)
-    with pytest.raises(TypeError, match="NoiseSource cannot drive a plastic synapse"):
+    with pytest.raises(TypeError, match="cannot drive a plastic synapse: it emits values"):
         net.connect(noise, a, rule=sim.OneToOne(), weight=1e-12, synapse=STDP())
 
 
