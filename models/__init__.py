@@ -1,8 +1,9 @@
-"""axonforge model library: neuron, input and (later) plasticity specs as plain data.
+"""axonforge model library: neuron, astrocyte, input and plasticity specs as plain data.
 
 Nothing here imports the simulator; ``simulator`` compiles these specs into kernels.
 """
 
+from .astrocytes import AstrocyteLR1994
 from .base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
 from .coupling import CouplingModel, CouplingSpec, GapJunction
 from .neurons import HH, LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
@@ -39,6 +40,7 @@ __all__ = [
     "Izhikevich",
     "AdEx",
     "HH",
+    "AstrocyteLR1994",
     "SpikeSource",
     "PoissonSource",
     "NoiseSource",

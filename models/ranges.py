@@ -68,6 +68,17 @@ RATE = (0.0, 1e4)
 DELAY = (0.0, 1.0)
 #: the simulation time step: 0.1 us to 10 ms
 TIME_STEP = (1e-7, 1e-2)
+#: concentrations (astrocytes, in uM): non-negative, up to 1 mM
+CONCENTRATION = (0.0, 1e3)
+#: dissociation and half-activation constants: positive, 1 nM to 1 mM
+AFFINITY = (1e-3, 1e3)
+#: slow glial time constants (IP3 degradation, gliotransmitter recovery): 1 ms to 1000 s
+GLIAL_TIME = (1e-3, 1e3)
+#: rate constants of glial kinetics (per second, per uM per second, uM per second):
+#: non-negative, up to 10^6
+GLIAL_RATE = (0.0, 1e6)
+#: dimensionless non-negative factors (volume ratios, scales): 0 to 10^3
+FACTOR = (0.0, 1e3)
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,9 @@ UNITS = {
         (("A/s", 1.0), ("uA/s", 1e-6), ("nA/s", 1e-9), ("pA/s", 1e-12)), 1e-10, (-1e-5, 1e-5)
     ),
     "S/s": Unit((("S/s", 1.0), ("nS/s", 1e-9)), 1e-9, (-1e-4, 1e-4)),
+    "uM": Unit((("uM", 1.0), ("nM", 1e-3), ("mM", 1e3)), 1.0, CONCENTRATION),
+    "uM/s": Unit((("uM/s", 1.0), ("uM/ms", 1e3)), 1.0, (-1e6, 1e6)),
+    "1/(uM*s)": Unit((("/(uM*s)", 1.0), ("/(uM*ms)", 1e3)), 1.0, GLIAL_RATE),
 }
 
 #: what a weight means on a port, by the unit of the port's summed input ``w_in``

@@ -111,9 +111,15 @@ class Projection:
             port, synapse = "", None
         ports = self.post_pop.checked.spec.ports
         if coupling is None and port not in ports:
+            hint = ""
+            if port == "sic":
+                hint = (
+                    "; a neuron model takes astrocytes' slow inward current when made "
+                    f"with sic=True, e.g. {type(self.post_pop.model).__name__}(sic=True)"
+                )
             raise ValueError(
                 f"connect {name!r}: {self.post_pop.model.spec.name} has no port "
-                f"{port!r}; its ports are {sorted(ports)}"
+                f"{port!r}; its ports are {sorted(ports)}{hint}"
             )
         if not isinstance(rule, Rule):
             raise TypeError(
