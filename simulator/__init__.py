@@ -35,6 +35,7 @@ from axonforge.expressions import expr
 from axonforge.network import Network
 from axonforge.space import grid, random_positions
 from axonforge.spec import SpecError, check_spec
+from axonforge.tripartite import TripartiteBernoulliWithPool
 
 __version__ = "0.1.0"
 
@@ -70,6 +71,7 @@ __all__ = [
     "Explicit",
     "Distribution",
     "PairwiseBernoulli",
+    "TripartiteBernoulliWithPool",
     "expr",
     "grid",
     "random_positions",

@@ -314,6 +314,52 @@ class Network:
         self.timings["build"] += time.perf_counter() - t0
         return proj
 
+    def connect_tripartite(
+        self, pre, post, third, rule, primary=None, third_in=None, third_out=None, name=None
+    ):
+        """Neuron pairs that share an astrocyte (NEST's ``TripartiteConnect`` with
+        ``tripartite_bernoulli_with_pool``): ``rule`` is a
+        :class:`~axonforge.TripartiteBernoulliWithPool`; ``primary``, ``third_in`` and
+        ``third_out`` are dicts of :meth:`connect` arguments (``weight``, ``delay``,
+        ``port``, ``synapse``) for the pre->post, pre->astrocyte and astrocyte->post
+        synapses (ports by default ``"exc"``, ``"ip3"`` and ``"sic"``). Returns the
+        three projections (``.primary``, ``.third_in``, ``.third_out``), named
+        ``name``, ``name_in`` and ``name_out``."""
+        from axonforge.connectivity import CONN_STREAM, Explicit
+        from axonforge.tripartite import TripartiteBernoulliWithPool, TripartiteProjections
+
+        name = self._name(name, "tri", self.projections)
+        if not isinstance(rule, TripartiteBernoulliWithPool):
+            raise TypeError(
+                f"connect_tripartite {name!r}: rule must be a TripartiteBernoulliWithPool, "
+                f"got {rule!r}"
+            )
+        sizes = []
+        for obj, what in ((pre, "pre"), (post, "post"), (third, "third")):
+            pop, sel = resolve(obj, f"connect_tripartite {name!r}: {what}")
+            if pop.net is not self:
+                raise ValueError(f"connect_tripartite {name!r}: {what} belongs to another network")
+            sizes.append((pop, len(sel)))
+        (pre_pop, n_pre), (post_pop, n_post), (_third_pop, n_third) = sizes
+        stream = CONN_STREAM + 2 * len(self.projections)
+        i, j, a = rule.triples(n_pre, n_post, n_third, pre_pop is post_pop, self.seed, stream)
+        if len(i) == 0:
+            raise ValueError(
+                f"connect_tripartite {name!r}: {rule!r} made no synapse between "
+                f"{n_pre} presynaptic and {n_post} postsynaptic neurons; raise p_primary"
+            )
+        has = a >= 0
+        kinds = (
+            (pre, post, i, j, primary, "exc", name),
+            (pre, third, i[has], a[has], third_in, "ip3", f"{name}_in"),
+            (third, post, a[has], j[has], third_out, "sic", f"{name}_out"),
+        )
+        made = []
+        for src, tgt, pi, pj, kwargs, port, pname in kinds:
+            kwargs = {"port": port, **(kwargs or {})}
+            made.append(self.connect(src, tgt, rule=Explicit(pi, pj), name=pname, **kwargs))
+        return TripartiteProjections(*made)
+
     def estimate_connection(self, pre, post, rule=None, synapse=None, weight=None, delay=None):
         """What ``connect`` with these arguments would cost, without building anything:
         ``.synapses`` (expected count), ``.stored_bytes`` (``proj.nbytes``) and

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import axonforge as sim
-from axonforge.models import LIF, STDP, DopamineSTDP, PoissonSource
+from axonforge.models import LIF, STDP, AstrocyteLR1994, DopamineSTDP, PoissonSource
 from axonforge.models.base import NeuronSpec, spec_model
 from axonforge.models.coupling import GapJunction
 from axonforge.units import Hz, ms, mV, pA, pF
@@ -259,6 +259,26 @@ def gap(threads):
     return net, [spikes.times, spikes.ids, trace["v"], trace["i_gap"]]
 
 
+def astro(threads):
+    """Astrocytes in a tripartite network: release drives IP3, the slow inward current
+    (a graded output, exchanged with its values) drives the neurons with a delay."""
+    net = sim.Network(dt=0.1 * ms, seed=11, threads=threads)
+    cells = net.population(LIF(sic=True, i_offset=np.linspace(300, 420, 120) * pA), n=120,
+                           v=sim.uniform(-70 * mV, -55 * mV))  # fmt: skip
+    glia = net.population(AstrocyteLR1994(delta_ip3=0.02), n=30, ca=sim.uniform(0.1, 0.6))
+    net.connect_tripartite(
+        cells, cells, glia,
+        sim.TripartiteBernoulliWithPool(0.1, 0.5, pool_size=4, allow_autapses=False),
+        primary=dict(weight=30 * pA, delay=1 * ms), third_in=dict(weight=1.0, delay=1 * ms),
+        third_out=dict(weight=sim.uniform(1 * pA, 5 * pA), delay=2 * ms),
+    )  # fmt: skip
+    spikes = net.spike_monitor(cells)
+    trace = net.state_monitor(glia, ["ca", "ip3"], ids=[0, 17, 29], every=5)
+    sic = net.state_monitor(cells, ["i_sic"], ids=[0, 63, 119], every=5)
+    net.run(0.15)
+    return net, [spikes.times, spikes.ids, trace["ca"], trace["ip3"], sic["i_sic"]]
+
+
 CASES = {
     "cuba": cuba,
     "brunel": brunel,
@@ -267,6 +287,7 @@ CASES = {
     "rules": rules,
     "noisy": noisy,
     "gap": gap,
+    "astro": astro,
 }
 #: results that are per-rank under MPI (``proj.weights`` holds the rank's own synapses;
 #: the saved file holds all of them)
