@@ -3,14 +3,15 @@
 Nothing here imports the simulator; ``simulator`` compiles these specs into kernels.
 """
 
-from .astrocytes import AstrocyteLR1994
+from .astrocytes import AstrocyteGChI, AstrocyteLR1994
 from .base import KINETICS, NeuronModel, NeuronSpec, compose, spec_model
-from .coupling import CouplingModel, CouplingSpec, GapJunction
+from .coupling import CouplingModel, CouplingSpec, GapJunction, IP3Diffusion
 from .neurons import HH, LIF, AdEx, Izhikevich, LIFCond, LIFHomeostatic
 from .plasticity import (
     STDP,
     DopamineSTDP,
     ErrorModulatedHebbian,
+    GliotransmitterTsodyksMarkram,
     SynapseModel,
     SynapseSpec,
     TripletSTDP,
@@ -41,6 +42,9 @@ __all__ = [
     "AdEx",
     "HH",
     "AstrocyteLR1994",
+    "AstrocyteGChI",
+    "IP3Diffusion",
+    "GliotransmitterTsodyksMarkram",
     "SpikeSource",
     "PoissonSource",
     "NoiseSource",

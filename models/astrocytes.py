@@ -11,7 +11,7 @@ seconds, rates per second.
 from __future__ import annotations
 
 from .base import NeuronModel, NeuronSpec
-from .ranges import AFFINITY, CONCENTRATION, FACTOR, GLIAL_RATE, GLIAL_TIME
+from .ranges import AFFINITY, CONCENTRATION, FACTOR, GLIAL_RATE, GLIAL_TIME, VESICULAR
 
 _LR1994 = NeuronSpec(
     name="AstrocyteLR1994",
@@ -112,3 +112,134 @@ class AstrocyteLR1994(NeuronModel):
     """
 
     spec = _LR1994
+
+
+_GCHI = NeuronSpec(
+    name="AstrocyteGChI",
+    parameters={
+        # Ca2+-induced Ca2+ release (Li-Rinzel core)
+        "o_p": (0.9, "uM/s", "maximal SERCA uptake (O_P)", GLIAL_RATE),
+        "k_p": (0.05, "uM", "SERCA Ca2+ affinity (K_P)", AFFINITY),
+        "c_t": (2.0, "uM", "total free Ca2+ (C_T)", AFFINITY),
+        "rho_a": (0.18, "1", "ER to cytosol volume ratio (rho_A)", FACTOR),
+        "omega_cicr": (6.0, "1/s", "maximal IP3R release rate (Omega_C)", GLIAL_RATE),
+        "omega_l": (0.1, "1/s", "ER leak rate (Omega_L)", GLIAL_RATE),
+        "d_1": (0.13, "uM", "IP3 dissociation constant (d_1)", AFFINITY),
+        "d_2": (1.05, "uM", "Ca2+ inactivation dissociation constant (d_2)", AFFINITY),
+        "o_2": (0.2, "1/(uM*s)", "IP3R binding rate of Ca2+ inhibition (O_2)", GLIAL_RATE),
+        "d_3": (0.9434, "uM", "IP3 dissociation constant (d_3)", AFFINITY),
+        "d_5": (0.08, "uM", "Ca2+ activation dissociation constant (d_5)", AFFINITY),
+        # IP3 production by PLCbeta (agonist-driven) and PLCdelta, degradation
+        "o_beta": (3.2, "uM/s", "maximal PLCbeta production (O_beta)", GLIAL_RATE),
+        "o_n": (0.3, "1/(uM*s)", "agonist binding rate (O_N)", GLIAL_RATE),
+        "omega_n": (0.5, "1/s", "maximal receptor inactivation rate (Omega_N)", GLIAL_RATE),
+        "k_kc": (0.5, "uM", "Ca2+ affinity of PKC (K_KC)", AFFINITY),
+        "zeta": (10.0, "1", "maximal reduction of receptor affinity by PKC", FACTOR),
+        "o_delta": (0.6, "uM/s", "maximal PLCdelta production (O_delta)", GLIAL_RATE),
+        "kappa_delta": (1.5, "uM", "inhibition of PLCdelta by IP3", AFFINITY),
+        "k_delta": (0.1, "uM", "Ca2+ affinity of PLCdelta (K_delta)", AFFINITY),
+        "omega_5p": (0.05, "1/s", "IP-5P degradation rate (Omega_5P)", GLIAL_RATE),
+        "k_d": (0.7, "uM", "Ca2+ affinity of IP3-3K (K_D)", AFFINITY),
+        "k_3k": (1.0, "uM", "IP3 affinity of IP3-3K (K_3K)", AFFINITY),
+        "o_3k": (4.5, "uM/s", "maximal IP3-3K degradation (O_3K)", GLIAL_RATE),
+        # exogenous IP3 (the open loop of Stimberg et al.'s Fig. 3)
+        "f_ex": (0.0, "uM/s", "maximal exogenous IP3 flow (F_ex; 0: none)", GLIAL_RATE),
+        "i_bias": (0.0, "uM", "IP3 level the exogenous flow drives toward", CONCENTRATION),
+        "i_theta": (0.3, "uM", "IP3 gradient threshold of the exogenous flow", CONCENTRATION),
+        "omega_i": (0.05, "uM", "scale of the exogenous flow's switch", AFFINITY),
+        # gliotransmitter release and its presynaptic action
+        "c_theta": (0.5, "uM", "Ca2+ threshold of gliotransmitter release", CONCENTRATION),
+        "omega_a": (0.6, "1/s", "gliotransmitter recycling rate (Omega_A)", GLIAL_RATE),
+        "u_a": (0.6, "1", "gliotransmitter release probability (U_A)", (0.0, 1.0)),
+        "g_t": (200e3, "uM", "total vesicular gliotransmitter (200 mM)", VESICULAR),
+        "rho_e": (6.5e-4, "1", "astrocytic vesicle to extracellular volume ratio", FACTOR),
+        "omega_e": (60.0, "1/s", "gliotransmitter clearance rate (Omega_e)", GLIAL_RATE),
+        "o_g": (1.5, "1/(uM*s)", "presynaptic receptor activation rate (O_G)", GLIAL_RATE),
+        "omega_g": (0.5 / 60, "1/s", "presynaptic receptor deactivation (Omega_G)", GLIAL_RATE),
+        # synaptic glutamate reaching the astrocyte (closed loop, Fig. 4)
+        "rho_c": (0.005, "1", "synaptic vesicle to extracellular volume ratio", FACTOR),
+        "y_t": (500e3, "uM", "total vesicular neurotransmitter (500 mM)", VESICULAR),
+        "omega_c": (40.0, "1/s", "neurotransmitter clearance rate (Omega_c)", GLIAL_RATE),
+    },
+    state={
+        "gamma_a": (0.0, "1", "fraction of activated astrocytic receptors"),
+        "ip3": (0.0, "uM", "IP3 concentration"),
+        "ca": (0.0, "uM", "cytosolic Ca2+ concentration"),
+        "h": (0.9, "1", "IP3R de-inactivation probability"),
+        "x_a": (1.0, "1", "fraction of gliotransmitter resources available"),
+        "g_a": (0.0, "uM", "gliotransmitter concentration in the extracellular space"),
+        "gamma_s": (0.0, "1", "activated presynaptic receptors of the ensheathed synapses"),
+        "y_s": (0.0, "uM", "synaptic glutamate reaching the astrocyte"),
+        "j_coupling": (0.0, "uM/s", "IP3 flux from coupled astrocytes (IP3Diffusion)"),
+    },
+    equations=(
+        "dgamma_a/dt = o_n*y_s*(1 - gamma_a) - omega_n*(1 + zeta*ca/(ca + k_kc))*gamma_a",
+        "dip3/dt = J_beta + J_delta - J_3K - J_5P + J_ex + j_coupling",
+        "dca/dt = (omega_cicr*m_inf**3*h**3 + omega_l)*(c_t - (1 + rho_a)*ca)"
+        " - o_p*ca**2/(ca**2 + k_p**2)",
+        "dh/dt = (h_inf - h)/tau_h",
+        "dx_a/dt = omega_a*(1 - x_a)",
+        "dg_a/dt = -omega_e*g_a",
+        "dgamma_s/dt = o_g*g_a*(1 - gamma_s) - omega_g*gamma_s",
+        "dy_s/dt = -omega_c*y_s",
+    ),
+    subexpressions={
+        "J_beta": "o_beta*gamma_a",
+        "J_delta": "o_delta/(1 + ip3/kappa_delta)*ca**2/(ca**2 + k_delta**2)",
+        "J_3K": "o_3k*ca**4/(ca**4 + k_d**4)*ip3/(ip3 + k_3k)",
+        "J_5P": "omega_5p*ip3",
+        "J_ex": "-f_ex/2*(1 + tanh((abs(ip3 - i_bias) - i_theta)/omega_i))*sign(ip3 - i_bias)",
+        "Q_2": "d_2*(ip3 + d_1)/(ip3 + d_3)",
+        "m_inf": "ip3/(ip3 + d_1)*ca/(ca + d_5)",
+        "h_inf": "Q_2/(Q_2 + ca)",
+        "tau_h": "1/(o_2*(Q_2 + ca))",
+    },
+    threshold="ca > c_theta",
+    refractory="ca > c_theta",
+    reset=("g_a += rho_e*g_t*u_a*x_a", "x_a -= u_a*x_a"),
+    ports={"glu": "y_s += rho_c*y_t*w_in"},
+    port_signs={"glu": 1},
+    port_units={"glu": "1"},
+    method="rk4",
+    source="De Pitta et al. 2009, J. Biol. Phys. 35:383 (G-ChI: eqs. 2-3, 8-12); "
+    "gliotransmitter release and presynaptic receptors: De Pitta et al. 2011, PLoS Comput. "
+    "Biol. 7:e1002293; equations and parameters as Stimberg et al. 2019 (Computational "
+    "Glioscience, Springer, pp. 471-505; Brian2 examples/frompapers/Stimberg_et_al_2018).",
+)
+
+
+class AstrocyteGChI(NeuronModel):
+    r"""The G-ChI astrocyte (De Pitta et al. 2009) with gliotransmitter release, as
+    Stimberg et al. (2019) write it for Brian 2 (their Figs. 3-6; parameters of Figs.
+    3/4, in uM and s).
+
+    IP3 (``ip3``) is produced by PLCbeta, driven by synaptic glutamate through the
+    fraction of activated receptors ``gamma_a``, and by PLCdelta; it is degraded by
+    IP3-3K and IP-5P; an optional exogenous flow ``J_ex`` drives it toward ``i_bias``;
+    ``j_coupling`` is the IP3 diffusion from coupled astrocytes (:class:`IP3Diffusion`).
+    Ca2+ (``ca``) and the IP3 receptor's de-inactivation ``h`` follow the Li-Rinzel core
+    (with :math:`m_\infty = \frac{I}{I + d_1}\frac{C}{C + d_5}`,
+    :math:`h_\infty = Q_2/(Q_2 + C)`, :math:`\tau_h = 1/(O_2 (Q_2 + C))`,
+    :math:`Q_2 = d_2 (I + d_1)/(I + d_3)`):
+
+    .. math::
+        \frac{dC}{dt} = (\Omega_C m_\infty^3 h^3 + \Omega_L)(C_T - (1 + \rho_A) C)
+            - O_P \frac{C^2}{C^2 + K_P^2}
+
+    When Ca2+ crosses ``c_theta`` upward (the threshold ``ca > c_theta`` with the
+    refractory condition ``ca > c_theta``: Brian2's boolean refractoriness) the astrocyte
+    releases gliotransmitter: ``g_a += rho_e*g_t*u_a*x_a`` (78 uM with all resources),
+    ``x_a -= u_a*x_a``; ``x_a`` recovers at ``omega_a``, ``g_a`` is cleared at ``omega_e``.
+    The released gliotransmitter activates the presynaptic receptors of the synapses the
+    astrocyte ensheathes, ``gamma_s``, which synapse rules read as ``gamma_s_astro``
+    (:class:`~axonforge.models.GliotransmitterTsodyksMarkram`). Stimberg et al. keep
+    ``Gamma_S`` per synapse, driven by the astrocyte's ``G_A`` alone, so it is the same for
+    all synapses of one astrocyte: here it is the astrocyte's.
+
+    Spikes on port ``"glu"`` add synaptic glutamate, ``y_s += rho_c*y_t*w`` with ``w``
+    the released fraction (the closed loop of Fig. 4: the transmitted value of a
+    :class:`~axonforge.models.GliotransmitterTsodyksMarkram` synapse); ``y_s`` is cleared
+    at ``omega_c``. Integrated with RK4 (Brian2's method for Figs. 3-6).
+    """
+
+    spec = _GCHI

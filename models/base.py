@@ -99,7 +99,10 @@ class NeuronSpec(SpecData):
     reset : tuple of str
         Statements run after a spike, e.g. ``("v = v_reset", "u += d")``.
     refractory : str or None
-        Name of the parameter holding the refractory period [s].
+        Name of the parameter holding the refractory period [s], or a condition (Brian2's
+        boolean refractoriness, e.g. ``"ca > c_theta"``): after a spike the neuron stays
+        refractory until the condition is false at the start of a step, so ``threshold``
+        and ``refractory`` both ``"ca > c_theta"`` fire on each upward crossing.
     clamped : tuple of str
         State variables held constant (and deaf to input) while refractory.
     ports : dict

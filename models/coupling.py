@@ -102,3 +102,32 @@ class GapJunction(CouplingModel):
 
     def build_spec(self) -> CouplingSpec:
         return self._spec
+
+
+class IP3Diffusion(CouplingModel):
+    r"""IP3 diffusion through gap junctions between astrocytes (Goldberg et al. 2010,
+    PLoS Comput. Biol. 6:e1000909; as Stimberg et al. 2019 write it for Brian 2):
+
+    .. math:: J_{coupling} = -\frac{F}{2}\left(1 + \tanh\frac{|\Delta I| - I_\Theta}
+        {\omega_I}\right) \mathrm{sign}(\Delta I), \qquad \Delta I = I_{post} - I_{pre}
+
+    summed over the junctions onto each astrocyte into its ``j_coupling`` [uM/s]; the
+    weight is the permeability ``F`` [uM/s] (0.09 uM/s in Stimberg et al.). Connect
+    both directions. Like every coupling it reads the state at the end of the previous
+    step (one step of lag; the network runs in one-step chunks and MPI ranks exchange
+    ``ip3`` every step), whatever the partition."""
+
+    spec = CouplingSpec(
+        name="IP3Diffusion",
+        parameters={
+            "i_theta": (0.3, "uM", "IP3 gradient threshold of the diffusion", (0.0, 1e3)),
+            "omega_i": (0.05, "uM", "scale of the diffusion's switch", (1e-6, 1e3)),
+        },
+        summed={
+            "j_coupling": "-w/2*(1 + tanh((abs(ip3_post - ip3_pre) - i_theta)/omega_i))"
+            "*sign(ip3_post - ip3_pre)"
+        },
+        weight_unit="uM/s",
+        source="Goldberg et al. 2010, PLoS Comput. Biol. 6:e1000909, eq. 6; Stimberg et al. "
+        "2019 (Brian2 examples/frompapers/Stimberg_et_al_2018, examples 5-6)",
+    )

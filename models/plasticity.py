@@ -549,3 +549,59 @@ class ErrorModulatedHebbian(SynapseModel):
 
     def validate(self):
         _check_bounds(self)
+
+
+class GliotransmitterTsodyksMarkram(SynapseModel):
+    r"""Short-term plasticity modulated by gliotransmission: the tripartite synapse of De
+    Pitta et al. (2011) as Stimberg et al. (2019) write it for Brian 2 (their Fig. 3).
+
+    Per synapse, the used fraction ``u_s`` decays at ``1/tau_f`` and the available
+    resources ``x_s`` recover at ``1/tau_d`` between presynaptic spikes; at a spike
+
+    .. math::
+        U_0 = (1 - \Gamma_S) U_0^* + lpha \Gamma_S, \quad u_s \mathrel{+}= U_0 (1 - u_s),
+        \quad r_s = u_s x_s, \quad x_s \mathrel{-}= r_s
+
+    and the target receives ``w * r_s``. :math:`\Gamma_S` is ``gamma_s`` of the synapse's
+    astrocyte (an :class:`~axonforge.models.AstrocyteGChI`; 0 for a synapse without one),
+    read at its value at the end of the previous min-delay chunk (the previous step when
+    the network's smallest delay is one step). ``alpha = 0`` (Stimberg et al.'s value)
+    makes gliotransmission release-decreasing: a depressing synapse (U_0* = 0.6) becomes a
+    facilitating one. Connect with ``net.connect(..., synapse=GliotransmitterTsodyksMarkram(),
+    astrocytes=(glia, ids))`` or through :meth:`~axonforge.Network.connect_tripartite`.
+
+    Parameters: ``u0_star`` 0.6 (resting release probability), ``tau_f`` 1/3.33 s,
+    ``tau_d`` 0.5 s, ``alpha`` 0. The decays are kept per presynaptic neuron (time since
+    its last spike, exact), the state per synapse.
+    """
+
+    def build_spec(self) -> SynapseSpec:
+        return SynapseSpec(
+            name="GliotransmitterTsodyksMarkram",
+            parameters={
+                "u0_star": (0.6, "1", "resting release probability U_0*", (0.0, 1.0)),
+                "tau_f": (1 / 3.33, "s", "facilitation decay time (1/Omega_f)", SLOW_TIME),
+                "tau_d": (0.5, "s", "depression recovery time (1/Omega_d)", SLOW_TIME),
+                "alpha": (0.0, "1", "release-increasing (1) or -decreasing (0)", (0.0, 1.0)),
+            },
+            state={
+                "w": (1.0, "weight", "synaptic efficacy"),
+                "u_s": (0.0, "1", "used fraction of the resources"),
+                "x_s": (1.0, "1", "available fraction of the resources"),
+                "r_s": (0.0, "1", "fraction released at the last spike"),
+            },
+            pre_traces={"decay_f": "tau_f", "decay_d": "tau_d"},
+            on_pre=(
+                "u_s = u_s*decay_f",
+                "x_s = 1 - (1 - x_s)*decay_d",
+                "u_s += ((1 - gamma_s_astro)*u0_star + alpha*gamma_s_astro)*(1 - u_s)",
+                "r_s = u_s*x_s",
+                "x_s -= r_s",
+                "decay_f = 1.0",
+                "decay_d = 1.0",
+            ),
+            transmit="w*r_s",
+            source="De Pitta et al. 2011, PLoS Comput. Biol. 7:e1002293 (eqs. 4-6); Tsodyks "
+            "& Markram 1997; Stimberg et al. 2019, Computational Glioscience pp. 471-505 "
+            "(Brian2 examples/frompapers/Stimberg_et_al_2018/example_3_io_synapse.py)",
+        )

@@ -70,6 +70,8 @@ DELAY = (0.0, 1.0)
 TIME_STEP = (1e-7, 1e-2)
 #: concentrations (astrocytes, in uM): non-negative, up to 1 mM
 CONCENTRATION = (0.0, 1e3)
+#: concentrations inside vesicles (gliotransmitter, neurotransmitter): up to 10 M
+VESICULAR = (0.0, 1e7)
 #: dissociation and half-activation constants: positive, 1 nM to 1 mM
 AFFINITY = (1e-3, 1e3)
 #: slow glial time constants (IP3 degradation, gliotransmitter recovery): 1 ms to 1000 s

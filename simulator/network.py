@@ -245,6 +245,8 @@ class Network:
         round_delays=False,
         synapse=None,
         modulator=None,
+        astrocytes=None,
+        _third=None,
     ) -> Projection:
         """Create synapses from ``pre`` to ``post``.
 
@@ -278,6 +280,12 @@ class Network:
         modulator : Modulator or str, optional
             For three-factor rules (``DopamineSTDP``): the modulator they read
             (see :meth:`modulator`).
+        astrocytes : (population, ids), optional
+            Tripartite synapses with an ``Explicit`` rule: the astrocyte population (or
+            view) and, per pair of the rule, the index of the synapse's astrocyte in it
+            (-1: none); rules read its state as ``<var>_astro``
+            (:class:`~axonforge.models.GliotransmitterTsodyksMarkram`).
+            :meth:`connect_tripartite` pairs synapses and astrocytes itself.
 
         Returns
         -------
@@ -296,6 +304,8 @@ class Network:
             pop, _ = resolve(obj, f"connect {name!r}: {what}")
             if pop.net is not self:
                 raise ValueError(f"connect {name!r}: {what} belongs to another network")
+        if astrocytes is not None:
+            _third = self._pairing(name, pre, post, rule, astrocytes)
         proj = Projection(
             self,
             pre,
@@ -308,11 +318,43 @@ class Network:
             round_delays,
             synapse,
             None if modulator is None else modulators.find(self, modulator, f"connect {name!r}"),
+            _third,
         )
         self.projections[name] = proj
         self._structure_changed = True
         self.timings["build"] += time.perf_counter() - t0
         return proj
+
+    def _pairing(self, name, pre, post, rule, astrocytes):
+        """``connect(astrocytes=(astro, ids))`` as (population, pre, post, astrocyte)
+        triples in population indices."""
+        from axonforge.connectivity import Explicit
+
+        if not isinstance(rule, Explicit):
+            raise TypeError(
+                f"connect {name!r}: astrocytes= pairs synapses given by an Explicit rule "
+                f"(one astrocyte index per pair); got {rule!r}"
+            )
+        try:
+            glia, ids = astrocytes
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"connect {name!r}: astrocytes must be (astrocyte population, ids per pair)"
+            ) from None
+        glia_pop, glia_sel = resolve(glia, f"connect {name!r}: astrocytes")
+        ids = np.asarray(ids)
+        if ids.shape != rule.pre_ids.shape or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                f"connect {name!r}: astrocytes needs one integer index per pair of the rule "
+                f"({len(rule.pre_ids)}), got an array of shape {ids.shape} ({ids.dtype})"
+            )
+        if len(ids) and (ids.min() < -1 or ids.max() >= len(glia_sel)):
+            raise ValueError(
+                f"connect {name!r}: astrocyte indices must be -1 (none) or 0..{len(glia_sel) - 1}"
+            )
+        pre_sel, post_sel = resolve(pre, "")[1], resolve(post, "")[1]
+        third = np.where(ids >= 0, glia_sel[np.maximum(ids, 0)], -1)
+        return (glia_pop, pre_sel[rule.pre_ids], post_sel[rule.post_ids], third)
 
     def connect_tripartite(
         self, pre, post, third, rule, primary=None, third_in=None, third_out=None, name=None
@@ -357,7 +399,11 @@ class Network:
         made = []
         for src, tgt, pi, pj, kwargs, port, pname in kinds:
             kwargs = {"port": port, **(kwargs or {})}
-            made.append(self.connect(src, tgt, rule=Explicit(pi, pj), name=pname, **kwargs))
+            # the primary synapses know their astrocyte (rules may read <var>_astro)
+            extra = {"astrocytes": (third, a)} if pname == name else {}
+            made.append(
+                self.connect(src, tgt, rule=Explicit(pi, pj), name=pname, **kwargs, **extra)
+            )
         return TripartiteProjections(*made)
 
     def estimate_connection(self, pre, post, rule=None, synapse=None, weight=None, delay=None):

@@ -37,6 +37,7 @@ def network_plan(net) -> plan_types.NetPlan:
                 pre_kind=proj.pre_pop.kind,
                 summed=proj.summed.plan() if getattr(proj, "summed", None) else None,
                 pre_graded=proj.pre_pop.is_neuron and proj.pre_pop.payload_dtype is not None,
+                astro=-1 if proj.astro_pop is None else index[id(proj.astro_pop)],
             )
         )
     mods = list(net.modulators.values())

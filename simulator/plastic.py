@@ -63,7 +63,8 @@ class CheckedSynapse:
     pre: Side
     post: Side
     transmit: ast.AST
-    #: ``"pre" | "post" -> neuron state variables the rule reads`` (``v_post`` -> "v")
+    #: ``"pre" | "post" | "astro" -> state variables the rule reads`` (``v_post`` -> "v";
+    #: ``gamma_s_astro``: the synapse's astrocyte's ``gamma_s``, per-synapse statements)
     neuron_reads: dict
     #: three-factor rules: the eligibility variable, and dw/dt = c*(alpha*mod + beta)
     eligibility: str | None = None
@@ -93,15 +94,16 @@ def _names(node) -> set:
 
 
 def _neuron_reads(spec: SynapseSpec, declared: set) -> dict:
-    """Undeclared ``<var>_post`` / ``<var>_pre`` names: reads of neuron state."""
-    reads = {"pre": set(), "post": set()}
+    """Undeclared ``<var>_post`` / ``<var>_pre`` names: reads of neuron state;
+    ``<var>_astro``: of the astrocyte paired with the synapse (tripartite synapses)."""
+    reads = {"pre": set(), "post": set(), "astro": set()}
     for text in (*spec.on_pre, *spec.on_post, spec.transmit):
         try:
             tree = ast.parse(str(text).strip())
         except SyntaxError:
             continue  # reported with its context by the statement check
         for name in _names(tree) - declared:
-            m = re.fullmatch(r"([A-Za-z_]\w*)_(pre|post)", name)
+            m = re.fullmatch(r"([A-Za-z_]\w*)_(pre|post|astro)", name)
             if m:
                 reads[m.group(2)].add(m.group(1))
     return reads
@@ -379,7 +381,18 @@ class PlasticState:
         self.tgt, self.tptr, self.tidx, self.tsrc = self.index_arrays(proj)
 
     def _check_neuron_reads(self, proj):
-        for side, pop in (("pre", proj.pre_pop), ("post", proj.post_pop)):
+        wanted = self.checked.neuron_reads["astro"]
+        astro = getattr(proj, "astro_pop", None)
+        if wanted and astro is None:
+            raise ValueError(
+                f"connect {proj.name!r}: rule {self.model.spec.name!r} reads "
+                f"{', '.join(sorted(f'{v}_astro' for v in wanted))}, the state of each "
+                "synapse's astrocyte, but the projection has none: make it with "
+                "net.connect_tripartite(...), whose primary synapses carry their astrocyte"
+            )
+        for side, pop in (("pre", proj.pre_pop), ("post", proj.post_pop), ("astro", astro)):
+            if pop is None:
+                continue
             wanted = self.checked.neuron_reads[side]
             have = set(pop.state)
             missing = sorted(wanted - have)

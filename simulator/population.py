@@ -374,7 +374,7 @@ class NeuronPopulation(Population):
             noise = propagators.noise_coefficients(c, self.params, dt, self.n) if c.noise else {}
             self.coef.update({k: np.ascontiguousarray(v, dtype) for k, v in noise.items()})
         ref = c.spec.refractory
-        if ref is not None:
+        if ref is not None and c.refractory_when is None:
             self.refsteps = np.floor(self.params[ref] / dt + 0.5).astype(np.int32)
         self.kparams = {
             k: (v if dtype == np.float64 else v.astype(dtype)) for k, v in self.params.items()
@@ -404,7 +404,7 @@ class NeuronPopulation(Population):
         out["fire"] = self.fire
         if self.checked.method == "rkf45":
             out["hstep"] = self.hstep
-        if self.checked.spec.refractory is not None:
+        if self.checked.spec.refractory is not None and self.checked.refractory_when is None:
             out["refsteps"] = self.refsteps
         out.update({f"snap_{k}": v for k, v in self.snapshots.items()})
         return out
@@ -413,14 +413,17 @@ class NeuronPopulation(Population):
     snapshots: dict = {}  # noqa: RUF012 - replaced, never mutated
 
     def snapshot_vars(self, net) -> tuple:
-        """The state variables that couplings read from this population (kept as a
-        snapshot of the previous step, :mod:`axonforge.coupling`), in spec order."""
+        """The state variables that couplings or tripartite synapse rules (``<var>_astro``)
+        read from this population (kept as a snapshot of the previous step or chunk,
+        :mod:`axonforge.coupling`), in spec order."""
         read = set()
         for pr in net.projections.values():
             summed = getattr(pr, "summed", None)
             if summed is not None:
                 read |= summed.reads_pre if pr.pre_pop is self else set()
                 read |= summed.reads_post if pr.post_pop is self else set()
+            if pr.astro_pop is self and pr.plastic is not None:  # tripartite rules
+                read |= pr.plastic.checked.neuron_reads["astro"]
         return tuple(v for v in self.checked.spec.state if v in read)
 
     def take_snapshots(self, net):

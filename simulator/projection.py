@@ -96,8 +96,25 @@ class Projection:
     #: a continuous coupling's state (:class:`axonforge.coupling.SummedState`), or None
     summed = None
 
+    #: tripartite synapses: the astrocyte population and each stored synapse's astrocyte
+    #: (-1: none), set by :meth:`axonforge.Network.connect_tripartite`
+    astro_pop = None
+    astro_index = None
+
     def __init__(
-        self, net, pre, post, rule, weight, delay, port, name, round_delays, synapse, modulator
+        self,
+        net,
+        pre,
+        post,
+        rule,
+        weight,
+        delay,
+        port,
+        name,
+        round_delays,
+        synapse,
+        modulator,
+        third=None,
     ):
         self.net, self.name = net, name
         sides = _sides(net, pre, post, name)
@@ -164,6 +181,8 @@ class Projection:
             mpi.index_rank_part(self, net.comm)
             # the offsets' width as the whole projection's (its largest delay) needs
             self.off = self._widen(self.off, np.array([self.max_delay_steps]))
+        if third is not None:
+            self._pair_astrocytes(*third)
         if synapse is not None:
             self.plastic = PlasticState(self, synapse, modulator)
             self.w = self.plastic.state["w"]  # one array: the kernel updates it in place
@@ -171,6 +190,19 @@ class Projection:
             self._fill_weights(weight, rngs[0])
         if coupling is not None:
             self.summed = SummedState(self, coupling)
+
+    def _pair_astrocytes(self, pop, pre_ids, post_ids, astro_ids):
+        """Each stored synapse's astrocyte, from ``(pre, post, astrocyte)`` triples in
+        population indices (one per (pre, post) pair; -1: none)."""
+        n_post = np.int64(self.post_pop.n)
+        keys = pre_ids.astype(np.int64) * n_post + post_ids
+        order = np.argsort(keys, kind="stable")
+        mine = self.pre_ids * n_post + self.post_ids
+        at = np.searchsorted(keys[order], mine)
+        if len(keys) == 0 or np.any(keys[order][np.minimum(at, len(keys) - 1)] != mine):
+            raise ValueError(f"connect {self.name!r}: synapses without a tripartite triple")
+        self.astro_pop = pop
+        self.astro_index = astro_ids[order][at].astype(np.int32)
 
     # ----------------------------------------------------------------------- build
     def _draws(self, spec, tag, any_order):
@@ -497,6 +529,8 @@ class Projection:
 
     def kernel_state(self) -> dict:
         out = {"ptr": self.ptr, "off": self.off, "w": self.w, "wptr": self.wptr}
+        if self.astro_index is not None:
+            out["astro"] = self.astro_index
         if self.summed is not None:
             out.update(self.summed.kernel_state())
         if self.plastic is not None:

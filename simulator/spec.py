@@ -127,6 +127,9 @@ class CheckedSpec:
     bounds: dict = field(default_factory=dict)
     #: ``name -> expression node`` of the graded output (at most one)
     outputs: dict = field(default_factory=dict)
+    #: a refractory *condition* (Brian2's ``refractory='C > C_theta'``): after a spike the
+    #: neuron stays refractory until the condition is false at the start of a step
+    refractory_when: ast.expr | None = None
 
     @property
     def name(self):
@@ -655,11 +658,21 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         _no_random(spec, where, text, node, "outputs are deterministic functions of the state")
         outputs[name] = inline.visit(node)
 
+    refractory_when = None
     if spec.refractory is not None and spec.refractory not in params:
-        raise SpecError(
-            f"spec {spec.name!r}: refractory={spec.refractory!r} must name a "
-            f"parameter (a time in seconds); parameters are {sorted(params)}"
-        )
+        text = spec.refractory
+        if not isinstance(text, str) or text.strip().isidentifier():
+            raise SpecError(
+                f"spec {spec.name!r}: refractory={spec.refractory!r} must name a "
+                f"parameter (a time in seconds; parameters are {sorted(params)}) or be a "
+                "condition such as 'ca > c_theta'"
+            )
+        node = _parse_expr(spec, "refractory", text)
+        _check_names(spec, "refractory", text, node, known | set(subs) | set(CONSTANTS))
+        if not isinstance(node, ast.Compare | ast.BoolOp):
+            _fail(spec, "refractory", text, "must be a parameter name or a condition")
+        _no_random(spec, "refractory", text, node, "a refractory condition is deterministic")
+        refractory_when = inline.visit(node)
     for c in spec.clamped:
         if c not in state:
             raise SpecError(f"spec {spec.name!r}: clamped variable {c!r} is not a state variable")
@@ -773,6 +786,7 @@ def check_spec(spec: NeuronSpec) -> CheckedSpec:
         atol=atol,
         bounds=bounds,
         outputs=outputs,
+        refractory_when=refractory_when,
     )
 
 

@@ -87,6 +87,9 @@ class ProjPlan:
     summed: tuple | None = None
     #: the pre population emits a graded output (values, not spikes)
     pre_graded: bool = False
+    #: tripartite synapses: the population of the synapses' astrocytes (rules read
+    #: ``<var>_astro`` from its snapshots), or -1
+    astro: int = -1
 
     @property
     def pre_payload(self) -> str | None:

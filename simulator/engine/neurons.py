@@ -85,6 +85,12 @@ def neuron_update(args, P: int, pop) -> list:
         )
         for r in range(c.n_random)
     ]
+    if c.refractory_when is not None:
+        # a refractory condition (Brian2's boolean refractoriness): a neuron that spiked
+        # is refractory (``until`` far ahead) until the condition is false at the start
+        # of a step
+        free = ir.and_(until[i] > k, ir.not_(ex(c.refractory_when)))
+        body.append(when(free, [ir.assign(until[i], 0, "int")]))
     if has_refr:  # refractory until step ``until``: written at a spike, never per step
         body.append(ir.assign("active", k >= until[i], "bool"))
     if c.method == "exact":
@@ -129,7 +135,11 @@ def neuron_update(args, P: int, pop) -> list:
     elif c.method == "rkf45":
         if not has_refr:  # the in-step reset may need ``active`` without refractoriness
             body.append(ir.assign("active", True, "bool"))
-        refsteps = args.pop(P, "refsteps", "i32", ("n",))[i] if has_refr else None
+        refsteps = None
+        if has_refr:  # after an in-step reset: refractory for the rest of the step?
+            refsteps = (
+                X(1) if c.refractory_when is not None else args.pop(P, "refsteps", "i32", ("n",))[i]
+            )
         hstep = args.pop(P, "hstep", "f64", ("n",))
         body += _rkf45(c, ex, clamped, active, hstep, refsteps)
     else:
@@ -210,7 +220,9 @@ def neuron_update(args, P: int, pop) -> list:
         resets = [when(ex(c.threshold), resets)]
     spiked += resets
     spiked += [ir.assign(arrays[v][i], X.name(f"x_{v}")) for v in reset_vars]
-    if has_refr:
+    if c.refractory_when is not None:
+        spiked.append(ir.assign(until[i], X(1 << 62), "int"))
+    elif has_refr:
         refsteps = args.pop(P, "refsteps", "i32", ("n",))
         spiked.append(ir.assign(until[i], k + 1 + refsteps[i], "int"))
     spiked += _append(args, P, pop, i, count)
