@@ -366,7 +366,10 @@ class Network:
         ``port``, ``synapse``) for the pre->post, pre->astrocyte and astrocyte->post
         synapses (ports by default ``"exc"``, ``"ip3"`` and ``"sic"``). Returns the
         three projections (``.primary``, ``.third_in``, ``.third_out``), named
-        ``name``, ``name_in`` and ``name_out``."""
+        ``name``, ``name_in`` and ``name_out``; ``third_out=False`` makes no
+        astrocyte->post projection (astrocytes that act on the synapses instead, through
+        a rule reading ``<var>_astro``, such as
+        :class:`~axonforge.models.GliotransmitterTsodyksMarkram`)."""
         from axonforge.connectivity import CONN_STREAM, Explicit
         from axonforge.tripartite import TripartiteBernoulliWithPool, TripartiteProjections
 
@@ -398,6 +401,9 @@ class Network:
         )
         made = []
         for src, tgt, pi, pj, kwargs, port, pname in kinds:
+            if kwargs is False:
+                made.append(None)
+                continue
             kwargs = {"port": port, **(kwargs or {})}
             # the primary synapses know their astrocyte (rules may read <var>_astro)
             extra = {"astrocytes": (third, a)} if pname == name else {}
@@ -668,12 +674,14 @@ class Network:
                     if self._structure_changed:  # a callback added an object
                         self._prepare()
                         self._engine.warm_up()
-                stop = min(
-                    end,
-                    self.step + chunk,
-                    self._next_injection(end),
-                    control.next_due(self, end),
-                )
+                # a piece of a run ends on the engine's grid of chunks (multiples of
+                # its chunk length), so where the progress bar cuts a run (which depends
+                # on wall time) never changes a result; ends that the model sets (the
+                # run's, a current's change, a callback) may cut a chunk, alike in
+                # every run
+                D = self._engine.layout.steps
+                piece = max((self.step + chunk) // D * D, self.step - self.step % D + D)
+                stop = min(end, piece, self._next_injection(end), control.next_due(self, end))
                 t0 = time.perf_counter()
                 before = self.step
                 self._advance(stop)

@@ -407,28 +407,38 @@ class NeuronPopulation(Population):
         if self.checked.spec.refractory is not None and self.checked.refractory_when is None:
             out["refsteps"] = self.refsteps
         out.update({f"snap_{k}": v for k, v in self.snapshots.items()})
+        out.update({f"pub_{k}": v for k, v in self.published.items()})
         return out
 
     #: snapshots of coupled variables, ``var -> array`` (see :meth:`take_snapshots`)
     snapshots: dict = {}  # noqa: RUF012 - replaced, never mutated
+    #: state read by tripartite synapse rules, ``var -> array`` (see :meth:`take_snapshots`)
+    published: dict = {}  # noqa: RUF012 - replaced, never mutated
 
     def snapshot_vars(self, net) -> tuple:
-        """The state variables that couplings or tripartite synapse rules (``<var>_astro``)
-        read from this population (kept as a snapshot of the previous step or chunk,
-        :mod:`axonforge.coupling`), in spec order."""
+        """The state variables that couplings read from this population (kept as a
+        snapshot of the previous step, :mod:`axonforge.coupling`), in spec order."""
         read = set()
         for pr in net.projections.values():
             summed = getattr(pr, "summed", None)
             if summed is not None:
                 read |= summed.reads_pre if pr.pre_pop is self else set()
                 read |= summed.reads_post if pr.post_pop is self else set()
-            if pr.astro_pop is self and pr.plastic is not None:  # tripartite rules
+        return tuple(v for v in self.checked.spec.state if v in read)
+
+    def published_vars(self, net) -> tuple:
+        """The state variables synapse rules of tripartite synapses read from this
+        population (``<var>_astro``; published at the end of each chunk), in spec order."""
+        read = set()
+        for pr in net.projections.values():
+            if pr.astro_pop is self and pr.plastic is not None:
                 read |= pr.plastic.checked.neuron_reads["astro"]
         return tuple(v for v in self.checked.spec.state if v in read)
 
     def take_snapshots(self, net):
         """Snapshots of the coupled variables as the state is now (before a run)."""
         self.snapshots = {v: self.state[v].copy() for v in self.snapshot_vars(net)}
+        self.published = {v: self.state[v].copy() for v in self.published_vars(net)}
 
     def ports_in_use(self, net) -> tuple:
         """The model's ports that some projection of ``net`` targets, in spec order."""
@@ -443,6 +453,7 @@ class NeuronPopulation(Population):
             "checked": self.checked,
             "ports_used": self.ports_in_use(net),
             "snapshots": self.snapshot_vars(net),
+            "published": self.published_vars(net),
             "graded": bool(self.checked.outputs),
         }
 

@@ -555,6 +555,7 @@ class Projection:
                 "max_delay_steps": self.max_delay_steps,
                 "n_draws": getattr(self, "n_draws", 0),
                 **(self._coupling_attrs() if self.summed is not None else {}),
+                **({} if self.astro_pop is None else {"astro_pop": self.astro_pop.name}),
             },
             arrays={
                 "pre_sel": self.pre_sel,
@@ -562,9 +563,15 @@ class Projection:
                 "ptr": self.ptr,
                 "off": self.off,
                 "w": w,
+                **({} if self.astro_index is None else {"astro_index": self.astro_index}),
             },
             groups={} if self.plastic is None else {"plastic": self.plastic.saved_state()},
-            split={"ptr": RowCounts(self), "off": mine, "w": mine},
+            split={
+                "ptr": RowCounts(self),
+                "off": mine,
+                "w": mine,
+                **({} if self.astro_index is None else {"astro_index": mine}),
+            },
         )
 
     def _coupling_attrs(self) -> dict:
@@ -592,6 +599,11 @@ class Projection:
             setattr(proj, k, arrays[k])
         if proj.ptr[-1] != len(proj.off) or len(proj.off) != len(proj.w):
             raise fail(d, f"projection {proj.name!r} has inconsistent sizes")
+        if "astro_pop" in a:  # tripartite synapses: each one's astrocyte
+            proj.astro_pop = net.populations[str(a["astro_pop"])]
+            proj.astro_index = np.asarray(arrays["astro_index"], np.int32)
+            if len(proj.astro_index) != len(proj.off):
+                raise fail(d, f"projection {proj.name!r} has inconsistent sizes")
         proj.plastic = None
         if "plastic" in d.get("groups", {}):
             proj.plastic = PlasticState.from_saved(proj, d["groups"]["plastic"])

@@ -145,7 +145,7 @@ def module_source(description) -> str:
         "    gw = 0",
         "    k0 = start",
         "    while k0 < stop:",
-        "        k1 = min(k0 + D, stop)",
+        "        k1 = min(k0 - k0 % D + D, stop)",
         *printer.lines(functions["room"], 2),
         "        if not fits:",
         "            return 1, k0, -1, -1",
@@ -164,7 +164,7 @@ def module_source(description) -> str:
         *_wrapped(argnames),
         "    k0 = start",
         "    while k0 < stop:",
-        "        k1 = min(k0 + D, stop)",
+        "        k1 = min(k0 - k0 % D + D, stop)",
         f"        if not room(0, gw, k0, k1, L, seed, dt{args}):",
         "            return 1, k0, -1, -1",
         f"        phase_s(w, gw, k0, k1, L, seed, dt{args})",
@@ -251,7 +251,7 @@ class NumbaBackend(Backend):
         first = self.first_worker
         k = k0
         while k < k1:
-            kc = min(k + chunk, k1)
+            kc = min(k - k % chunk + chunk, k1)  # chunks on the absolute grid of D steps
             fits = bool(kernels.room(0, first, k, kc, L, seed, dt, *argv))
             if exchange is not None:
                 fits = exchange.agree(fits, k)
@@ -274,6 +274,7 @@ class NumbaBackend(Backend):
                 return (2, *bad)
             if exchange is not None:
                 exchange.spikes(kc - k, k)
+                exchange.snapshots("published")  # astrocyte state synapse rules read
             self._map(
                 lambda w, k=k, kc=kc: kernels.phase_c(w, first + w, k, kc, L, seed, dt, *argv)
             )

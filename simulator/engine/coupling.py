@@ -69,3 +69,26 @@ def snapshots(args, plan) -> list:
         ]
         out.append(loop("i", lo, hi, copies, index=True))
     return out
+
+
+def publish(args, plan) -> list:
+    """Phase A, after the chunk's steps: each worker copies its own range of the state
+    that synapse rules of tripartite synapses read (``<var>_astro``) into ``pub_<var>``;
+    the barrier after phase A (threads) or the exchange of phase B (MPI ranks) completes
+    it before phase C reads it. Rules so read each astrocyte at the end of the chunk, as
+    they read ``<var>_post`` of their own targets."""
+    out = []
+    for P, pop in enumerate(plan.pops):
+        if not pop.published:
+            continue
+        lo = args.pop(P, "lo", "i64", ("workers",))[w]
+        hi = args.pop(P, "hi", "i64", ("workers",))[w]
+        copies = [
+            ir.assign(
+                args.pop(P, f"pub_{v}", "state", ("n",))[i],
+                args.pop(P, f"x_{v}", "state", ("n",))[i],
+            )
+            for v in pop.published
+        ]
+        out.append(loop("i", lo, hi, copies, index=True))
+    return out

@@ -58,6 +58,8 @@ class PopPlan:
     snapshots: tuple = ()
     #: emits a graded output (events carrying a value) instead of spikes
     graded: bool = False
+    #: state variables synapse rules read at the end of each chunk (``<var>_astro``)
+    published: tuple = ()
 
     # The plan is data for code generation, so the kind stays a name; what the lowering
     # asks of it is answered here, in one place.
@@ -88,7 +90,7 @@ class ProjPlan:
     #: the pre population emits a graded output (values, not spikes)
     pre_graded: bool = False
     #: tripartite synapses: the population of the synapses' astrocytes (rules read
-    #: ``<var>_astro`` from its snapshots), or -1
+    #: ``<var>_astro`` from its published state), or -1
     astro: int = -1
 
     @property
@@ -217,6 +219,7 @@ def describe(plan: NetPlan) -> KernelDescription:
         *counts,
         _per_step(updates + monitoring.phase_a_monitors(args, plan), mark),
         *close,
+        *coupling.publish(args, plan),
     ]
     # phase C
     deliveries = synapses.modulators(args, plan)

@@ -133,12 +133,13 @@ class Exchange:
         found = sorted(tuple(int(x) for x in row) for row in everyone if row[0] >= 0)
         return found[0] if found else None
 
-    def snapshots(self):
+    def snapshots(self, kind="snapshots"):
         """Make every rank's range of the coupled variables' snapshots (of the step just
-        done) visible on every rank: one ``Allgatherv`` per variable."""
+        done; ``kind="published"``: of the state tripartite synapse rules read, at the
+        end of phase A) visible on every rank: one ``Allgatherv`` per variable."""
         comm = self.comm
         for pop in self.pops:
-            for var, snap in pop.snapshots.items():
+            for var, snap in getattr(pop, kind).items():
                 ranges = rank_ranges(pop.n, comm.size)
                 lo, hi = ranges[comm.rank]
                 sizes = np.array([b - a for a, b in ranges], np.int64)
@@ -264,6 +265,8 @@ def localize(net, layout):
             proj.w = pl.state["w"]  # one array: the rule's weights are the projection's
         if proj.summed is not None:
             proj.summed.index_arrays()
+        if proj.astro_index is not None:
+            proj.astro_index = proj.astro_index[keep]
         proj.local_of = (layout.rank, layout.ranks)
     for mon in net.monitors.values():
         proj = getattr(mon, "proj", None)

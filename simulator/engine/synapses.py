@@ -283,10 +283,10 @@ def _rule_names(args, n: _Names, own_side, own_index, other_index):
             continue
         for v in c.neuron_reads[side]:
             names[f"{v}_{side}"] = args.pop(P, f"x_{v}", "state", ("n",))[index]
-    if c.neuron_reads["astro"]:  # per synapse: its astrocyte's snapshot, 0 without one
+    if c.neuron_reads["astro"]:  # per synapse: its astrocyte's published state, or 0
         astro = args.proj(n.J, "astro", "i32", ("synapses",))[X.name("q")]
         for v in c.neuron_reads["astro"]:
-            snap = args.pop(proj.astro, f"snap_{v}", "state", ("n",))
+            snap = args.pop(proj.astro, f"pub_{v}", "state", ("n",))
             names[f"{v}_astro"] = ternary(astro >= 0, snap[call("max", astro, 0)], 0.0)
     names["dt"] = dt
     return names

@@ -113,3 +113,43 @@ def test_ip3_wave_travels_along_a_ring_as_in_brian2():
         first = t[peaks[0]]
         assert first == pytest.approx(d["C_peaks"][str(cell)]["t_s"][0], abs=0.1), cell
     np.testing.assert_array_equal(c[:, 25 - 7], c[:, 25 + 7])
+
+
+def test_tripartite_synapses_save_and_load(tmp_path):
+    """The synapses' astrocytes are saved with the network: a loaded network continues
+    identically."""
+    net = sim.Network(dt=1e-3, seed=1)
+    glia = net.population(AstrocyteGChI(f_ex=2.0, i_bias=np.array([0.8, 1.25])), n=2,
+                          ip3=0.4, ca=0.0, h=0.9, name="glia")  # fmt: skip
+    src = net.population(SpikeSource(times=np.arange(1, 60) * 0.05), n=1)
+    cnt = net.population(spec_model(COUNTER), n=3, name="cnt")
+    net.connect(src, cnt, rule=sim.Explicit([0, 0, 0], [0, 1, 2]), weight=1.0, delay=1e-3,
+                port="in", synapse=GliotransmitterTsodyksMarkram(),
+                astrocytes=(glia, [-1, 0, 1]))  # fmt: skip
+    net.run(1.5)
+    net.save(tmp_path / "tri.h5")
+    q = net.state_monitor(cnt, ["q"])
+    net.run(1.5)
+    loaded = sim.load(tmp_path / "tri.h5")
+    proj = next(iter(loaded.projections.values()))
+    assert proj.astro_pop.name == "glia" and list(proj.astro_index) == [-1, 0, 1]
+    lq = loaded.state_monitor(loaded.populations["cnt"], ["q"])
+    loaded.run(1.5)
+    np.testing.assert_array_equal(lq["q"], q["q"])
+    assert q["q"][-1, 2] < q["q"][-1, 0]  # gliotransmission lowered release
+
+
+def test_astrocyte_reads_need_astrocytes():
+    net = sim.Network(dt=1e-3, seed=1)
+    src = net.population(SpikeSource(times=np.array([0.01])), n=1)
+    cnt = net.population(spec_model(COUNTER), n=1)
+    with pytest.raises(ValueError, match="connect_tripartite"):
+        net.connect(src, cnt, rule=sim.AllToAll(), weight=1.0, port="in",
+                    synapse=GliotransmitterTsodyksMarkram())  # fmt: skip
+    glia = net.population(AstrocyteGChI(), n=2)
+    with pytest.raises(TypeError, match="Explicit"):
+        net.connect(src, cnt, rule=sim.AllToAll(), weight=1.0, port="in",
+                    synapse=GliotransmitterTsodyksMarkram(), astrocytes=(glia, [0]))  # fmt: skip
+    with pytest.raises(ValueError, match=r"-1 \(none\) or 0..1"):
+        net.connect(src, cnt, rule=sim.Explicit([0], [0]), weight=1.0, port="in",
+                    synapse=GliotransmitterTsodyksMarkram(), astrocytes=(glia, [2]))  # fmt: skip

@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 import axonforge as sim
-from axonforge.models import LIF, STDP, AstrocyteLR1994, DopamineSTDP, PoissonSource
+from axonforge.models import (
+    LIF,
+    STDP,
+    AstrocyteGChI,
+    AstrocyteLR1994,
+    DopamineSTDP,
+    GliotransmitterTsodyksMarkram,
+    PoissonSource,
+)
 from axonforge.models.base import NeuronSpec, spec_model
 from axonforge.models.coupling import GapJunction
 from axonforge.units import Hz, ms, mV, pA, pF
@@ -272,11 +280,21 @@ def astro(threads):
         primary=dict(weight=30 * pA, delay=1 * ms), third_in=dict(weight=1.0, delay=1 * ms),
         third_out=dict(weight=sim.uniform(1 * pA, 5 * pA), delay=2 * ms),
     )  # fmt: skip
+    # gliotransmission: synapses read gamma_s of their astrocyte (another rank's too)
+    gchi = net.population(AstrocyteGChI(f_ex=2.0, i_bias=np.linspace(0.5, 1.5, 8)), n=8,
+                          g_a=sim.uniform(0.0, 60.0), ip3=0.4)  # fmt: skip
+    net.connect_tripartite(
+        cells, cells, gchi, sim.TripartiteBernoulliWithPool(0.05, 0.8, pool_size=2),
+        primary=dict(weight=40 * pA, delay=1 * ms, synapse=GliotransmitterTsodyksMarkram()),
+        third_in=dict(weight=0.01, port="glu", delay=1 * ms), third_out=False,
+    )  # fmt: skip
     spikes = net.spike_monitor(cells)
     trace = net.state_monitor(glia, ["ca", "ip3"], ids=[0, 17, 29], every=5)
     sic = net.state_monitor(cells, ["i_sic"], ids=[0, 63, 119], every=5)
+    gamma = net.state_monitor(gchi, ["gamma_s", "y_s"], every=5)
     net.run(0.15)
-    return net, [spikes.times, spikes.ids, trace["ca"], trace["ip3"], sic["i_sic"]]
+    return net, [spikes.times, spikes.ids, trace["ca"], trace["ip3"], sic["i_sic"],
+                 gamma["gamma_s"], gamma["y_s"]]  # fmt: skip
 
 
 CASES = {

@@ -286,6 +286,7 @@ def _spec(port):
         "v -= w_in*a/c",
         "v = v + w_in*a",
         "v = w_in + v",
+        "v = w_in*a",  # sets v to the step's summed input (graded input, e.g. a current)
         "v = v - w_in",
         "g += -w_in",
         "g += w_in*exp(a) + 2*w_in",
@@ -306,7 +307,6 @@ def test_linear_port_statements_are_accepted(port):
         "v += a/w_in",
         "v *= w_in",
         "v /= 1 + w_in",
-        "v = w_in",
         "v = g + w_in",
         "v = w_in - v",
         "v += abs(w_in)",
