@@ -191,46 +191,48 @@ AF_FN int64_t af_poisson(uint64_t key, uint64_t index, double lam, double exp_ne
 __AF_NORMAL__"""
 
 
-def _horner(coefs, var="z") -> str:
-    text = repr(coefs[0])
-    for c in coefs[1:]:
-        text = f"({text} * {var} + {c!r})"
-    return text
+def _f32(value) -> str:
+    """A float32 constant as a C ``float`` literal: the shortest repr of its (exact)
+    double value plus ``f``, which C reads back as the same float."""
+    return f"{float(value)!r}f"
 
 
 def _normal_runtime() -> str:
-    """``af_normal`` and its log and cos: the operations of :func:`axonforge.rng.normal`
-    in the same order, with the same constants, so that C (compiled without FMA
-    contraction) and Numba give the same bits."""
+    """``af_normal`` and its float32 log and sine: the operations of
+    :func:`axonforge.rng.normal` in the same order, with the same constants. The fused
+    multiply-adds are ``fmaf`` (exactly rounded, as ``llvm.fma`` in Numba) and everything
+    else is compiled without contraction, so C and Numba give the same bits."""
     from axonforge import rng
 
-    scale = "\n".join(
-        f"    if (u < {t!r}) {{ u = u * {f!r}; e = e - {p!r}; }}" for t, f, p in rng._SCALES
-    )
-    return f"""AF_FN double af_log_unit(double u) {{
-    double e = 0.0;
-{scale}
-    if (u < {rng._SQRT_HALF!r}) {{ u = u * 2.0; e = e - 1.0; }}
-    double s = (u - 1.0) / (u + 1.0);
-    double z = s * s;
-    double poly = {_horner(rng.LOG_SERIES)};
-    return 2.0 * s * poly + e * {rng._LN2!r};
+    c, d = [_f32(v) for v in rng.LOG_POLY], [_f32(v) for v in rng.SIN_POLY]
+    return f"""/* float32 <-> its bits (a union: C99 and CUDA) */
+typedef union {{ float f; uint32_t i; }} af_f32_bits;
+AF_FN float af_neg2_log_radius(uint64_t y) {{
+    float x = (float)(int64_t)y;
+    af_f32_bits b;
+    b.f = x;
+    uint32_t ix = b.i + {rng._CENTRE}U;
+    float e = (float)((int32_t)(ix >> 23) - {127 + rng._RADIUS_BITS});
+    float near_one = (float)(int64_t)(y ^ {int(rng._COMPLEMENT)}ULL) * {_f32(rng._NEG_TO_UNIT)};
+    b.i = (ix & 0x7FFFFFU) + {rng._SQRT_HALF_BITS}U;
+    float f = e == 0.0f ? near_one : b.f - 1.0f;
+    float f2 = f * f;
+    float f4 = f2 * f2;
+    float lo = fmaf(fmaf({c[3]}, f, {c[2]}), f2, fmaf({c[1]}, f, {c[0]}));
+    float hi = fmaf(fmaf({c[7]}, f, {c[6]}), f2, fmaf({c[5]}, f, {c[4]}));
+    return fmaf(f, fmaf(hi, f4, lo), e * {_f32(rng._M2LN2)});
 }}
-AF_FN double af_cos_turn(double u) {{
-    double x = fabs(u - floor(u + 0.5));
-    int flip = x > 0.25;
-    if (flip) x = 0.5 - x;
-    int use_sin = x > 0.125;
-    double y = use_sin ? 0.25 - x : x;
-    double a = 2.0 * {math.pi!r} * y;
-    double z = a * a;
-    double r = use_sin ? a * {_horner(rng.SIN_SERIES)} : {_horner(rng.COS_SERIES)};
-    return flip ? -r : r;
+AF_FN float af_sin_half_turn(float w) {{
+    float s = w * w;
+    float s2 = s * s;
+    return w * fmaf(fmaf({d[4]}, s2, fmaf({d[3]}, s, {d[2]})), s2, fmaf({d[1]}, s, {d[0]}));
 }}
 AF_FN double af_normal(uint64_t key, uint64_t index) {{
-    double u1 = 1.0 - af_uniform(key, 2ULL * index);
-    double u2 = af_uniform(key, 2ULL * index + 1ULL);
-    return sqrt(-2.0 * af_log_unit(u1)) * af_cos_turn(u2);
+    uint64_t salted = key ^ {int(rng._NORMAL_SALT)}ULL;
+    uint64_t h = af_mix64(salted + (index + 1ULL) * 0x9E3779B97F4A7C15ULL);
+    float r2 = af_neg2_log_radius((h >> 23) | 1ULL);
+    float w = ((float)(int64_t)(h & 0xFFFFFFULL) - {_f32(rng._MID24)}) * {_f32(rng._TO_HALF)};
+    return (double)(sqrtf(r2) * af_sin_half_turn(w));
 }}
 """
 

@@ -255,30 +255,50 @@ def test_multiplicative_noise_uses_euler_maruyama_and_additive_linear_noise_exac
     assert two.noise_names == ["xi_a", "xi_b"]
 
 
-def test_branch_free_log_cos_and_exp_match_the_library():
-    """The polynomial log and cosine of the normals (axonforge.rng) and the branch-free exp
-    of connection rules (axonforge.engine.runtime) are within 1e-15 relative (a few ulp)
-    of NumPy's over their ranges, and exact at their special points."""
+def test_branch_free_log_sine_and_exp_match_the_library():
+    """The float32 polynomial log and sine of the normals (axonforge.rng) are within float32
+    accuracy (a few ulp) of NumPy's float64 functions over their ranges, and exact at
+    their special points; the branch-free exp of connection rules
+    (axonforge.engine.runtime) is within 1e-15 relative."""
     from numba import njit
 
     from axonforge.engine.runtime import fast_exp
-    from axonforge.rng import cos_turn, log_unit
+    from axonforge.rng import neg2_log_radius, sin_half_turn
 
     @njit
     def apply(which, x):
-        out = np.empty_like(x)
+        out = np.empty(x.shape[0])
         for k in range(x.shape[0]):
-            out[k] = (
-                log_unit(x[k]) if which == 0 else cos_turn(x[k]) if which == 1 else fast_exp(x[k])
-            )
+            v = x[k]
+            if which == 0:
+                out[k] = neg2_log_radius(np.uint64(v))
+            elif which == 1:
+                out[k] = sin_half_turn(np.float32(v))
+            else:
+                out[k] = fast_exp(v)
         return out
 
     rng = np.random.default_rng(0)
-    u = np.concatenate([rng.random(100_000), 2.0 ** -np.arange(1, 54), [1.0]])
-    np.testing.assert_allclose(apply(0, u), np.log(u), rtol=1e-15, atol=1e-300)
-    assert apply(0, np.array([1.0, 0.5]))[0] == 0.0
-    t = np.concatenate([rng.random(100_000), [0.0, 0.125, 0.25, 0.5, 0.75]])
-    np.testing.assert_allclose(apply(1, t), np.cos(2 * np.pi * t), rtol=0, atol=2e-15)
+    # the radius's argument: odd integers y < 2**41, u = y 2**-41; u near 1 (small radii)
+    # and near the reduction's switch at sqrt(1/2) included
+    y = (
+        np.concatenate(
+            [
+                (2.0 ** rng.uniform(0, 41, 100_000)).astype(np.int64),
+                2**41 - (2.0 ** rng.uniform(0, 40, 100_000)).astype(np.int64),
+                int(2**41 * np.sqrt(0.5)) + np.arange(-(2**18), 2**18, 997),
+                2 ** np.arange(1, 41),
+                [2**41 - 1],
+            ]
+        )
+        | 1
+    )
+    want = -2 * np.log(y * 2.0**-41)
+    got = apply(0, y.astype(np.uint64))
+    np.testing.assert_allclose(got, want, rtol=5e-7, atol=0)
+    w = np.concatenate([rng.uniform(-0.5, 0.5, 100_000), [0.0, 0.25, 0.5, -0.5]]).astype(np.float32)
+    np.testing.assert_allclose(apply(1, w), np.sin(np.pi * w.astype(np.float64)), rtol=0, atol=2e-7)
+    assert apply(1, np.array([0.0, 0.5, -0.5])).tolist() == [0.0, 1.0, -1.0]
     x = np.concatenate([rng.uniform(-700, 700, 100_000), [0.0, -1e-300, 1.0, 709.0, -708.0]])
     np.testing.assert_allclose(apply(2, x), np.exp(x), rtol=1e-15)
     assert apply(2, np.array([0.0]))[0] == 1.0

@@ -43,6 +43,60 @@ def test_normals_are_standard_normal():
     assert abs(z.mean()) < 5 / np.sqrt(z.size) and abs(z.std() - 1) < 0.01
 
 
+@njit(cache=False)
+def _normals_and_bits(seed, n):
+    """n normals of one step key, with the hash each is made from (rng.normal)."""
+    key = rng.step_key(seed, 11, 0)
+    z, h = np.empty(n), np.empty(n, np.uint64)
+    for i in range(n):
+        z[i] = rng.normal(key, i)
+        h[i] = rng.mix64((key ^ rng._NORMAL_SALT) + (np.uint64(i) + np.uint64(1)) * rng._GOLDEN)
+    return z, h
+
+
+def test_normals_moments_and_tails():
+    """1e6 normals (one hash and a float32 Box-Muller each): KS against scipy's normal,
+    the first four moments within 5 standard errors, and the frequencies beyond 3, 4 and
+    4.5 sigma (of 1e7) within 5 binomial standard errors."""
+    z, _ = _normals_and_bits(2024, 10_000_000)
+    head = z[:1_000_000]
+    assert stats.kstest(head, stats.norm.cdf).pvalue > 1e-4
+    n = head.size
+    assert abs(head.mean()) < 5 / np.sqrt(n)
+    assert abs(head.var() - 1) < 5 * np.sqrt(2 / n)
+    assert abs(stats.skew(head)) < 5 * np.sqrt(6 / n)
+    assert abs(stats.kurtosis(head)) < 5 * np.sqrt(24 / n)
+    for a in (3.0, 4.0, 4.5):
+        p = 2 * stats.norm.sf(a)
+        count = np.count_nonzero(np.abs(z) > a)
+        assert abs(count - p * z.size) < 5 * np.sqrt(p * z.size), (a, count, p * z.size)
+    assert np.abs(z).max() <= np.sqrt(2 * 41 * np.log(2))  # the reach of a 40-bit uniform
+
+
+def test_normals_are_float32_box_muller_of_their_hash():
+    """The documented precision: each normal is sqrt(-2 log u) sin(pi w), u from the top 40
+    bits of its hash and w from the low 24, within 5e-7 relative (float32 arithmetic)."""
+    z, h = _normals_and_bits(99, 1_000_000)
+    u = ((h >> np.uint64(24)).astype(np.float64) + 0.5) * 2.0**-40
+    # 1 - u exactly (in float64), so that the reference keeps small radii too
+    one_minus_u = ((2**40 - 1 - (h >> np.uint64(24))).astype(np.float64) + 0.5) * 2.0**-40
+    w = ((h & np.uint64(0xFFFFFF)).astype(np.float64) - 8388607.5) * 2.0**-24
+    want = np.sqrt(-2 * np.log1p(-one_minus_u)) * np.sin(np.pi * w)
+    assert np.allclose(u, 1 - one_minus_u, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(z, want, rtol=5e-7, atol=1e-12)
+
+
+def test_normals_are_independent_of_neighbours_and_uniforms():
+    """No correlation (of values or of squares) between neighbours in index and in step, and
+    none with the uniform of the same key and element (the normal's hash is salted)."""
+    z = _draw(31, 5, 200, 1000, True)
+    u = _draw(31, 5, 200, 1000, False)
+    lim = 5 / np.sqrt(z.size)
+    for a, b in ((z[:, :-1], z[:, 1:]), (z[:-1], z[1:]), (z, u - 0.5)):
+        assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < lim
+        assert abs(np.corrcoef(a.ravel() ** 2, b.ravel() ** 2)[0, 1]) < lim
+
+
 def test_poisson_cdf_table_inversion_matches_scipy():
     lam = np.array([0.01, 0.8, 2.0, 17.0])
     table = rng.poisson_cdf_table(lam)
