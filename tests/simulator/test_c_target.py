@@ -241,7 +241,8 @@ def test_c_target_equals_a_network_run():
 def test_white_noise_and_random_calls_c_equal_numba():
     """The exact Ornstein-Uhlenbeck update (noise coefficients per neuron) and
     Euler-Maruyama with two noise symbols, rand() in a threshold and randn() in a reset:
-    the counter-based normals (branch-free Box-Muller, :func:`axonforge.rng.normal`) are
+    the counter-based normals (branch-free Box-Muller in single precision with fused
+    multiply-adds, :func:`axonforge.rng.normal`) are
     the same bits in C and Numba."""
     from engine_cases import ESCAPE_QIF, NOISY_LIF
 
@@ -254,7 +255,8 @@ def test_white_noise_and_random_calls_c_equal_numba():
     )  # fmt: skip
     assert lif.checked.method == "exact" and lif.checked.noise
     c, nb = run_both(lif)
-    assert_identical(lif, c, nb, min_spikes=50)
+    # 52.6 +- 4.3 spikes over seeds: at least 35 shows the comparison covers spiking
+    assert_identical(lif, c, nb, min_spikes=35)
     qif = population(
         spec_model(ESCAPE_QIF, strict_units=False, rate=np.where(np.arange(N) < 4, 0.0, 50.0),
                    sigma=np.linspace(0.0, 0.4, N)),
