@@ -178,7 +178,9 @@ def _kinetics(kind: str, port: str, voltage: str) -> dict:
     Sources: exponential and alpha current kinetics as in NEST ``iaf_psc_exp`` /
     ``iaf_psc_alpha`` (the alpha weight is the PSC peak, reached ``tau_syn`` after the
     spike); delta as NEST ``iaf_psc_delta`` (a jump of the membrane potential);
-    exponential conductance as NEST ``iaf_cond_exp`` (Kuhn et al. 2004).
+    exponential conductance as NEST ``iaf_cond_exp`` (Kuhn et al. 2004); alpha conductance
+    as NEST ``iaf_cond_alpha``/``aeif_cond_alpha`` (the weight is the peak conductance,
+    reached ``tau_syn`` after the spike; reversal potentials 0 and -85 mV as there).
     """
     sign = -1 if port == "inh" else 1
     tau, i, x, g, erev = (
@@ -240,12 +242,33 @@ def _kinetics(kind: str, port: str, voltage: str) -> dict:
             sign=1,
             unit="S",
         )
+    if kind == "cond_alpha":
+        return dict(
+            params={
+                tau: (default_tau, "s", f"rise/decay time of the {port} conductance", TAU),
+                erev: (
+                    0.0 if port == "exc" else -85e-3,
+                    "V",
+                    f"{port} reversal potential",
+                    ranges.POTENTIAL,
+                ),
+            },
+            state={
+                g: (0.0, "S", f"{port} conductance"),
+                x: (0.0, "S", f"{port} alpha-kernel helper"),
+            },
+            eqs=[f"d{x}/dt = -{x}/{tau}", f"d{g}/dt = ({x} - {g})/{tau}"],
+            jump=f"{x} += w_in*{E!r}",
+            current=f"{g}*({erev} - {voltage})",
+            sign=1,
+            unit="S",
+        )
     raise ValueError(
-        f"unknown synaptic kinetics {kind!r}; choose one of 'delta', 'exp', 'alpha', 'cond_exp'"
+        f"unknown synaptic kinetics {kind!r}; choose one of {', '.join(map(repr, KINETICS))}"
     )
 
 
-KINETICS = ("delta", "exp", "alpha", "cond_exp")
+KINETICS = ("delta", "exp", "alpha", "cond_exp", "cond_alpha")
 
 
 def compose(
@@ -298,7 +321,7 @@ class NeuronModel:
     Subclasses set either ``spec`` (a complete :class:`NeuronSpec`, ports included) or
     ``membrane`` (a spec whose equations use ``I_syn``) together with
     ``default_kinetics``; the latter lets users pick synaptic kinetics per population
-    with ``kinetics="delta" | "exp" | "alpha" | "cond_exp"``.
+    with ``kinetics="delta" | "exp" | "alpha" | "cond_exp" | "cond_alpha"``.
 
     Parameters are keyword arguments: scalars, or arrays with one value per neuron.
     ``method=`` overrides the spec's integration method (``error_tol=`` its tolerance

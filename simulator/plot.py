@@ -1,4 +1,5 @@
-"""Figures from monitors: spike rasters, population rates and state traces (matplotlib).
+"""Figures from monitors: spike rasters, population rates and state traces, astrocytes'
+calcium and IP3 under the neurons (matplotlib).
 
 Each function draws on ``ax`` (a new figure if omitted) and returns the axes, so figures
 compose; :func:`summary` puts raster, rate and trace panels in one figure.
@@ -89,11 +90,14 @@ def display_unit(monitor, variable, data=None):
     return 1.0 / scale, label
 
 
-def summary(spikes=None, rates=None, states=None, variable="v", path=None, title=None):
-    """A stacked figure of whichever monitors are given; saved to ``path`` if given."""
+def summary(spikes=None, rates=None, states=None, variable="v", path=None, title=None, glia=None):
+    """A stacked figure of whichever monitors are given; saved to ``path`` if given.
+    ``glia``: a state monitor of astrocytes; each variable it records (e.g. ``ca`` and
+    ``ip3``, in uM) gets a panel under the neurons'."""
     import matplotlib.pyplot as plt
 
-    panels = [p for p in (spikes, rates, states) if p is not None]
+    glia_vars = list(glia.variables) if glia is not None else []
+    panels = [p for p in (spikes, rates, states) if p is not None] + glia_vars
     fig, axes = plt.subplots(
         len(panels), 1, figsize=(8, 2.6 * len(panels)), sharex=True, squeeze=False
     )
@@ -104,6 +108,8 @@ def summary(spikes=None, rates=None, states=None, variable="v", path=None, title
         rate(rates, axes.pop(0))
     if states is not None:
         trace(states, variable, axes.pop(0))
+    for var in glia_vars:
+        trace(glia, var, axes.pop(0), lw=0.8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

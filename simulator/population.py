@@ -458,7 +458,10 @@ class NeuronPopulation(Population):
         }
 
     def _model_name(self) -> str:
-        return self.model.spec.name
+        outputs = self.checked.outputs
+        return self.model.spec.name + (
+            f" (graded output {next(iter(outputs))!r})" if outputs else ""
+        )
 
     def _save_kind(self, out):
         m = self.model

@@ -617,9 +617,14 @@ class Projection:
         return proj
 
     def __repr__(self):
+        kind = f"[{self.port}]"
+        if self.summed is not None:
+            kind = f"[coupling {self.summed.model.spec.name}]"
+        if self.astro_pop is not None:
+            kind += f" (tripartite: astrocytes of {self.astro_pop.name})"
         return (
             f"<Projection {self.name!r}: {self.pre_pop.name} -> {self.post_pop.name} "
-            f"[{self.port}], {len(self)} synapses>"
+            f"{kind}, {len(self)} synapses>"
         )
 
 

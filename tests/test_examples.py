@@ -110,3 +110,19 @@ def test_gap_junctions_synchronise_the_oscillators():
         net.run(1.0)
         chis[g] = ex.chi(potentials)
     assert chis[0.0] < 0.15 and chis[1e-9] > 0.6, chis
+
+
+def test_astrocytes_change_the_network_state():
+    """The same network with and without astrocytes (keyed draws: identical neuron
+    synapses): the astrocytes' Ca2+ crosses the SIC threshold and the slow inward
+    currents more than triple the rate (4.0 -> 13.7 Hz measured) and make the activity
+    less synchronous (population count CV 0.81 -> 0.45)."""
+    ex = load_example("astrocyte_network")
+    out = {}
+    for on in (False, True):
+        net, spikes, glia = ex.build(astrocytes=on)
+        net.run(1.5)
+        out[on] = (spikes.mean_rate(), population_count_cv(spikes, 5e-3), glia["ca"].max())
+    (r0, cv0, ca0), (r1, cv1, ca1) = out[False], out[True]
+    assert 3.0 < r0 < 5.5 and ca0 < 0.19669  # astrocytes never reach the SIC threshold
+    assert ca1 > 1.0 and r1 > 2.5 * r0 and cv1 < 0.75 * cv0, out

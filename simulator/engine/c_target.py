@@ -223,6 +223,8 @@ def one_worker(state: dict, steps: int) -> dict:
         spk=np.zeros((1, max(n * steps, 1)), np.int32),
         sptr=np.zeros((1, steps + 1), np.int64),
     )
+    if "mult" in state:  # the values a graded output's events carry
+        out["mult"] = np.zeros((1, max(n * steps, 1)), state["mult"].dtype)
     return out
 
 

@@ -118,3 +118,23 @@ def test_refractory_neuron_ignores_input_and_keeps_synaptic_current():
     net.run(0.01)
     # the 1.5 ms input falls in the refractory period after the spike at 1.1 ms
     np.testing.assert_allclose(spikes.times, [1.1 * ms, 3.6 * ms], atol=1e-12)
+
+
+def test_alpha_conductance_peaks_at_the_weight_after_tau():
+    """kinetics="cond_alpha" (NEST's aeif_cond_alpha / iaf_cond_alpha): a spike of weight
+    w gives g(t) = w (t/tau) exp(1 - t/tau) after its arrival, peaking at w after tau."""
+    import axonforge as sim
+    from axonforge.models import AdEx, SpikeSource
+    from axonforge.units import ms, nS
+
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    cell = net.population(AdEx(kinetics="cond_alpha", tau_syn_exc=2 * ms), n=1)
+    src = net.population(SpikeSource(times=np.array([1.0 * ms])), n=1)
+    net.connect(src, cell, rule=sim.AllToAll(), weight=10 * nS, delay=1 * ms)
+    g = net.state_monitor(cell, ["g_exc"])
+    net.run(20 * ms)
+    t = np.asarray(g.t) - 2 * ms  # arrives in the sample at 2 ms
+    ref = np.where(t > 0, 10 * nS * (t / (2 * ms)) * np.exp(1 - t / (2 * ms)), 0.0)
+    np.testing.assert_allclose(g["g_exc"][:, 0], ref, atol=1e-6 * 10 * nS)
+    assert g["g_exc"][:, 0].max() == pytest.approx(10 * nS, rel=1e-6)
+    assert cell.checked.spec.parameters["e_rev_inh"][0] == -85e-3

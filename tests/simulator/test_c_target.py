@@ -269,3 +269,31 @@ def test_white_noise_and_random_calls_c_equal_numba():
     for name in qif.state:
         assert np.array_equal(c[1][f"x_{name}"].view(np.uint64), nb[1][f"x_{name}"].view(np.uint64))
     assert c_spikes == nb[2]
+
+
+def test_astrocytes_c_equal_numba():
+    """Astrocytes: the Li-Rinzel model's bounds (Ca clipped after integration) and graded
+    output (an event with its value wherever the SIC is nonzero), and the G-ChI model's
+    refractory condition (release on each upward crossing of c_theta)."""
+    from axonforge.models import AstrocyteGChI, AstrocyteLR1994
+
+    lr = population(
+        AstrocyteLR1994(ip3_0=np.linspace(0.1, 0.8, N)),
+        ca=np.linspace(0.0, 2.0, N), ip3=np.linspace(0.1, 1.5, N),
+    )  # fmt: skip
+    c, nb = run_both(lr)
+    (c_status, c_state, _), (nb_status, nb_state, _) = c, nb
+    assert c_status == nb_status == (0, STEPS, -1, -1)
+    for key in ("x_ca", "x_ip3", "x_h_ip3r", "sptr", "spk", "mult"):
+        assert np.array_equal(c_state[key], nb_state[key]), key
+    assert c_state["sptr"][0, -1] > 1000  # SIC events were emitted
+    gchi = population(
+        AstrocyteGChI(f_ex=2.0, i_bias=np.linspace(0.3, 1.5, N)),
+        ca=np.linspace(0.0, 0.6, N), ip3=0.4, h=0.9,
+    )  # fmt: skip
+    c, nb = run_both(gchi, steps=STEPS)
+    (c_status, c_state, c_spikes), (nb_status, nb_state, nb_spikes) = c, nb
+    assert c_status == nb_status
+    for name in gchi.state:
+        assert np.array_equal(c_state[f"x_{name}"], nb_state[f"x_{name}"]), name
+    assert c_spikes == nb_spikes and np.array_equal(c_state["until"], nb_state["until"])
