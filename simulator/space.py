@@ -96,3 +96,60 @@ def place(pop, positions):
         raise ValueError(f"{where}: not finite (row {int(np.argwhere(~np.isfinite(pos))[0, 0])})")
     pop.positions = np.ascontiguousarray(pos)
     pop.extent = extent
+
+
+def wrapped(pos, extent):
+    """Positions folded into the periodic box ``[0, extent)`` per dimension."""
+    out = pos - extent * np.floor(pos / extent)
+    return np.where(out >= extent, out - extent, out)
+
+
+def cells(pos, extent, radius, split=2, limit=None):
+    """Cells for a cut-off ``radius``: points of ``pos`` (``(n, d)``; wrapped into the
+    box where ``extent`` is periodic, else None) sorted by a grid of cells at least
+    ``radius / split`` wide, so that every point within ``radius`` of a point ``t`` lies
+    in the ``2 split + 1`` cells around ``t``'s along each axis (all cells along an axis
+    with fewer).
+
+    Returns ``(order, grid_n, grid_f, cell_start)``: the points in cell order, the cells
+    per axis and ``split`` (int64 ``(n0, n1, n2, split)``; a layout of d dimensions uses
+    the last d axes, the others have one cell), the grid's origin, inverse cell width
+    and period per axis and the radius (float64, 10 values; period 0: not periodic),
+    and where each cell's points start in ``order`` (``n0 n1 n2 + 1`` values). At most
+    ``limit`` cells (default: twice the points)."""
+    pos = np.asarray(pos, np.float64)
+    n, d = pos.shape
+    limit = max(1, 2 * n if limit is None else int(limit))
+    scale = max(float(np.max(np.abs(pos), initial=0.0)), float(radius))
+    if extent is not None:
+        scale = max(scale, float(np.max(extent)))
+        origin = np.zeros(d)
+        span = np.asarray(extent, np.float64)
+    else:
+        origin = np.min(pos, axis=0, initial=np.inf) if n else np.zeros(d)
+        span = (np.max(pos, axis=0, initial=-np.inf) - origin) if n else np.zeros(d)
+    # cells a little wider than radius/split: rounding in the cell of a point must not
+    # move a neighbour within the radius out of reach
+    width = float(radius) / split * (1.0 + 1e-9) + 64 * np.finfo(np.float64).eps * scale
+    count = np.maximum(np.floor(span / width), 1.0)
+    total = float(np.prod(count))
+    if total > limit:  # fewer, wider cells: still at least ``width`` wide
+        count = np.maximum(np.floor(count * (limit / total) ** (1.0 / d)), 1.0)
+    count = np.where(count < 2 * split + 1, 1.0, count).astype(np.int64)
+    inv = np.where(span > 0, count / np.where(span > 0, span, 1.0), 0.0)
+    grid_n = np.ones(4, np.int64)
+    grid_f = np.zeros(10)
+    grid_f[9] = radius
+    axes = slice(3 - d, 3)
+    grid_n[axes], grid_n[3] = count, split
+    grid_f[0:3][axes], grid_f[3:6][axes] = origin, inv
+    if extent is not None:
+        grid_f[6:9][axes] = extent
+    index = np.zeros(n, np.int64)
+    for a in range(d):
+        c = np.clip(np.floor((pos[:, a] - origin[a]) * inv[a]), 0, count[a] - 1).astype(np.int64)
+        index = index * count[a] + c
+    order = np.argsort(index, kind="stable")
+    cell_start = np.zeros(int(np.prod(count)) + 1, np.int64)
+    np.cumsum(np.bincount(index, minlength=len(cell_start) - 1), out=cell_start[1:])
+    return order, grid_n, grid_f, cell_start

@@ -190,3 +190,173 @@ def test_positions_are_saved_and_loaded(tmp_path):
     back = sim.load(tmp_path / "net.h5").populations[pop.name]
     np.testing.assert_array_equal(back.positions, pop.positions)
     np.testing.assert_array_equal(back.extent, pop.extent)
+
+
+LAYOUTS = {
+    "2-D periodic": sim.random_positions((1.0, 1.0), periodic=True),
+    "2-D": sim.random_positions((1.0, 0.7)),
+    "1-D periodic": sim.random_positions((1.0,), periodic=True),
+    "3-D periodic": sim.random_positions((0.5, 0.5, 0.5), periodic=True),
+    "3-D grid": sim.grid((9, 10, 11), spacing=0.05),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_a_radius_gives_the_synapses_of_the_rule_without_it_where_p_is_zero_beyond(layout):
+    """A cut-off visits only the sources in the cells around each target (and runs the
+    pair loop target by target instead of source by source), yet the draws are keyed
+    by (target, source): with ``p`` zero beyond the radius the rows are those of the
+    rule that evaluates every pair."""
+    n = 990 if isinstance(layout, sim.grid) else 1500
+    r = 0.12
+    p = sim.expr("0.6*exp(-d**2/(2*s**2))", s=0.05)
+    rows = []
+    for rule in (
+        sim.PairwiseBernoulli(p, condition=sim.expr("d*d <= r*r and i != j", r=r)),
+        sim.PairwiseBernoulli(p, condition="i != j", radius=r),
+        sim.PairwiseBernoulli(p, radius=r, allow_autapses=False),
+    ):
+        net = sim.Network(seed=11)
+        pop = net.population(LIF(), n=n, positions=layout)
+        proj = net.connect(pop, pop, rule=rule, weight=1 * pA)
+        rows.append((proj.ptr, proj.off))
+    assert rows[0][1].size > 5 * n
+    for ptr, off in rows[1:]:
+        np.testing.assert_array_equal(ptr, rows[0][0])
+        np.testing.assert_array_equal(off, rows[0][1])
+
+
+def test_a_radius_keeps_the_rule_independent_of_the_rank_split_and_of_views():
+    """With a cut-off, building onto the targets of two halves (as two MPI ranks do)
+    gives the whole projection's rows; with and without one, a projection between
+    shuffled views holds exactly the whole population's synapses among those neurons
+    (draws keyed by population indices), in ascending target order."""
+    from axonforge.connectivity import Layout
+
+    def build(radius, pre=None, post=None):
+        net = sim.Network(seed=3)
+        sheet = sim.random_positions((1.0, 1.0), periodic=True)
+        pop = net.population(LIF(), n=800, positions=sheet)
+        rule = sim.PairwiseBernoulli(sim.expr("exp(-d/0.05)"), condition="i != j", radius=radius)
+        a, b = (pop, pop) if pre is None else (pop[pre], pop[post])
+        return pop, rule, net.connect(a, b, rule=rule, weight=1 * pA)
+
+    pop, rule, proj = build(0.15)
+    rows = []
+    for owned in (None, (0, 397), (397, 800)):
+        lay = Layout(pop, pop.ids, pop, pop.ids, False, 3, proj.stream, owned)
+        ptr = rule.rows(lay)
+        off = np.zeros(ptr[-1], np.int64)
+        rule.fill(lay, ptr, off, 0)
+        rows.append([off[ptr[k] : ptr[k + 1]] for k in range(800)])
+    for k in range(800):
+        np.testing.assert_array_equal(rows[0][k], proj.post_ids[proj.ptr[k] : proj.ptr[k + 1]])
+        np.testing.assert_array_equal(rows[0][k], np.concatenate([rows[1][k], rows[2][k]]))
+    rng = np.random.default_rng(0)
+    pre, post = rng.permutation(800)[:500], rng.permutation(800)[:600]
+    for radius in (0.15, None):
+        whole = build(radius)[2]
+        sub = build(radius, pre, post)[2]
+        keep = np.isin(whole.pre_ids, pre) & np.isin(whole.post_ids, post)
+        expected = set(zip(whole.pre_ids[keep].tolist(), whole.post_ids[keep].tolist()))
+        got = zip(pre[sub.pre_ids].tolist(), post[sub.post_ids].tolist())  # view -> population
+        assert set(got) == expected
+        assert len(sub) == keep.sum() > 0
+        for k in range(800):  # rows in ascending target (population) order
+            assert np.all(np.diff(sub.off[sub.ptr[k] : sub.ptr[k + 1]]) > 0)
+
+
+def test_a_radius_needs_positions_and_a_positive_distance():
+    net = sim.Network(seed=1)
+    pop = net.population(LIF(), n=20)
+    with pytest.raises(ValueError, match="has no positions"):
+        net.connect(pop, pop, rule=sim.PairwiseBernoulli(0.5, radius=0.1))
+    for bad in (0.0, -1.0, float("inf"), "0.1", True):
+        with pytest.raises(ValueError, match="cut-off distance"):
+            sim.PairwiseBernoulli(0.5, radius=bad)
+    rule = sim.PairwiseBernoulli(0.5, radius=0.25)
+    assert rule.describe()["radius"] == 0.25
+
+
+def test_cells_hold_every_neighbour_within_the_radius():
+    """axonforge.space.cells and source_runs: the cells around a point's own (2 split +
+    1 along each axis, wrapped where periodic, trimmed to the sphere) hold every point
+    within the radius, for points at cell borders, at the box's edges and outside the
+    points' range."""
+    from axonforge.expressions import source_runs
+    from axonforge.space import cells, wrapped
+
+    rng = np.random.default_rng(1)
+    for extent, radius in ((np.array([1.0, 1.0]), 0.1), (None, 0.07), (np.array([0.6]), 0.05),
+                           (np.array([0.4, 0.5, 0.3]), 0.06), (None, 0.3)):  # fmt: skip
+        d = 2 if extent is None else len(extent)
+        pos = rng.random((3000, d)) * (1.0 if extent is None else extent)
+        pos[:50] = np.round(pos[:50] / (radius / 2)) * (radius / 2)  # on cell borders
+        if extent is not None:
+            pos[50:60] = extent * (1 - 1e-17)
+            pos = wrapped(pos, extent)
+        split = 2 if extent is None else 3
+        order, grid_n, grid_f, start = cells(pos, extent, radius, split)
+        runs = np.zeros(4 * (2 * split + 1) ** 2 + 4, np.int64)
+        probes = np.concatenate([pos[:300], rng.random((50, d)) * 1.5 - 0.25])
+        for t in probes:
+            t = wrapped(t, extent) if extent is not None else t
+            delta = pos - t
+            if extent is not None:
+                delta -= extent * np.round(delta / extent)
+            near = set(np.flatnonzero((delta**2).sum(axis=1) <= radius**2).tolist())
+            t3 = np.concatenate([np.zeros(3 - d), t])
+            k = source_runs(t3[0], t3[1], t3[2], grid_n, grid_f, start, runs)
+            seen = [order[runs[2 * q] : runs[2 * q + 1]] for q in range(k)]
+            seen = np.concatenate([*seen, np.zeros(0, np.int64)])
+            assert len(seen) == len(set(seen.tolist()))  # no cell twice
+            assert near <= set(seen.tolist())
+
+
+def test_the_exp_of_rules_is_within_an_ulp_of_the_library():
+    """rule_exp (fused multiply-adds, branch-free) against NumPy's exp; NaN stays NaN (a
+    probability that is NaN must fail, not pass as a number)."""
+    from numba import njit
+
+    from axonforge.expressions import rule_exp
+
+    @njit
+    def apply(x):
+        out = np.empty_like(x)
+        for k in range(x.shape[0]):
+            out[k] = rule_exp(x[k])
+        return out
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-708, 709, 200_000), rng.uniform(-30, 1, 100_000),
+                        [0.0, -1e-300, 1.0, 709.0, -708.0]])  # fmt: skip
+    np.testing.assert_allclose(apply(x), np.exp(x), rtol=2.3e-16)
+    assert apply(np.array([0.0]))[0] == 1.0
+    assert np.isnan(apply(np.array([np.nan]))[0])
+
+
+@pytest.mark.parametrize("periodic", [True, False])
+def test_signed_displacements_and_positions_are_the_same_in_both_loop_orders(periodic):
+    """Without a radius the kernel runs source by source, with one target by target:
+    the symbols of either side (i, j, x_pre, y_post, signed dx, dy) mean the same in
+    both, and the synapses satisfy the condition as NumPy computes it."""
+    p = sim.expr("0.5*exp(-d**2/(2*s**2))*(1 + x_pre - y_post)/3 + 0*(i + j)", s=0.05)
+    cond = "dx > 0 and dy < 0.5*dx and i != j"
+    rows = []
+    for rule in (
+        sim.PairwiseBernoulli(p, condition=cond + " and d*d <= 0.0144"),
+        sim.PairwiseBernoulli(p, condition=cond, radius=0.12),
+    ):
+        net = sim.Network(seed=12)
+        layout = sim.random_positions((1.0, 1.0), periodic=periodic)
+        pop = net.population(LIF(), n=1500, positions=layout)
+        proj = net.connect(pop, pop, rule=rule, weight=1 * pA)
+        rows.append((proj.ptr, proj.off))
+    np.testing.assert_array_equal(rows[0][0], rows[1][0])
+    np.testing.assert_array_equal(rows[0][1], rows[1][1])
+    delta = pop.positions[proj.post_ids] - pop.positions[proj.pre_ids]
+    if periodic:
+        delta -= np.round(delta)
+    assert len(proj) > 1000
+    assert np.all(delta[:, 0] > 0) and np.all(delta[:, 1] < 0.5 * delta[:, 0])
+    assert np.all((delta**2).sum(axis=1) <= 0.0144 * (1 + 1e-12))
