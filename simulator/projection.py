@@ -523,12 +523,46 @@ class Projection:
         from axonforge.engine.partition import split_rows
 
         chunk = self.post_pop.chunk
-        self.wptr = split_rows(self.ptr, self.off, self.post_pop.n, chunk["lo"], chunk["hi"])
+        self._delivered = self._merged_multapses()
+        ptr, off, _w = self._delivered
+        self.wptr = split_rows(ptr, off, self.post_pop.n, chunk["lo"], chunk["hi"])
         if self.plastic is not None:
             self.plastic.allocate_chunk(layout)
 
+    def _merged_multapses(self):
+        """``(ptr, off, w)`` the kernel delivers through. A static projection from a
+        graded output (an astrocyte's SIC, sent every step) delivers each (source,
+        target, delay) once with the summed weight of its synapses: the same input
+        (up to rounding) for a fraction of the work where synapses repeat (a tripartite
+        rule connects an astrocyte to a neuron once per recruiting synapse, about 40
+        times in NEST's astrocyte network). The projection itself keeps every synapse
+        (counts, weights, files)."""
+        pre = self.pre_pop
+        watched = any(getattr(m, "proj", None) is self for m in self.net.monitors.values())
+        if not (pre.is_neuron and pre.payload_dtype is not None) or self.plastic is not None:
+            return self.ptr, self.off, self.w
+        if self.summed is not None or watched or len(self.off) == 0:
+            return self.ptr, self.off, self.w
+        n_rows = len(self.ptr) - 1  # (weights set between runs: summed again per run)
+        src = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(self.ptr))
+        off = self.off.astype(np.int64)
+        n_post = self.post_pop.n
+        # rows stay in ascending target order (workers take contiguous parts of a row)
+        order = np.lexsort((off, off % n_post, src))
+        src, off = src[order], off[order]
+        first = np.ones(len(off), bool)
+        first[1:] = (src[1:] != src[:-1]) | (off[1:] != off[:-1])
+        starts = np.flatnonzero(first)
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(src[starts], minlength=n_rows))])
+        self._merge = (order, starts)
+        return ptr.astype(self.ptr.dtype), self.off[order][starts], None
+
     def kernel_state(self) -> dict:
-        out = {"ptr": self.ptr, "off": self.off, "w": self.w, "wptr": self.wptr}
+        ptr, off, w = getattr(self, "_delivered", (self.ptr, self.off, self.w))
+        if w is None:  # merged multapses: their summed weights, as the weights are now
+            order, starts = self._merge
+            w = np.add.reduceat(self.w[order].astype(np.float64), starts).astype(self.w.dtype)
+        out = {"ptr": ptr, "off": off, "w": w, "wptr": self.wptr}
         if self.astro_index is not None:
             out["astro"] = self.astro_index
         if self.summed is not None:

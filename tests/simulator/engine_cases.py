@@ -13,6 +13,7 @@ from axonforge.models import (
     AstrocyteLR1994,
     DopamineSTDP,
     GliotransmitterTsodyksMarkram,
+    IP3Diffusion,
     PoissonSource,
 )
 from axonforge.models.base import NeuronSpec, spec_model
@@ -288,13 +289,18 @@ def astro(threads):
         primary=dict(weight=40 * pA, delay=1 * ms, synapse=GliotransmitterTsodyksMarkram()),
         third_in=dict(weight=0.01, port="glu", delay=1 * ms), third_out=False,
     )  # fmt: skip
+    # IP3 diffusion through gap junctions between the G-ChI astrocytes (a ring): a
+    # coupling, so this network runs in one-step chunks
+    ring = np.arange(8)
+    net.connect(gchi, gchi, rule=sim.Explicit(np.r_[ring, ring], np.r_[(ring + 1) % 8,
+                (ring - 1) % 8]), weight=0.09, synapse=IP3Diffusion())  # fmt: skip
     spikes = net.spike_monitor(cells)
     trace = net.state_monitor(glia, ["ca", "ip3"], ids=[0, 17, 29], every=5)
     sic = net.state_monitor(cells, ["i_sic"], ids=[0, 63, 119], every=5)
-    gamma = net.state_monitor(gchi, ["gamma_s", "y_s"], every=5)
+    gamma = net.state_monitor(gchi, ["gamma_s", "y_s", "j_coupling"], every=5)
     net.run(0.15)
     return net, [spikes.times, spikes.ids, trace["ca"], trace["ip3"], sic["i_sic"],
-                 gamma["gamma_s"], gamma["y_s"]]  # fmt: skip
+                 gamma["gamma_s"], gamma["y_s"], gamma["j_coupling"]]  # fmt: skip
 
 
 CASES = {

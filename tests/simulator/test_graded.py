@@ -131,3 +131,26 @@ def test_saved_and_loaded(tmp_path):
     lm = loaded.state_monitor(loaded.populations[cells.name], ["i_sic"])
     loaded.run(20 * ms)
     assert np.array_equal(lm["i_sic"], mon["i_sic"])
+
+
+def test_repeated_synapses_deliver_their_summed_weight_and_follow_weight_changes():
+    """A graded source's static synapses that repeat (same source, target and delay, as
+    a tripartite rule makes them) are delivered once with their summed weight; weights
+    set between runs take effect."""
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    src = net.population(spec_model(RAMP), n=1, a=0.02)
+    cells = net.population(LIF(sic=True), n=2)
+    proj = net.connect(src, cells, rule=sim.Explicit([0, 0, 0, 0], [0, 0, 0, 1]),
+                       weight=np.array([1.0, 2.0, 4.0, 8.0]) * pA, delay=1 * ms,
+                       port="sic")  # fmt: skip
+    assert len(proj) == 4
+    sic = net.state_monitor(cells, ["i_sic"])
+    level = net.state_monitor(src, ["a"])
+    net.run(5 * ms)
+    a = level["a"][:, 0]
+    np.testing.assert_allclose(sic["i_sic"][10:, 0], 7 * pA * a[:-10], rtol=1e-6)
+    np.testing.assert_allclose(sic["i_sic"][10:, 1], 8 * pA * a[:-10], rtol=1e-6)
+    proj.weights = np.array([1.0, 1.0, 1.0, 1.0]) * pA
+    net.run(5 * ms)
+    a = level["a"][:, 0]
+    np.testing.assert_allclose(sic["i_sic"][-30:, 0], 3 * pA * a[-40:-10], rtol=1e-6)
