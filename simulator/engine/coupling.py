@@ -51,24 +51,31 @@ def summed_inputs(args, plan, P) -> list:
     return [ir.Comment(f"population {P}: summed inputs of couplings"), loop("i", lo, hi, body)]
 
 
-def snapshots(args, plan) -> list:
-    """Phase C, end of a step: each worker copies its own range of the coupled variables
-    into their snapshots."""
+def _copy_own_range(args, plan, field, prefix) -> list:
+    """Each worker copies its own range of population state ``x_<var>`` into
+    ``<prefix><var>`` for the variables ``PopPlan.<field>`` lists."""
     out = []
     for P, pop in enumerate(plan.pops):
-        if not pop.snapshots:
+        variables = getattr(pop, field)
+        if not variables:
             continue
         lo = args.pop(P, "lo", "i64", ("workers",))[w]
         hi = args.pop(P, "hi", "i64", ("workers",))[w]
         copies = [
             ir.assign(
-                args.pop(P, f"snap_{v}", "state", ("n",))[i],
+                args.pop(P, f"{prefix}{v}", "state", ("n",))[i],
                 args.pop(P, f"x_{v}", "state", ("n",))[i],
             )
-            for v in pop.snapshots
+            for v in variables
         ]
         out.append(loop("i", lo, hi, copies, index=True))
     return out
+
+
+def snapshots(args, plan) -> list:
+    """Phase C, end of a step: each worker copies its own range of the coupled variables
+    into their snapshots."""
+    return _copy_own_range(args, plan, "snapshots", "snap_")
 
 
 def publish(args, plan) -> list:
@@ -77,18 +84,4 @@ def publish(args, plan) -> list:
     the barrier after phase A (threads) or the exchange of phase B (MPI ranks) completes
     it before phase C reads it. Rules so read each astrocyte at the end of the chunk, as
     they read ``<var>_post`` of their own targets."""
-    out = []
-    for P, pop in enumerate(plan.pops):
-        if not pop.published:
-            continue
-        lo = args.pop(P, "lo", "i64", ("workers",))[w]
-        hi = args.pop(P, "hi", "i64", ("workers",))[w]
-        copies = [
-            ir.assign(
-                args.pop(P, f"pub_{v}", "state", ("n",))[i],
-                args.pop(P, f"x_{v}", "state", ("n",))[i],
-            )
-            for v in pop.published
-        ]
-        out.append(loop("i", lo, hi, copies, index=True))
-    return out
+    return _copy_own_range(args, plan, "published", "pub_")

@@ -161,31 +161,25 @@ class Exchange:
             self._allgather(mine, allptr, f"the spike exchange of step {step}")
             sptr[:, : n_steps + 1] = allptr.reshape(ranks * T, n_steps + 1)
             counts = allptr[:, :, -1]
-            send = np.concatenate([spk[first + w, : counts[comm.rank, w]] for w in range(T)])
             per_rank = counts.sum(axis=1)
-            recv = np.zeros(int(per_rank.sum()), np.int32)
-            request = comm.Iallgatherv(send, [recv, per_rank])
-            wait(request, comm, f"the spike exchange of step {step}")
-            pos = 0
-            for r in range(ranks):
-                for w in range(T):
-                    m = int(counts[r, w])
-                    spk[r * T + w, :m] = recv[pos : pos + m]
-                    pos += m
+            what = f"the spike exchange of step {step}"
+            self._gather_rows(spk, counts, per_rank, what)
             if "mult" in ch:  # a graded output: the values travel with the ids
-                mult = ch["mult"]
-                send = np.concatenate(
-                    [mult[first + w, : counts[comm.rank, w]] for w in range(T)]
-                ).astype(mult.dtype)
-                values = np.zeros(int(per_rank.sum()), mult.dtype)
-                request = comm.Iallgatherv(send, [values, per_rank])
-                wait(request, comm, f"the graded-output exchange of step {step}")
-                pos = 0
-                for r in range(ranks):
-                    for w in range(T):
-                        m = int(counts[r, w])
-                        mult[r * T + w, :m] = values[pos : pos + m]
-                        pos += m
+                self._gather_rows(ch["mult"], counts, per_rank, what)
+
+    def _gather_rows(self, rows, counts, per_rank, what):
+        """Every rank's filled part (``counts[rank, worker]`` entries) of its workers'
+        rows of a chunk buffer, written into those rows on every rank."""
+        comm, T, first = self.comm, self.layout.threads, self.layout.first
+        send = np.concatenate([rows[first + w, : counts[comm.rank, w]] for w in range(T)])
+        recv = np.zeros(int(per_rank.sum()), rows.dtype)
+        wait(comm.Iallgatherv(send.astype(rows.dtype), [recv, per_rank]), comm, what)
+        pos = 0
+        for r in range(comm.size):
+            for w in range(T):
+                m = int(counts[r, w])
+                rows[r * T + w, :m] = recv[pos : pos + m]
+                pos += m
 
 
 # ------------------------------------------------------------------------ localizing
