@@ -1,5 +1,5 @@
 """Astrocytes drive a spiking network: the same network with and without them
-=========================================================================
+==========================================================================
 
 An excitatory/inhibitory network of 800 + 200 LIF neurons with 200 Li-Rinzel astrocytes
 (NEST's ``astrocyte_lr_1994``), in the spirit of the astrocyte-modulated spiking unit
