@@ -33,6 +33,7 @@ from axonforge.connectivity import (
 )
 from axonforge.expressions import expr
 from axonforge.network import Network
+from axonforge.readers import SpikeData, read_spikes, write_spikes
 from axonforge.space import grid, random_positions
 from axonforge.spec import SpecError, check_spec
 from axonforge.tripartite import TripartiteBernoulliWithPool
@@ -59,6 +60,9 @@ __all__ = [
     "units",
     "Network",
     "load",
+    "read_spikes",
+    "write_spikes",
+    "SpikeData",
     "compile_stats",
     "check_spec",
     "SpecError",

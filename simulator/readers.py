@@ -1,0 +1,572 @@
+"""Readers (and round-trip writers) for recorded spike data, to replay it in a network.
+
+``read_spikes(path)`` returns a :class:`SpikeData`: spike ``times`` [s] sorted, dense unit
+``ids`` 0..n_units-1 and the recording's own ``unit_labels``, ready for
+``net.population(SpikeSource(times=data.times, ids=data.ids), n=data.n_units)``.
+
+Formats and the sources their layout follows:
+
+``"nwb"``
+    NWB 2.x files (HDF5), read with h5py only: the ``/units`` DynamicTable, whose ragged
+    column ``spike_times`` is split by the end offsets in ``spike_times_index``; unit
+    labels are ``/units/id``. NWB format specification, "Units" and "DynamicTable"
+    (https://nwb-schema.readthedocs.io/en/latest/format.html#units,
+    https://hdmf-common-schema.readthedocs.io/en/latest/format.html#dynamictable).
+``"text"``
+    Plain text, CSV or TSV. ``#`` lines are comments, and a first line that is not numeric is
+    a column header. One column: spike times of a single unit. Two columns: time and unit
+    label. ``time_unit=`` scales the times to seconds (1e-6 for microseconds).
+``"npz"``
+    NumPy ``.npz`` with arrays ``times`` [s] and ``ids`` (dense), optionally
+    ``unit_labels``, ``n_units``, ``duration`` and ``sampling_rate``.
+``"phy"``
+    phy / Kilosort output folders: ``spike_times.npy`` (samples), ``spike_clusters.npy``,
+    ``params.py`` (``sample_rate = ...``; parsed with :mod:`ast`, never executed) and,
+    optionally, ``cluster_group.tsv`` (only clusters whose group is in ``groups``, default
+    ``("good",)``, are kept). phy documentation, "Data format"
+    (https://phy.readthedocs.io/en/latest/sorting_user_guide/ and
+    https://github.com/cortex-lab/phy/blob/master/docs/format.md).
+``"nmnist"``
+    N-MNIST binary event streams (Orchard et al. 2015, "Converting static image datasets to
+    spiking neuromorphic datasets using saccades", Front. Neurosci. 9:437): 5 bytes an
+    event, big-endian bit fields x = bits 39-32, y = bits 31-24, polarity = bit 23,
+    timestamp [us] = bits 22-0; an event with y == 240 marks a timestamp overflow that adds
+    2**13 us to all later events (as in G. Orchard's eventvision.py and tonic's
+    ``read_mnist_file``). Pixel (x, y) and polarity p map to unit ``(y*width + x)*2 + p``,
+    so ``n_units = width*height*2`` (2312 for the 34x34 sensor).
+
+Every reader applies the same rules: spikes are sorted by time, then by id (stable);
+non-finite or negative times, ids outside 0..n_units-1 and unreadable or wrong-format
+files raise :class:`ValueError` naming the file and the problem, never a partial result.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["SpikeData", "read_spikes", "write_spikes", "guess_format", "FORMATS"]
+
+FORMATS = ("nwb", "text", "npz", "phy", "nmnist")
+_TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".dat", ".text"}
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SpikeData:
+    """Spikes of a recording, sorted by time then id; the arrays are read-only.
+
+    Attributes
+    ----------
+    times : float64 array [s]
+    ids : int64 array, dense unit index 0..n_units-1 of each spike
+    n_units : int
+    unit_labels : array, the recording's own id or name of each dense unit
+    duration : float [s] or None when the file does not say
+    sampling_rate : float [Hz] or None
+    metadata : dict (``source``, ``format`` and format-specific entries)
+    """
+
+    times: np.ndarray
+    ids: np.ndarray
+    n_units: int
+    unit_labels: np.ndarray
+    duration: float | None = None
+    sampling_rate: float | None = None
+    metadata: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def n_spikes(self) -> int:
+        return len(self.times)
+
+    def __repr__(self):
+        fmt = self.metadata.get("format", "?")
+        return f"SpikeData({self.n_spikes} spikes, {self.n_units} units, format={fmt!r})"
+
+
+def _fail(path, problem):
+    return ValueError(f"read_spikes: {path}: {problem}")
+
+
+def _finish(path, fmt, times, ids, n_units, labels, *, duration=None, rate=None, meta=None):
+    """Validate, sort by (time, id), freeze and wrap the arrays of one reader."""
+    times = np.asarray(times, dtype=np.float64).ravel()
+    ids = np.asarray(ids).ravel()
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        raise _fail(path, f"unit ids must be integers, got dtype {ids.dtype}")
+    ids = ids.astype(np.int64)
+    if len(times) != len(ids):
+        raise _fail(path, f"{len(times)} spike times but {len(ids)} unit ids")
+    n_units = int(n_units)
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != n_units:
+        raise _fail(path, f"{len(labels)} unit labels for {n_units} units")
+    bad = ~np.isfinite(times)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise _fail(
+            path, f"{int(bad.sum())} spike time(s) not finite (first: spike {i}, {times[i]})"
+        )
+    if times.size and times.min() < 0:
+        i = int(np.argmin(times))
+        raise _fail(path, f"spike {i} has a negative time, {times[i]} s")
+    out = (ids < 0) | (ids >= n_units)
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        raise _fail(path, f"{int(out.sum())} unit id(s) outside 0..{n_units - 1} (first: {ids[i]})")
+    order = np.lexsort((ids, times))  # stable: time first, then id
+    times, ids = times[order], ids[order]
+    for a in (times, ids, labels):
+        a.setflags(write=False)
+    meta = {"source": str(path), "format": fmt, **(meta or {})}
+    return SpikeData(
+        times=times,
+        ids=ids,
+        n_units=n_units,
+        unit_labels=labels,
+        duration=None if duration is None else float(duration),
+        sampling_rate=None if rate is None else float(rate),
+        metadata=meta,
+    )
+
+
+# ------------------------------------------------------------------ format guessing
+
+
+def guess_format(path) -> str:
+    """The format of ``path`` from its contents (magic bytes) or, failing that, its name."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / "spike_times.npy").exists():
+            return "phy"
+        raise _fail(path, "a folder, but no spike_times.npy in it (not a phy/Kilosort folder)")
+    if not path.exists():
+        raise _fail(path, "no such file")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == _HDF5_MAGIC:
+        return "nwb"
+    if head[:4] == _ZIP_MAGIC:
+        return "npz"
+    suffix = path.suffix.lower()
+    if suffix in (".nwb", ".h5", ".hdf5"):
+        return "nwb"
+    if suffix == ".npz":
+        return "npz"
+    if suffix in _TEXT_SUFFIXES:
+        return "text"
+    if suffix == ".bin":
+        return "nmnist"
+    raise _fail(path, f"cannot tell the format; pass format= one of {FORMATS}")
+
+
+def read_spikes(path, format=None, **options) -> SpikeData:
+    """Read recorded spikes; ``format`` (one of :data:`FORMATS`) is guessed when None.
+
+    Options: ``time_unit`` (text, default 1.0 s), ``groups`` (phy, default ``("good",)``,
+    None keeps every cluster), ``width``/``height`` (nmnist, default 34), ``n_units`` (npz
+    without ``unit_labels``).
+    """
+    path = Path(path)
+    fmt = guess_format(path) if format is None else str(format).lower()
+    readers = {
+        "nwb": _read_nwb,
+        "text": _read_text,
+        "npz": _read_npz,
+        "phy": _read_phy,
+        "nmnist": _read_nmnist,
+    }
+    if fmt not in readers:
+        raise ValueError(f"read_spikes: unknown format {format!r}; use one of {FORMATS}")
+    if fmt != "phy" and not path.is_file():
+        raise _fail(path, "no such file" if not path.exists() else "not a file")
+    try:
+        return readers[fmt](path, **options)
+    except TypeError as e:
+        if "unexpected keyword" in str(e):
+            raise TypeError(f"read_spikes(format={fmt!r}): {e}") from None
+        raise
+
+
+# ------------------------------------------------------------------ NWB
+
+
+def _read_nwb(path):
+    import h5py
+
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise _fail(path, f"not a readable HDF5/NWB file ({e})") from None
+    with f:
+        if "units" not in f:
+            raise _fail(path, "no Units table (/units) in this NWB file")
+        if "spike_times" not in f["units"]:
+            raise _fail(path, "the Units table (/units) has no spike_times column")
+        u = f["units"]
+        if "spike_times_index" not in u or "id" not in u:
+            raise _fail(path, "the Units table lacks spike_times_index or id")
+        st = np.asarray(u["spike_times"][()], dtype=np.float64)
+        end = np.asarray(u["spike_times_index"][()], dtype=np.int64)
+        labels = np.asarray(u["id"][()])
+        resolution = u["spike_times"].attrs.get("resolution", -1.0)
+        version = f.attrs.get("nwb_version", None)
+        # the session's span, when the file has an epochs table
+        stops = f.get("intervals/epochs/stop_time")
+        duration = float(np.max(stops[()])) if stops is not None and stops.size else None
+    if len(end) != len(labels):
+        raise _fail(path, f"spike_times_index has {len(end)} rows but id has {len(labels)}")
+    if np.any(np.diff(end) < 0) or (len(end) and (end[0] < 0 or end[-1] != len(st))):
+        raise _fail(path, "spike_times_index is not a valid set of end offsets into spike_times")
+    counts = np.diff(np.r_[0, end])
+    ids = np.repeat(np.arange(len(labels), dtype=np.int64), counts)
+    if len(end) == 0 and len(st):
+        raise _fail(path, "spike_times holds spikes but the Units table has no rows")
+    resolution = float(resolution)
+    meta = {}
+    if version is not None:
+        meta["nwb_version"] = version.decode() if isinstance(version, bytes) else str(version)
+    return _finish(
+        path,
+        "nwb",
+        st,
+        ids,
+        len(labels),
+        labels,
+        duration=duration,
+        rate=1.0 / resolution if resolution > 0 else None,
+        meta=meta,
+    )
+
+
+def _write_nwb(path, data):
+    import datetime
+
+    import h5py
+
+    labels = np.asarray(data.unit_labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError("write_spikes(format='nwb'): unit_labels must be integers (Units ids)")
+    order = np.lexsort((data.times, data.ids))  # by unit, then time
+    st = np.asarray(data.times, np.float64)[order]
+    end = np.cumsum(np.bincount(data.ids, minlength=data.n_units)).astype(np.int64)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    with h5py.File(path, "w") as f:
+        f.attrs["nwb_version"] = "2.7.0"
+        f.attrs["namespace"] = "core"
+        f.attrs["neurodata_type"] = "NWBFile"
+        f.create_dataset("identifier", data=f"axonforge {Path(path).name}")
+        f.create_dataset("session_description", data="spike data written by axonforge")
+        f.create_dataset("session_start_time", data=now)
+        f.create_dataset("timestamps_reference_time", data=now)
+        f.create_dataset("file_create_date", data=[now], dtype=h5py.string_dtype())
+        for g in ("acquisition", "analysis", "processing", "general", "stimulus/presentation"):
+            f.require_group(g)
+        f.require_group("stimulus/templates")
+        u = f.create_group("units")
+        u.attrs.update(
+            namespace="core",
+            neurodata_type="Units",
+            colnames=np.array(["spike_times"], dtype=h5py.string_dtype()),
+            description="units written by axonforge.write_spikes",
+        )
+        ids = u.create_dataset("id", data=labels.astype(np.int64))
+        ids.attrs.update(namespace="hdmf-common", neurodata_type="ElementIdentifiers")
+        d = u.create_dataset("spike_times", data=st)
+        d.attrs.update(
+            namespace="hdmf-common",
+            neurodata_type="VectorData",
+            description="the spike times for each unit in seconds",
+            resolution=1.0 / data.sampling_rate if data.sampling_rate else -1.0,
+        )
+        x = u.create_dataset("spike_times_index", data=end)
+        x.attrs.update(
+            namespace="hdmf-common",
+            neurodata_type="VectorIndex",
+            description="Index for VectorData 'spike_times'",
+            target=d.ref,
+        )
+
+
+# ------------------------------------------------------------------ text
+
+
+def _read_text(path, time_unit=1.0):
+    time_unit = float(time_unit)
+    if not (math.isfinite(time_unit) and time_unit > 0):
+        raise ValueError(f"read_spikes: time_unit must be a positive number, got {time_unit}")
+    try:
+        lines = Path(path).read_text().splitlines()
+    except UnicodeDecodeError:
+        raise _fail(path, "not a text file (cannot decode it as text)") from None
+    rows, ncol, seen_data = [], None, False
+    for lineno, line in enumerate(lines, 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        fields = [v.strip() for v in s.split(",")] if "," in s else s.split()
+        try:
+            values = [float(v) for v in fields]
+        except ValueError:
+            if not seen_data and ncol is None:
+                ncol = len(fields)  # a column header such as "time,unit"
+                seen_data = True
+                continue
+            raise _fail(path, f"line {lineno}: not a number in {s!r}") from None
+        if ncol is None:
+            ncol = len(values)
+        seen_data = True
+        if len(values) != ncol or ncol not in (1, 2):
+            raise _fail(
+                path,
+                f"line {lineno}: {len(values)} column(s) where {ncol} were expected "
+                "(one column of times, or two: time and unit)",
+            )
+        rows.append(values)
+    if not rows:
+        raise _fail(path, "no spike times in this text file")
+    table = np.array(rows, dtype=np.float64)
+    times = table[:, 0] * time_unit
+    if ncol == 1:
+        ids = np.zeros(len(times), np.int64)
+        return _finish(path, "text", times, ids, 1, np.array([0]), meta={"time_unit": time_unit})
+    raw = table[:, 1]
+    if not np.all(np.isfinite(raw)):
+        raise _fail(path, "a unit label in the second column is not finite")
+    if np.all(raw == np.round(raw)):
+        raw = raw.astype(np.int64)
+    labels, ids = np.unique(raw, return_inverse=True)
+    return _finish(path, "text", times, ids, len(labels), labels, meta={"time_unit": time_unit})
+
+
+def _write_text(path, data):
+    sep = "," if Path(path).suffix.lower() == ".csv" else "\t"
+    labels = np.asarray(data.unit_labels)
+    if labels.size and not np.issubdtype(labels.dtype, np.number):
+        raise ValueError("write_spikes(format='text'): unit_labels must be numbers; use npz")
+    labels = labels[data.ids]
+    with open(path, "w") as f:
+        f.write(f"# spike data written by axonforge: time [s]{sep}unit label\n")
+        for t, lab in zip(data.times.tolist(), labels.tolist()):
+            f.write(f"{t!r}{sep}{lab}\n")
+
+
+# ------------------------------------------------------------------ npz
+
+
+def _read_npz(path, n_units=None):
+    try:
+        z = np.load(path, allow_pickle=False)
+    except Exception as e:  # zipfile.BadZipFile, OSError, ValueError, ...
+        raise _fail(path, f"not a readable .npz file ({e})") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise _fail(path, "a single .npy array, not an .npz archive with times and ids")
+    with z:
+        missing = [k for k in ("times", "ids") if k not in z.files]
+        if missing:
+            raise _fail(path, f"no array(s) {missing} (needs 'times' and 'ids')")
+        times, ids = z["times"], z["ids"]
+        labels = z["unit_labels"] if "unit_labels" in z.files else None
+        extra = {k: z[k][()] for k in ("n_units", "duration", "sampling_rate") if k in z.files}
+    if labels is not None:
+        n = len(labels)
+    elif n_units is not None or "n_units" in extra:
+        n = int(n_units if n_units is not None else extra["n_units"])
+        labels = np.arange(n)
+    else:
+        n = int(np.max(ids)) + 1 if len(ids) else 0
+        labels = np.arange(n)
+    if n_units is not None and int(n_units) != n:
+        raise _fail(path, f"n_units={n_units} but the file has {n} unit labels")
+    rate = extra.get("sampling_rate")
+    rate = float(rate) if rate is not None and float(rate) > 0 else None
+    return _finish(path, "npz", times, ids, n, labels, duration=extra.get("duration"), rate=rate)
+
+
+def _write_npz(path, data):
+    extra = {}
+    if data.duration is not None:
+        extra["duration"] = np.float64(data.duration)
+    if data.sampling_rate is not None:
+        extra["sampling_rate"] = np.float64(data.sampling_rate)
+    np.savez(
+        path,
+        times=np.asarray(data.times, np.float64),
+        ids=np.asarray(data.ids, np.int64),
+        unit_labels=np.asarray(data.unit_labels),
+        n_units=np.int64(data.n_units),
+        **extra,
+    )
+
+
+# ------------------------------------------------------------------ phy / Kilosort
+
+
+def _parse_params(path):
+    """``params.py`` as a dict of its literal assignments, without executing it."""
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError, ValueError) as e:
+        raise _fail(path, f"params.py cannot be parsed ({e})") from None
+    params = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    params[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass  # not a literal (an expression): phy needs none of those here
+    return params
+
+
+def _read_cluster_groups(path):
+    """``{cluster_id: group}`` from phy's ``cluster_group.tsv`` (header ``cluster_id group``)."""
+    groups = {}
+    lines = path.read_text().splitlines()
+    for lineno, line in enumerate(lines[1:], 2):
+        fields = line.split("\t") if "\t" in line else line.split()
+        if not fields or not line.strip():
+            continue
+        try:
+            groups[int(fields[0])] = fields[1].strip() if len(fields) > 1 else ""
+        except ValueError:
+            raise _fail(path, f"line {lineno}: not a cluster id in {line!r}") from None
+    return groups
+
+
+def _load_npy(path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as e:
+        raise _fail(path, f"not a readable .npy file ({e})") from None
+
+
+def _read_phy(path, groups=("good",)):
+    folder = Path(path)
+    if not folder.is_dir():
+        raise _fail(folder, "a phy/Kilosort dataset is a folder")
+    for name in ("params.py", "spike_times.npy", "spike_clusters.npy"):
+        if not (folder / name).exists():
+            raise _fail(folder, f"phy/Kilosort folder without {name}")
+    params = _parse_params(folder / "params.py")
+    rate = params.get("sample_rate")
+    if not isinstance(rate, (int, float)) or not rate > 0:
+        raise _fail(folder / "params.py", "no positive numeric 'sample_rate = ...'")
+    samples = _load_npy(folder / "spike_times.npy").ravel()
+    clusters = _load_npy(folder / "spike_clusters.npy").ravel()
+    if len(samples) != len(clusters):
+        raise _fail(
+            folder,
+            f"spike_times.npy has {len(samples)} spikes, spike_clusters.npy {len(clusters)}",
+        )
+    if samples.size and not np.issubdtype(samples.dtype, np.integer):
+        raise _fail(
+            folder / "spike_times.npy", f"sample indices must be integers ({samples.dtype})"
+        )
+    if clusters.size and not np.issubdtype(clusters.dtype, np.integer):
+        raise _fail(
+            folder / "spike_clusters.npy", f"cluster ids must be integers ({clusters.dtype})"
+        )
+    clusters = clusters.astype(np.int64)
+    tsv = folder / "cluster_group.tsv"
+    meta = {"sample_rate": float(rate), "groups": None}
+    if tsv.exists() and groups is not None:
+        wanted = {str(g) for g in groups}
+        table = _read_cluster_groups(tsv)
+        labels = np.array(sorted(c for c, g in table.items() if g in wanted), dtype=np.int64)
+        meta["groups"] = tuple(sorted(wanted))
+    else:
+        labels = np.unique(clusters)
+    keep = np.isin(clusters, labels)
+    ids = np.searchsorted(labels, clusters[keep])
+    times = samples[keep].astype(np.float64) / float(rate)
+    return _finish(path, "phy", times, ids, len(labels), labels, rate=rate, meta=meta)
+
+
+def _write_phy(path, data, sample_rate=None):
+    folder = Path(path)
+    rate = sample_rate if sample_rate is not None else data.sampling_rate
+    if not rate:
+        raise ValueError("write_spikes(format='phy'): needs a sampling_rate (data or option)")
+    labels = np.asarray(data.unit_labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError("write_spikes(format='phy'): unit_labels must be integer cluster ids")
+    samples = np.asarray(data.times, np.float64) * rate
+    rounded = np.round(samples)
+    if np.any(np.abs(samples - rounded) > 1e-6):
+        raise ValueError(
+            f"write_spikes(format='phy'): spike times are not on the {rate} Hz sample grid"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "spike_times.npy", rounded.astype(np.uint64))
+    np.save(folder / "spike_clusters.npy", labels[data.ids].astype(np.int32))
+    (folder / "params.py").write_text(
+        "dat_path = ''\nn_channels_dat = 0\ndtype = 'int16'\noffset = 0\n"
+        f"sample_rate = {float(rate)!r}\nhp_filtered = False\n"
+    )
+    rows = "".join(f"{int(c)}\tgood\n" for c in labels)
+    (folder / "cluster_group.tsv").write_text("cluster_id\tgroup\n" + rows)
+
+
+# ------------------------------------------------------------------ N-MNIST
+
+
+def _read_nmnist(path, width=34, height=34):
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size % 5:
+        raise _fail(
+            path,
+            f"{raw.size} bytes is not a multiple of 5: truncated or not an N-MNIST event file",
+        )
+    ev = raw.reshape(-1, 5).astype(np.int64)
+    x, y = ev[:, 0], ev[:, 1]
+    p = ev[:, 2] >> 7
+    t_us = ((ev[:, 2] & 0x7F) << 16) | (ev[:, 3] << 8) | ev[:, 4]
+    overflow = y == 240  # timestamp-overflow marker: later events gain 2**13 us
+    if overflow.any():
+        t_us = t_us + np.cumsum(overflow) * 2**13
+        keep = ~overflow
+        x, y, p, t_us = x[keep], y[keep], p[keep], t_us[keep]
+    outside = (x >= width) | (y >= height)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise _fail(
+            path,
+            f"{int(outside.sum())} event(s) outside the {width}x{height} sensor "
+            f"(first: event {i} at x={x[i]}, y={y[i]}); wrong width/height or not N-MNIST",
+        )
+    n_units = width * height * 2
+    ids = (y * width + x) * 2 + p
+    meta = {"width": width, "height": height, "channel": "(y*width + x)*2 + polarity"}
+    return _finish(
+        path, "nmnist", t_us * 1e-6, ids, n_units, np.arange(n_units), rate=1e6, meta=meta
+    )
+
+
+# ------------------------------------------------------------------ writing
+
+
+def write_spikes(path, data, format=None, **options):
+    """Write ``data`` (a :class:`SpikeData`) so that :func:`read_spikes` gives back the same
+    times and ids. Formats: ``"text"`` (two columns, time [s] and unit label), ``"npz"``,
+    ``"nwb"`` (a minimal Units table) and ``"phy"`` (a folder; needs a sampling rate, from
+    ``data`` or ``sample_rate=``, with every time on its sample grid). Guessed from the
+    suffix when None (no suffix: phy folder)."""
+    path = Path(path)
+    if format is None:
+        suffix = path.suffix.lower()
+        format = {".nwb": "nwb", ".npz": "npz"}.get(suffix)
+        format = format or ("text" if suffix in _TEXT_SUFFIXES else "phy" if not suffix else None)
+        if format is None:
+            raise ValueError(f"write_spikes: cannot tell the format of {path}; pass format=")
+    writers = {"text": _write_text, "npz": _write_npz, "nwb": _write_nwb, "phy": _write_phy}
+    if format not in writers:
+        raise ValueError(f"write_spikes: no writer for {format!r}; use one of {tuple(writers)}")
+    writers[format](path, data, **options)
+    return path
