@@ -121,6 +121,91 @@ class TripartiteBernoulliWithPool:
         return pre, post, third
 
 
+def pairing(name, pre, post, rule, astrocytes):
+    """``connect(astrocytes=(astro, ids))`` as (population, pre, post, astrocyte)
+    triples in population indices."""
+    from axonforge.connectivity import Explicit
+    from axonforge.population import resolve
+
+    if not isinstance(rule, Explicit):
+        raise TypeError(
+            f"connect {name!r}: astrocytes= pairs synapses given by an Explicit rule "
+            f"(one astrocyte index per pair); got {rule!r}"
+        )
+    try:
+        glia, ids = astrocytes
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"connect {name!r}: astrocytes must be (astrocyte population, ids per pair)"
+        ) from None
+    glia_pop, glia_sel = resolve(glia, f"connect {name!r}: astrocytes")
+    ids = np.asarray(ids)
+    if ids.shape != rule.pre_ids.shape or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            f"connect {name!r}: astrocytes needs one integer index per pair of the rule "
+            f"({len(rule.pre_ids)}), got an array of shape {ids.shape} ({ids.dtype})"
+        )
+    if len(ids) and (ids.min() < -1 or ids.max() >= len(glia_sel)):
+        raise ValueError(
+            f"connect {name!r}: astrocyte indices must be -1 (none) or 0..{len(glia_sel) - 1}"
+        )
+    pre_sel, post_sel = resolve(pre, "")[1], resolve(post, "")[1]
+    third = np.where(ids >= 0, glia_sel[np.maximum(ids, 0)], -1)
+    return (glia_pop, pre_sel[rule.pre_ids], post_sel[rule.post_ids], third)
+
+
+def connect(net, pre, post, third, rule, primary=None, third_in=None, third_out=None, name=None):
+    """Neuron pairs that share an astrocyte (NEST's ``TripartiteConnect`` with
+    ``tripartite_bernoulli_with_pool``): ``rule`` is a
+    :class:`~axonforge.TripartiteBernoulliWithPool`; ``primary``, ``third_in`` and
+    ``third_out`` are dicts of :meth:`axonforge.Network.connect` arguments (``weight``, ``delay``,
+    ``port``, ``synapse``) for the pre->post, pre->astrocyte and astrocyte->post
+    synapses (ports by default ``"exc"``, ``"ip3"`` and ``"sic"``). Returns the
+    three projections (``.primary``, ``.third_in``, ``.third_out``), named
+    ``name``, ``name_in`` and ``name_out``; ``third_out=False`` makes no
+    astrocyte->post projection (astrocytes that act on the synapses instead, through
+    a rule reading ``<var>_astro``, such as
+    :class:`~axonforge.models.GliotransmitterTsodyksMarkram`)."""
+    from axonforge.connectivity import CONN_STREAM, Explicit
+    from axonforge.population import resolve
+
+    name = net._name(name, "tri", net.projections)
+    if not isinstance(rule, TripartiteBernoulliWithPool):
+        raise TypeError(
+            f"connect_tripartite {name!r}: rule must be a TripartiteBernoulliWithPool, got {rule!r}"
+        )
+    sizes = []
+    for obj, what in ((pre, "pre"), (post, "post"), (third, "third")):
+        pop, sel = resolve(obj, f"connect_tripartite {name!r}: {what}")
+        if pop.net is not net:
+            raise ValueError(f"connect_tripartite {name!r}: {what} belongs to another network")
+        sizes.append((pop, len(sel)))
+    (pre_pop, n_pre), (post_pop, n_post), (_third_pop, n_third) = sizes
+    stream = CONN_STREAM + 2 * len(net.projections)
+    i, j, a = rule.triples(n_pre, n_post, n_third, pre_pop is post_pop, net.seed, stream)
+    if len(i) == 0:
+        raise ValueError(
+            f"connect_tripartite {name!r}: {rule!r} made no synapse between "
+            f"{n_pre} presynaptic and {n_post} postsynaptic neurons; raise p_primary"
+        )
+    has = a >= 0
+    kinds = (
+        (pre, post, i, j, primary, "exc", name),
+        (pre, third, i[has], a[has], third_in, "ip3", f"{name}_in"),
+        (third, post, a[has], j[has], third_out, "sic", f"{name}_out"),
+    )
+    made = []
+    for src, tgt, pi, pj, kwargs, port, pname in kinds:
+        if kwargs is False:
+            made.append(None)
+            continue
+        kwargs = {"port": port, **(kwargs or {})}
+        # the primary synapses know their astrocyte (rules may read <var>_astro)
+        extra = {"astrocytes": (third, a)} if pname == name else {}
+        made.append(net.connect(src, tgt, rule=Explicit(pi, pj), name=pname, **kwargs, **extra))
+    return TripartiteProjections(*made)
+
+
 @njit(cache=True)
 def _random_pools(n_post, n_third, size, seed, stream):
     """Floyd's sampling of ``size`` distinct astrocytes per neuron, keyed by the neuron."""
