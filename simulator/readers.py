@@ -88,6 +88,76 @@ class SpikeData:
         fmt = self.metadata.get("format", "?")
         return f"SpikeData({self.n_spikes} spikes, {self.n_units} units, format={fmt!r})"
 
+    # ------------------------------------------------- preparing a replay (new objects)
+    def _with(self, what, times, ids, n_units=None, labels=None, **changes):
+        """A new SpikeData (arrays sorted and frozen), noting ``what`` was done."""
+        n = self.n_units if n_units is None else n_units
+        src = self.metadata.get("source", "<spikes>")
+        done = [*self.metadata.get("transforms", ()), what]
+        meta = {**self.metadata, "transforms": done}
+        fmt = meta.pop("format", "?")
+        meta.pop("source", None)
+        out = _finish(src, fmt, times, ids, n, self.unit_labels if labels is None else labels,
+                      duration=changes.get("duration", self.duration), rate=self.sampling_rate,
+                      meta=meta)  # fmt: skip
+        return out
+
+    def window(self, start=0.0, stop=None, shift_to_zero=True):
+        """The spikes with ``start <= t < stop`` [s]; by default moved so that ``start``
+        becomes time 0."""
+        stop = np.inf if stop is None else float(stop)
+        if not (np.isfinite(start) and start >= 0 and stop > start):
+            raise ValueError(f"SpikeData.window: need 0 <= start < stop, got {start}, {stop}")
+        keep = (self.times >= start) & (self.times < stop)
+        t = self.times[keep] - (start if shift_to_zero else 0.0)
+        span = None if not np.isfinite(stop) else stop - (start if shift_to_zero else 0.0)
+        return self._with(f"window({start}, {stop})", t, self.ids[keep], duration=span)
+
+    def shifted(self, delay):
+        """Every spike ``delay`` seconds later (>= 0: times stay non-negative)."""
+        if not (np.isfinite(delay) and delay >= 0):
+            raise ValueError(f"SpikeData.shifted: delay must be finite and >= 0, got {delay}")
+        dur = None if self.duration is None else self.duration + delay
+        return self._with(f"shifted({delay})", self.times + delay, self.ids, duration=dur)
+
+    def select(self, units):
+        """Only the given dense unit ids, renumbered 0..len(units)-1 in the order given
+        (their labels kept)."""
+        units = np.asarray(units, dtype=np.int64).ravel()
+        if units.size == 0 or units.min() < 0 or units.max() >= self.n_units:
+            raise ValueError(f"SpikeData.select: units must lie in 0..{self.n_units - 1}")
+        if len(np.unique(units)) != len(units):
+            raise ValueError("SpikeData.select: a unit is listed twice")
+        new = np.full(self.n_units, -1, np.int64)
+        new[units] = np.arange(len(units))
+        keep = new[self.ids] >= 0
+        return self._with(f"select({len(units)} units)", self.times[keep], new[self.ids[keep]],
+                          n_units=len(units), labels=self.unit_labels[units])  # fmt: skip
+
+    def looped(self, period, until):
+        """The recording repeated every ``period`` seconds up to ``until`` (the spikes
+        of one copy must lie within ``[0, period)``)."""
+        if not (np.isfinite(period) and period > 0 and until > 0):
+            raise ValueError("SpikeData.looped: period and until must be positive")
+        if self.n_spikes and self.times[-1] >= period:
+            raise ValueError(
+                f"SpikeData.looped: spikes up to {self.times[-1]} s do not fit one period "
+                f"of {period} s; window the recording first"
+            )
+        copies = int(np.ceil(until / period))
+        t = (self.times[None, :] + period * np.arange(copies)[:, None]).ravel()
+        ids = np.tile(self.ids, copies)
+        keep = t < until
+        return self._with(f"looped({period}, {until})", t[keep], ids[keep], duration=until)
+
+    def thinned(self, keep, seed=0):
+        """Each spike kept with probability ``keep`` (rate scaling down, independent per
+        spike, reproducible by ``seed``)."""
+        if not 0.0 <= keep <= 1.0:
+            raise ValueError(f"SpikeData.thinned: keep must be in [0, 1], got {keep}")
+        mask = np.random.default_rng(seed).random(self.n_spikes) < keep
+        return self._with(f"thinned({keep}, seed={seed})", self.times[mask], self.ids[mask])
+
 
 def _fail(path, problem):
     return ValueError(f"read_spikes: {path}: {problem}")

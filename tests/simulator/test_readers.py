@@ -238,3 +238,54 @@ def test_wrong_format_and_unknown_files_fail_clearly(tmp_path):
         af.read_spikes(tmp_path / "missing.txt")
     with pytest.raises(ValueError, match="unknown format"):
         af.read_spikes(other, format="mat")
+
+
+def _data(times, ids, n_units=3):
+    from axonforge.readers import _finish
+
+    return _finish("<test>", "npz", times, ids, n_units, np.arange(n_units) + 100, duration=2.0)
+
+
+def test_replay_preparation_window_shift_select_loop_thin():
+    d = _data([0.1, 0.5, 0.9, 1.2, 1.7], [0, 1, 2, 0, 1])
+    w = d.window(0.4, 1.5)
+    np.testing.assert_allclose(w.times, [0.1, 0.5, 0.8])
+    assert list(w.ids) == [1, 2, 0] and w.duration == pytest.approx(1.1)
+    assert w.metadata["transforms"] == ["window(0.4, 1.5)"]
+    s = d.shifted(0.25)
+    np.testing.assert_allclose(s.times, d.times + 0.25)
+    sel = d.select([1, 0])
+    assert sel.n_units == 2 and list(sel.ids) == [1, 0, 1, 0]
+    assert list(sel.unit_labels) == [101, 100]
+    loop = d.window(0.0, 1.0).looped(1.0, 3.0)
+    np.testing.assert_allclose(loop.times, [0.1, 0.5, 0.9, 1.1, 1.5, 1.9, 2.1, 2.5, 2.9])
+    many = _data(np.linspace(0, 1, 10001)[:-1], np.zeros(10000, int), 1)
+    th = many.thinned(0.3, seed=4)
+    assert abs(th.n_spikes - 3000) < 4 * np.sqrt(10000 * 0.3 * 0.7)
+    assert np.array_equal(th.times, many.thinned(0.3, seed=4).times)
+    with pytest.raises(ValueError, match="do not fit one period"):
+        d.looped(1.0, 3.0)
+    with pytest.raises(ValueError, match="units must lie"):
+        d.select([3])
+    with pytest.raises(ValueError, match="start < stop"):
+        d.window(1.0, 0.5)
+    with pytest.raises(ValueError, match="keep must be in"):
+        d.thinned(1.5)
+
+
+def test_injected_spikes_appear_at_their_rounded_times():
+    """Times round to the nearest step end (half up): 1.04 ms -> 1.0 ms, 1.05 and 1.06 ms
+    -> 1.1 ms, on both sides of a grid point; two spikes of one unit in one step merge
+    (counted)."""
+    import axonforge as sim
+    from axonforge.models import SpikeSource
+    from axonforge.units import ms
+
+    d = _data(np.array([1.04, 1.05, 1.06, 2.0, 2.01]) * ms, [0, 1, 2, 0, 0])
+    net = sim.Network(dt=0.1 * ms, seed=1)
+    src = net.population(SpikeSource(times=d.times, ids=d.ids), n=d.n_units)
+    mon = net.spike_monitor(src)
+    net.run(3 * ms)
+    got = sorted(zip(np.round(mon.times / ms, 6).tolist(), mon.ids.tolist()))
+    assert got == [(1.0, 0), (1.1, 1), (1.1, 2), (2.0, 0)]
+    assert src.merged_spikes == 1
