@@ -283,7 +283,8 @@ def test_injected_spikes_appear_at_their_rounded_times():
 
     d = _data(np.array([1.04, 1.05, 1.06, 2.0, 2.01]) * ms, [0, 1, 2, 0, 0])
     net = sim.Network(dt=0.1 * ms, seed=1)
-    src = net.population(SpikeSource(times=d.times, ids=d.ids), n=d.n_units)
+    with pytest.warns(UserWarning, match="1 spike.* were merged"):
+        src = net.population(SpikeSource(times=d.times, ids=d.ids), n=d.n_units)
     mon = net.spike_monitor(src)
     net.run(3 * ms)
     got = sorted(zip(np.round(mon.times / ms, 6).tolist(), mon.ids.tolist()))
