@@ -155,17 +155,7 @@ def pairing(name, pre, post, rule, astrocytes):
 
 
 def connect(net, pre, post, third, rule, primary=None, third_in=None, third_out=None, name=None):
-    """Neuron pairs that share an astrocyte (NEST's ``TripartiteConnect`` with
-    ``tripartite_bernoulli_with_pool``): ``rule`` is a
-    :class:`~axonforge.TripartiteBernoulliWithPool`; ``primary``, ``third_in`` and
-    ``third_out`` are dicts of :meth:`axonforge.Network.connect` arguments (``weight``, ``delay``,
-    ``port``, ``synapse``) for the pre->post, pre->astrocyte and astrocyte->post
-    synapses (ports by default ``"exc"``, ``"ip3"`` and ``"sic"``). Returns the
-    three projections (``.primary``, ``.third_in``, ``.third_out``), named
-    ``name``, ``name_in`` and ``name_out``; ``third_out=False`` makes no
-    astrocyte->post projection (astrocytes that act on the synapses instead, through
-    a rule reading ``<var>_astro``, such as
-    :class:`~axonforge.models.GliotransmitterTsodyksMarkram`)."""
+    """What :meth:`axonforge.Network.connect_tripartite` does (documented there)."""
     from axonforge.connectivity import CONN_STREAM, Explicit
     from axonforge.population import resolve
 
