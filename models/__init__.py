@@ -17,7 +17,7 @@ from .plasticity import (
     TripletSTDP,
     TsodyksMarkram,
 )
-from .sources import DCSource, NoiseSource, PoissonSource, SpikeSource, StepCurrent
+from .sources import DCSource, NoiseSource, PoissonSource, SpikeSource, SpikeStream, StepCurrent
 
 __all__ = [
     "KINETICS",
@@ -46,6 +46,7 @@ __all__ = [
     "IP3Diffusion",
     "GliotransmitterTsodyksMarkram",
     "SpikeSource",
+    "SpikeStream",
     "PoissonSource",
     "NoiseSource",
     "StepCurrent",

@@ -7,6 +7,7 @@ Timing rules (stated here, enforced by the simulator):
   neuron spike, so its targets feel it in the step ending at ``t + delay``. Several
   spikes of one source in one step are merged into one; the number merged is reported
   (``population.merged_spikes``) and warned about.
+* ``SpikeStream`` follows the same rule for spikes streamed from disk in windows.
 * ``PoissonSource`` draws, for every source and step, a Poisson count with mean
   ``rate * dt`` (as NEST's ``poisson_generator``); a count of ``k`` delivers ``k`` times
   the weight and appears ``k`` times in a spike monitor.
@@ -73,6 +74,58 @@ class SpikeSource:
 
     def __repr__(self):
         return f"SpikeSource({len(self.times)} spikes)"
+
+
+class SpikeStream:
+    """Replays spikes streamed from disk in windows, for recordings too long to hold in
+    memory: ``SpikeStream("recording.h5")``.
+
+    The source is a spike-stream file (HDF5 with ``times`` [s], sorted, and ``ids``; write
+    one with :func:`axonforge.streaming.write_stream` or convert any recording with
+    ``axonforge.streaming.write_stream(path, axonforge.read_spikes(...))``), or spikes
+    already in memory (a :class:`~axonforge.SpikeData`, or ``(times, ids)``). The timing
+    rule is :class:`SpikeSource`'s (nearest step end, half-way up; spikes of one source in
+    one step merged and counted). Only one window of ``block`` spikes is in memory at a
+    time; the simulator refills it between chunks (:mod:`axonforge.streaming`).
+
+    Parameters
+    ----------
+    source : str or path, SpikeData, or (times, ids)
+    start, stop : float [s], optional
+        Replay only spikes with ``start <= t < stop`` (recording time, before ``shift``).
+    shift : float [s]
+        Added to every replayed time (recording time ``t`` is replayed at ``t + shift``).
+    block : int
+        Spikes held in memory at a time (grown automatically if one chunk needs more).
+    validate : bool
+        Check the whole file once, block by block, when the population is created
+        (sorted, finite, non-negative times; ids in range), so that a bad file fails
+        before the run instead of half-way through it. Default True.
+    """
+
+    def __init__(self, source, start=None, stop=None, shift=0.0, block=1 << 18, validate=True):
+        if isinstance(source, tuple):
+            if len(source) != 2:
+                raise ValueError("SpikeStream: in-memory spikes are given as (times, ids)")
+            spikes = SpikeSource(*source)
+            self.source = (spikes.times, spikes.ids)
+        else:
+            self.source = source
+        for name, value in (("start", start), ("stop", stop)):
+            if value is not None and not np.isfinite(value):
+                raise ValueError(f"SpikeStream: {name} must be finite, got {value!r}")
+        if start is not None and stop is not None and stop <= start:
+            raise ValueError(f"SpikeStream: stop ({stop} s) must be after start ({start} s)")
+        if not np.isfinite(shift):
+            raise ValueError(f"SpikeStream: shift must be finite, got {shift!r}")
+        if isinstance(block, bool) or int(block) != block or block < 1:
+            raise ValueError(f"SpikeStream: block must be a positive integer, got {block!r}")
+        self.start, self.stop, self.shift = start, stop, float(shift)
+        self.block, self.validate = int(block), bool(validate)
+
+    def __repr__(self):
+        what = self.source if isinstance(self.source, str) else type(self.source).__name__
+        return f"SpikeStream({what!r}, block={self.block})"
 
 
 class PoissonSource:

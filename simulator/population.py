@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import warnings
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from axonforge import draws, propagators
 from axonforge.connectivity import values
 from axonforge.models.base import NeuronModel, NeuronSpec, check_quantity, spec_model
-from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource
+from axonforge.models.sources import NoiseSource, PoissonSource, SpikeSource, SpikeStream
 from axonforge.rng import poisson_cdf_table
 from axonforge.spec import check_spec, evaluate
 from axonforge.state import ByRange, class_path, state, stored_class
@@ -107,6 +108,9 @@ class Population(_Selectable):
     is_neuron = False
     #: emits spikes (a noise source delivers amplitudes, not spikes)
     carries_spikes = True
+    #: its schedule is streamed: the engine calls ``refill`` before a run and whenever
+    #: the kernels find a chunk that is not loaded yet (:mod:`axonforge.streaming`)
+    refilled_by_host = False
     #: a spike of one element may stand for several (Poisson counts per step)
     counts_per_spike = False
     #: dtype of the value each entry of the chunk spike buffer carries besides the id (a
@@ -597,6 +601,125 @@ class SpikeSourcePopulation(Population):
         self.pos = arrays["pos"]
 
 
+class SpikeStreamPopulation(SpikeSourcePopulation):
+    """Replays a :class:`~axonforge.models.SpikeStream`: one window of the schedule in
+    memory, refilled by the host between chunks (:mod:`axonforge.streaming`)."""
+
+    KIND = "stream"
+    model_type = SpikeStream
+    refilled_by_host = True
+
+    def _init(self, n, initial):
+        from axonforge import streaming
+
+        self._no_initial(initial)
+        spec, net = self.model, self.net
+        source = streaming.open_source(spec.source)
+        where = f"population {self.name!r}: SpikeStream {source.label}"
+        first, last = source.window(spec.start, spec.stop)
+        n_units = source.n_units if n is None else n
+        if spec.validate and last > first:
+            top = streaming.validate(source, first, last, n_units, where)
+            n_units = top + 1 if n_units is None else n_units
+        self.n = self._check_n(n_units, "SpikeStream (give n=, the number of sources)")
+        if last > first and not getattr(spec, "_resumed", False):
+            t0 = source.time(first)
+            step = streaming._step_of(t0, spec.shift, net.dt)
+            if step < 0:
+                raise ValueError(
+                    f"{where}: its first spike (t={t0} s, shift {spec.shift} s) rounds "
+                    f"to t=0; the first step ends at dt={net.dt} s, the earliest "
+                    "replayable time; shift it"
+                )
+            if step < net.step:
+                raise ValueError(
+                    f"{where}: its first spike (t={t0} s, shift {spec.shift} s) is "
+                    f"before the current network time t={net.t} s and cannot be "
+                    "replayed; give start= or shift="
+                )
+        self.buffer = streaming.StreamBuffer(source, net.dt, spec.shift, first, last, spec.block)
+        self.buffer.restart(net.step)
+        self._merged_before, self._warned = 0, False
+
+    @property
+    def merged_spikes(self) -> int:
+        """Spikes merged with another of the same source in the same step, among those
+        replayed so far."""
+        buffer = getattr(self, "buffer", None)
+        return self._merged_before + (buffer.consumed_merges() if buffer is not None else 0)
+
+    @merged_spikes.setter
+    def merged_spikes(self, value):
+        buffer = getattr(self, "buffer", None)
+        self._merged_before = int(value) - (buffer.consumed_merges() if buffer is not None else 0)
+
+    def set_spikes(self, times, ids):
+        raise TypeError(
+            f"population {self.name!r} streams its spikes; create a SpikeSource population "
+            "to set a schedule in memory"
+        )
+
+    def use_rank_span(self, net):
+        from axonforge.engine.partition import source_span
+
+        span = source_span(net, self)
+        span = (0, self.n) if span is None else span
+        if span != self.buffer.span:
+            self.buffer.span = span
+            self.buffer.restart(net.step)
+
+    def refill(self, step, need) -> bool:
+        """Top up the window so that it holds every step before ``need`` (the end of the
+        next chunk); True when its arrays were replaced. A buffer left behind by a
+        change of ``net.step`` (a restore) starts again there."""
+        from axonforge import streaming
+
+        grew = self.buffer.refill(need)
+        if not self._warned and self.buffer.loaded_merges():
+            streaming.merge_warning(self.name, self.net.dt)
+            self._warned = True
+        return grew
+
+    def kernel_state(self) -> dict:
+        b = self.buffer
+        out = Population.kernel_state(self)
+        out.update(
+            sched_step=b.sched_step,
+            sched_id=b.sched_id,
+            n_sched=b.cap,
+            pos=b.pos,
+            sched_end=b.sched_end,
+        )
+        return out
+
+    def _save_kind(self, out):
+        spec = self.model
+        if isinstance(spec.source, (str, os.PathLike)):
+            out["attrs"]["source"] = self.buffer.source.path
+        else:  # spikes in memory are saved whole
+            b = self.buffer.source
+            out["arrays"].update(source_times=b.times, source_ids=b.ids)
+        for key in ("start", "stop"):
+            value = getattr(spec, key)
+            out["attrs"][key] = np.nan if value is None else float(value)
+        out["attrs"].update(shift=spec.shift, block=spec.block)
+
+    @classmethod
+    def _saved_model(cls, d):
+        a, arrays = d["attrs"], d.get("arrays", {})
+        source = (
+            str(a["source"]) if "source" in a else (arrays["source_times"], arrays["source_ids"])
+        )
+        window = [None if np.isnan(float(a[k])) else float(a[k]) for k in ("start", "stop")]
+        # checked when it was made; it continues at the saved step
+        spec = SpikeStream(source, *window, float(a["shift"]), int(a["block"]), validate=False)
+        spec._resumed = True
+        return spec
+
+    def _restore_kind(self, d):
+        pass
+
+
 class _DrawnSource(Population):
     """An input source drawn element by element from counter-based draws: under MPI each
     rank generates only the ids it uses (``span``)."""
@@ -778,7 +901,13 @@ class NoisePopulation(_DrawnSource):
 #: every kind, by the name files store
 KINDS = {
     cls.KIND: cls
-    for cls in (NeuronPopulation, SpikeSourcePopulation, PoissonPopulation, NoisePopulation)
+    for cls in (
+        NeuronPopulation,
+        SpikeSourcePopulation,
+        SpikeStreamPopulation,
+        PoissonPopulation,
+        NoisePopulation,
+    )
 }
 
 
@@ -790,7 +919,7 @@ def new_population(net, model, n, name, initial) -> Population:
             return cls(net, model, n, name, initial)
     raise TypeError(
         f"population: expected a neuron model (e.g. LIF(...)), "
-        f"SpikeSource, PoissonSource or NoiseSource, got "
+        f"SpikeSource, SpikeStream, PoissonSource or NoiseSource, got "
         f"{type(model).__name__}"
     )
 

@@ -46,7 +46,7 @@ _PAYLOAD = {"poisson": "i64", "noise": "f64"}
 class PopPlan:
     """Structure of one population as the lowering needs it."""
 
-    kind: str  # "neuron" | "spikes" | "poisson" | "noise"
+    kind: str  # "neuron" | "spikes" | "stream" | "poisson" | "noise"
     checked: CheckedSpec | None = None
     ports_used: tuple = ()
     #: argument keys passed as scalars because their value is the same for every neuron;
@@ -173,6 +173,7 @@ def _per_step(body, first=()):
 _UPDATES = {
     "neuron": neurons.neuron_update,
     "spikes": neurons.spike_source,
+    "stream": neurons.spike_source,  # the same walk over a window refilled by the host
     "poisson": neurons.poisson_source,
     "noise": neurons.noise_source,
 }

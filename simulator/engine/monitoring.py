@@ -5,7 +5,9 @@ in id order. State monitors sample in phase A and weight monitors in phase C, ea
 worker writing the columns of the neurons or synapses it owns. Buffers are sized for a
 bounded number of chunks, not for a whole run: before each chunk, :func:`room` says
 whether the chunk's worst case fits, and when it does not the run returns to the host,
-which drains the buffers into the monitor's recordings and goes on.
+which drains the buffers into the monitor's recordings and goes on. Streamed spike
+sources use the same return: a window that does not reach the chunk's end is refilled
+by the host (:mod:`axonforge.streaming`).
 
 A sampled monitor writes row ``(k + 1) // every - 1 - row0`` at step ``k`` (samples at steps
 whose end time is a multiple of ``every*dt``): the row follows from the step, so workers
@@ -23,8 +25,13 @@ k0, k1 = X.name("k0"), X.name("k1")
 
 def room(args, plan) -> list:
     """Statements that set ``fits`` to False when some monitor's buffer cannot take the
-    chunk ``k0 .. k1`` (worst case)."""
+    chunk ``k0 .. k1`` (worst case), or when a streamed spike source has not loaded every
+    step of it (``sched_end``: its first step not loaded completely)."""
     out = [ir.assign("fits", True, "bool")]
+    for P, pop in enumerate(plan.pops):
+        if pop.kind == "stream":
+            loaded = args.pop(P, "sched_end", "i64", (1,))
+            out.append(when(loaded[0] < k1, [ir.assign("fits", False, "bool")]))
     for M, mon in enumerate(plan.mons):
         if mon.kind == "spikes":
             cnt = args.mon(M, "cnt", "i64", (1,))

@@ -203,10 +203,18 @@ class Engine:
         if self.exchange is not None:
             self.exchange.snapshots()
 
+    def _refill(self, streams, stop) -> bool:
+        """Top up the streamed sources' windows for the next chunk; True when one grew."""
+        k, D = self.net.step, self.layout.steps
+        need = min(k - k % D + D, stop)
+        return any([pop.refill(k, need) for pop in streams])
+
     def advance(self, stop):
         """Run to step ``stop``, draining monitors when the kernels ask for it."""
         net = self.net
         self.take_snapshots()
+        streams = [p for p in net.populations.values() if p.refilled_by_host]
+        self._refill(streams, stop)
         argv = self._argv()
         stalled = None
         try:
@@ -227,6 +235,8 @@ class Engine:
                 net.step = reached
                 for mon in net.monitors.values():
                     mon.drain(reached)
+                if status == 1 and self._refill(streams, stop):
+                    argv = self._argv()  # a window grew: new arrays
                 if status == 1:
                     if stalled == reached:  # pragma: no cover - buffers hold a chunk
                         raise RuntimeError("engine: a monitor buffer cannot hold one chunk")

@@ -303,6 +303,57 @@ def astro(threads):
                  gamma["gamma_s"], gamma["y_s"], gamma["j_coupling"]]  # fmt: skip
 
 
+def replay_file():
+    """A spike-stream file with the same contents for every process (written to a
+    temporary name and moved into place, so ranks writing it at once are safe)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from axonforge.streaming import write_stream
+
+    path = Path(tempfile.gettempdir()) / "axonforge_engine_case_replay_v2.h5"
+    if not path.exists():
+        rng = np.random.default_rng(12)
+        times = np.sort(rng.uniform(0.001, 0.2, 30_000))
+        times[100:140] = times[100]  # spikes on one time: merged where one id repeats
+        ids = rng.integers(0, 400, len(times))
+        part = path.with_name(f"{path.name}.{os.getpid()}.{np.random.randint(1 << 30)}")
+        write_stream(part, times, ids, n_units=400)
+        os.replace(part, path)
+    return path
+
+
+def replay(threads):
+    """A recording streamed from disk in small windows (refilled many times, grown once)
+    drives a recurrent network; a second stream of the same file, shifted and windowed,
+    is recorded itself (so under MPI it is read whole on every rank)."""
+    import warnings
+
+    from axonforge.models import SpikeStream
+
+    net = sim.Network(dt=0.1 * ms, seed=12, threads=threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # merged spikes, counted below
+        rec = net.population(SpikeStream(replay_file(), block=64), name="rec")
+        late = net.population(SpikeStream(replay_file(), start=0.05, stop=0.15, shift=-0.04,
+                                          block=1000), n=400, name="late")  # fmt: skip
+    cells = net.population(LIF(), n=300, v=sim.uniform(-70 * mV, -55 * mV))
+    net.connect(rec[:300], cells, rule=sim.OneToOne(), weight=400 * pA)
+    net.connect(rec, cells, rule=sim.FixedProbability(0.05), weight=300 * pA, delay=0.5 * ms)
+    net.connect(late, cells, rule=sim.FixedInDegree(5), weight=200 * pA, delay=2 * ms)
+    net.connect(cells, cells, rule=sim.FixedProbability(0.05), weight=-50 * pA, delay=1 * ms,
+                port="inh")  # fmt: skip
+    spikes = net.spike_monitor(cells)
+    seen = net.spike_monitor(late)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # merged spikes, counted below
+        net.run(0.08)
+        net.run(0.12)
+    merged = np.array([rec.merged_spikes, late.merged_spikes])
+    return net, [spikes.times, spikes.ids, seen.times, seen.ids, merged]
+
+
 CASES = {
     "cuba": cuba,
     "brunel": brunel,
@@ -312,6 +363,7 @@ CASES = {
     "noisy": noisy,
     "gap": gap,
     "astro": astro,
+    "replay": replay,
 }
 #: results that are per-rank under MPI (``proj.weights`` holds the rank's own synapses;
 #: the saved file holds all of them)

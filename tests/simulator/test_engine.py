@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import astro, brunel, cuba, dopamine, gap, noisy, rules, stdp
+from engine_cases import astro, brunel, cuba, dopamine, gap, noisy, replay, rules, stdp
 
 import axonforge as sim
 import axonforge.engine.runner as runner
@@ -25,7 +25,9 @@ def threads_always(monkeypatch):
     monkeypatch.setattr(runner, "MIN_WORK_PER_THREAD", 1)
 
 
-@pytest.mark.parametrize("network", [cuba, brunel, stdp, dopamine, rules, noisy, gap, astro])
+@pytest.mark.parametrize(
+    "network", [cuba, brunel, stdp, dopamine, rules, noisy, gap, astro, replay]
+)
 def test_same_results_for_one_two_and_three_threads(network, threads_always):
     _net, ref = network(1)
     assert len(ref[0]) > 20
