@@ -394,24 +394,25 @@ def _read_nwb_pynwb(path):
         raise ImportError(
             "read_spikes(format='nwb', backend='pynwb') needs pynwb: pip install 'axonforge[data]'"
         ) from None
+    units = None
     try:
         with NWBHDF5IO(str(path), "r") as io:
             nwb = io.read()
             units = nwb.units
-            if units is None:
-                raise _fail(path, "no Units table (/units) in this NWB file")
-            labels = np.asarray(units.id[:])
-            trains = [
-                np.asarray(units.get_unit_spike_times(i), np.float64) for i in range(len(labels))
-            ]
+            if units is not None:
+                labels = np.asarray(units.id[:])
+                trains = [
+                    np.asarray(units.get_unit_spike_times(i), np.float64)
+                    for i in range(len(labels))
+                ]
             stop = None
             if nwb.epochs is not None and len(nwb.epochs):
                 stop = float(np.max(nwb.epochs["stop_time"][:]))
             version = getattr(nwb, "nwb_version", None) or io.nwb_version[0]
-    except ValueError:
-        raise
-    except Exception as e:  # pynwb/hdmf raise many kinds for unreadable files
+    except Exception as e:  # pynwb/hdmf raise many kinds (ValueError too) for such files
         raise _fail(path, f"pynwb cannot read it ({type(e).__name__}: {e})") from None
+    if units is None:
+        raise _fail(path, "no Units table (/units) in this NWB file")
     counts = [len(t) for t in trains]
     times = np.concatenate(trains) if trains else np.zeros(0)
     ids = np.repeat(np.arange(len(labels), dtype=np.int64), counts)
