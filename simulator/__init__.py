@@ -31,9 +31,10 @@ from axonforge.connectivity import (
     normal,
     uniform,
 )
+from axonforge.encoding import send_on_delta
 from axonforge.expressions import expr
 from axonforge.network import Network
-from axonforge.readers import SpikeData, read_spikes, write_spikes
+from axonforge.readers import SpikeData, read_spikes, read_timeseries, write_spikes
 from axonforge.space import grid, random_positions
 from axonforge.spec import SpecError, check_spec
 from axonforge.tripartite import TripartiteBernoulliWithPool
@@ -61,7 +62,9 @@ __all__ = [
     "Network",
     "load",
     "read_spikes",
+    "read_timeseries",
     "write_spikes",
+    "send_on_delta",
     "SpikeData",
     "compile_stats",
     "check_spec",

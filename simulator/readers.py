@@ -34,6 +34,50 @@ Formats and the sources their layout follows:
     2**13 us to all later events (as in G. Orchard's eventvision.py and tonic's
     ``read_mnist_file``). Pixel (x, y) and polarity p map to unit ``(y*width + x)*2 + p``,
     so ``n_units = width*height*2`` (2312 for the 34x34 sensor).
+``"aedat"``
+    AEDAT event-camera files of jAER and cAER (iniVation), told apart by their first line
+    ``#!AER-DAT<version>``. Pixel (x, y) and polarity p (1 = ON) map to unit
+    ``(y*width + x)*2 + p`` as for N-MNIST; timestamps are microseconds.
+
+    *AEDAT 2.0* (and 1.0) -- iniVation, "AEDAT 2.0"
+    (https://docs.inivation.com/software/software-advanced-usage/file-formats/aedat-2.0.html):
+    ``#`` header lines, then big-endian events of a 32-bit address (16-bit in 1.0) and a
+    32-bit timestamp [us]. Addresses follow the DVS128 layout of jAER's ``DVS128``
+    event extractor (``ch.unizh.ini.jaer.chip.retina.DVS128``): x = ``127 - ((addr >> 1)
+    & 0x7F)`` (the sensor's columns are mirrored), y = ``(addr >> 8) & 0x7F``, polarity
+    ON when bit 0 is **clear** (jAER: ``type = (1 - addr) & 1``, ``On`` when type is 1).
+    Addresses with bit 15 set are jAER's sync/special events and are skipped (counted
+    in ``metadata["special_events"]``); an address above 16 bits means another camera's
+    layout (DAVIS) and is refused. The 32-bit timestamp wraps after 2**32 us (71.6 min):
+    a backward jump of more than 2**31 us counts as one wrap.
+
+    *AEDAT 3.1* -- iniVation, "AEDAT 3.1"
+    (https://docs.inivation.com/software/software-advanced-usage/file-formats/aedat-3.1.html)
+    and libcaer's ``events/common.h``/``polarity.h``: ``#`` header lines ending with
+    ``#!END-HEADER``, then packets, each a 28-byte little-endian header (eventType,
+    eventSource: 16 bit; eventSize, eventTSOffset, eventTSOverflow, eventCapacity,
+    eventNumber, eventValid: 32 bit) followed by eventNumber * eventSize bytes (as cAER's
+    file input reads them). Polarity events (type 1) are 8 bytes: a 32-bit word with
+    bit 0 = valid, bit 1 = polarity (1 = ON), y = bits 2-16, x = bits 17-31, then a 32-bit
+    timestamp [us] extended to 64 bits as ``eventTSOverflow << 31 | timestamp``. Only valid
+    events are kept; other packet types (special, frame, IMU) are skipped and counted in
+    ``metadata["skipped_events"]``; compressed packets (eventType bit 15) are refused.
+    ``width``/``height`` come from the options, else a ``sizeX``/``sizeY`` entry of the
+    header, else the header's source name (DVS128, DAVIS240, DAVIS346).
+``"neo"``
+    Any file `Neo <https://neo.readthedocs.io>`_ reads (optional extra ``neo``):
+    ``neo.io.get_io(path)`` picks the IO by suffix, or ``io=`` names one (a class, its
+    name such as ``"PickleIO"``, or an IO instance). The SpikeTrains of ONE segment become
+    the units; times are converted to seconds with ``quantities`` and kept on the file's
+    clock. A file with several segments (in all its blocks) needs ``segment=k``: segments
+    are not merged, since their clocks may restart (trials) or overlap. Unit labels are
+    the SpikeTrains' names when every train has a distinct one, else 0..n-1; the trains'
+    annotations are kept in ``metadata["annotations"]``.
+
+``read_spikes(path, format="nwb", backend="pynwb")`` reads the same Units table through
+pynwb (``NWBHDF5IO(...).read().units``) instead of h5py; :func:`read_timeseries` reads
+NWB TimeSeries and SpatialSeries (behaviour, stimuli) to encode them as spikes with
+:func:`axonforge.encoding.send_on_delta`.
 
 Every reader applies the same rules: spikes are sorted by time, then by id (stable);
 non-finite or negative times, ids outside 0..n_units-1 and unreadable or wrong-format
@@ -49,12 +93,21 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SpikeData", "read_spikes", "write_spikes", "guess_format", "FORMATS"]
+__all__ = [
+    "SpikeData",
+    "TimeSeriesData",
+    "read_spikes",
+    "read_timeseries",
+    "write_spikes",
+    "guess_format",
+    "FORMATS",
+]
 
-FORMATS = ("nwb", "text", "npz", "phy", "nmnist")
+FORMATS = ("nwb", "text", "npz", "phy", "nmnist", "aedat", "neo")
 _TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".dat", ".text"}
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
+_AEDAT_MAGIC = b"#!AER-DAT"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -218,7 +271,10 @@ def guess_format(path) -> str:
     if not path.exists():
         raise _fail(path, "no such file")
     with open(path, "rb") as f:
-        head = f.read(8)
+        head = f.read(16)
+    if head.startswith(_AEDAT_MAGIC):
+        return "aedat"
+    head = head[:8]
     if head == _HDF5_MAGIC:
         return "nwb"
     if head[:4] == _ZIP_MAGIC:
@@ -232,6 +288,10 @@ def guess_format(path) -> str:
         return "text"
     if suffix == ".bin":
         return "nmnist"
+    if suffix == ".aedat":
+        return "aedat"
+    if suffix in (".pkl", ".pickle", ".nix", ".mat", ".smr", ".plx", ".nev", ".abf"):
+        return "neo"
     raise _fail(path, f"cannot tell the format; pass format= one of {FORMATS}")
 
 
@@ -239,8 +299,10 @@ def read_spikes(path, format=None, **options) -> SpikeData:
     """Read recorded spikes; ``format`` (one of :data:`FORMATS`) is guessed when None.
 
     Options: ``time_unit`` (text, default 1.0 s), ``groups`` (phy, default ``("good",)``,
-    None keeps every cluster), ``width``/``height`` (nmnist, default 34), ``n_units`` (npz
-    without ``unit_labels``).
+    None keeps every cluster), ``width``/``height`` (nmnist, default 34; aedat, default
+    128 for AEDAT 1/2, from the header for 3.1), ``n_units`` (npz without
+    ``unit_labels``), ``backend`` (nwb: ``"h5py"``, the default, or ``"pynwb"``), ``io`` and
+    ``segment`` (neo).
     """
     path = Path(path)
     fmt = guess_format(path) if format is None else str(format).lower()
@@ -250,11 +312,15 @@ def read_spikes(path, format=None, **options) -> SpikeData:
         "npz": _read_npz,
         "phy": _read_phy,
         "nmnist": _read_nmnist,
+        "aedat": _read_aedat,
+        "neo": _read_neo,
     }
     if fmt not in readers:
         raise ValueError(f"read_spikes: unknown format {format!r}; use one of {FORMATS}")
-    if fmt != "phy" and not path.is_file():
+    if fmt not in ("phy", "neo") and not path.is_file():
         raise _fail(path, "no such file" if not path.exists() else "not a file")
+    if fmt == "neo" and not path.exists():
+        raise _fail(path, "no such file or folder")
     try:
         return readers[fmt](path, **options)
     except TypeError as e:
@@ -266,7 +332,13 @@ def read_spikes(path, format=None, **options) -> SpikeData:
 # ------------------------------------------------------------------ NWB
 
 
-def _read_nwb(path):
+def _read_nwb(path, backend="h5py"):
+    if backend == "pynwb":
+        return _read_nwb_pynwb(path)
+    if backend != "h5py":
+        raise ValueError(
+            f"read_spikes(format='nwb'): backend must be 'h5py' or 'pynwb', not {backend!r}"
+        )
     import h5py
 
     try:
@@ -312,6 +384,40 @@ def _read_nwb(path):
         rate=1.0 / resolution if resolution > 0 else None,
         meta=meta,
     )
+
+
+def _read_nwb_pynwb(path):
+    """The Units table through pynwb: its own reading of ids and ragged spike_times."""
+    try:
+        from pynwb import NWBHDF5IO
+    except ImportError:
+        raise ImportError(
+            "read_spikes(format='nwb', backend='pynwb') needs pynwb: pip install 'axonforge[data]'"
+        ) from None
+    units = None
+    try:
+        with NWBHDF5IO(str(path), "r") as io:
+            nwb = io.read()
+            units = nwb.units
+            if units is not None:
+                labels = np.asarray(units.id[:])
+                trains = [
+                    np.asarray(units.get_unit_spike_times(i), np.float64)
+                    for i in range(len(labels))
+                ]
+            stop = None
+            if nwb.epochs is not None and len(nwb.epochs):
+                stop = float(np.max(nwb.epochs["stop_time"][:]))
+            version = getattr(nwb, "nwb_version", None) or io.nwb_version[0]
+    except Exception as e:  # pynwb/hdmf raise many kinds (ValueError too) for such files
+        raise _fail(path, f"pynwb cannot read it ({type(e).__name__}: {e})") from None
+    if units is None:
+        raise _fail(path, "no Units table (/units) in this NWB file")
+    counts = [len(t) for t in trains]
+    times = np.concatenate(trains) if trains else np.zeros(0)
+    ids = np.repeat(np.arange(len(labels), dtype=np.int64), counts)
+    meta = {"backend": "pynwb", "nwb_version": str(version)}
+    return _finish(path, "nwb", times, ids, len(labels), labels, duration=stop, meta=meta)
 
 
 def _write_nwb(path, data):
@@ -619,23 +725,479 @@ def _read_nmnist(path, width=34, height=34):
     )
 
 
+# ------------------------------------------------------------------ AEDAT (jAER / cAER)
+
+_SENSOR_SIZES = {"DVS128": (128, 128), "DAVIS240": (240, 180), "DAVIS346": (346, 260)}
+# the 28-byte AEDAT 3.1 packet header, little-endian (libcaer events/common.h)
+_AEDAT3_HEADER = np.dtype(
+    [
+        ("type", "<u2"),
+        ("source", "<u2"),
+        ("size", "<u4"),
+        ("ts_offset", "<u4"),
+        ("ts_overflow", "<u4"),
+        ("capacity", "<u4"),
+        ("number", "<u4"),
+        ("valid", "<u4"),
+    ]
+)
+
+
+def _aedat_header(path, raw):
+    """``(version, header text, offset of the first binary byte)``."""
+    if not raw.startswith(_AEDAT_MAGIC):
+        raise _fail(path, "does not start with '#!AER-DAT': not an AEDAT file")
+    first = raw[: raw.find(b"\n")] if b"\n" in raw else raw
+    version = first[len(_AEDAT_MAGIC) :].strip().decode("ascii", "replace")
+    if version.startswith("3"):
+        end = raw.find(b"#!END-HEADER")
+        nl = raw.find(b"\n", end) if end >= 0 else -1
+        if nl < 0:
+            raise _fail(path, "AEDAT 3 header without its '#!END-HEADER' line (truncated?)")
+        body = nl + 1
+    else:
+        body = 0
+        while raw[body : body + 1] == b"#":
+            nl = raw.find(b"\n", body)
+            if nl < 0:
+                raise _fail(path, "AEDAT header line without an end (truncated?)")
+            body = nl + 1
+    return version, raw[:body].decode("latin-1"), body
+
+
+def _events_to_units(path, fmt, x, y, p, t_us, width, height, meta):
+    outside = (x < 0) | (x >= width) | (y < 0) | (y >= height)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise _fail(
+            path,
+            f"{int(outside.sum())} event(s) outside the {width}x{height} sensor (first: event "
+            f"{i} at x={x[i]}, y={y[i]}); wrong width/height or another camera's layout",
+        )
+    n_units = width * height * 2
+    ids = (y * width + x) * 2 + p
+    meta = {"width": width, "height": height, "channel": "(y*width + x)*2 + polarity", **meta}
+    return _finish(path, fmt, t_us * 1e-6, ids, n_units, np.arange(n_units), rate=1e6, meta=meta)
+
+
+def _read_aedat(path, width=None, height=None):
+    raw = Path(path).read_bytes()
+    version, header, body = _aedat_header(path, raw)
+    if version.startswith("3"):
+        return _read_aedat3(path, raw, version, header, body, width, height)
+    if version not in ("1.0", "2.0", "1", "2"):
+        raise _fail(path, f"AEDAT version {version!r} is not supported (1.0, 2.0 or 3.1)")
+    width = 128 if width is None else int(width)
+    height = 128 if height is None else int(height)
+    step = 6 if version.startswith("1") else 8
+    n = len(raw) - body
+    if n % step:
+        raise _fail(
+            path,
+            f"{n} bytes of events is not a multiple of {step} (AEDAT {version}): truncated file",
+        )
+    if step == 8:
+        ev = np.frombuffer(raw, dtype=">u4", offset=body).reshape(-1, 2).astype(np.int64)
+        addr, ts = ev[:, 0], ev[:, 1]
+    else:
+        ev = np.frombuffer(raw, dtype=[("a", ">u2"), ("t", ">u4")], offset=body)
+        addr, ts = ev["a"].astype(np.int64), ev["t"].astype(np.int64)
+    wide = addr > 0xFFFF
+    if wide.any():
+        i = int(np.flatnonzero(wide)[0])
+        raise _fail(
+            path,
+            f"event {i} has address {addr[i]:#x}, wider than the 16-bit DVS128 layout "
+            "(a DAVIS or other camera's layout, which this reader does not decode)",
+        )
+    # a backward jump of more than half the 32-bit range is a wrap of the timestamp
+    wraps = np.r_[0, np.cumsum(np.diff(ts) < -(2**31))]
+    ts = ts + wraps * 2**32
+    special = (addr & 0x8000) != 0
+    addr, ts = addr[~special], ts[~special]
+    x = (width - 1) - ((addr >> 1) & 0x7F)
+    y = (addr >> 8) & 0x7F
+    p = 1 - (addr & 1)
+    meta = {
+        "aedat_version": version,
+        "special_events": int(special.sum()),
+        "timestamp_wraps": int(wraps[-1]) if len(wraps) else 0,
+        "header": header,
+    }
+    return _events_to_units(path, "aedat", x, y, p, ts, width, height, meta)
+
+
+def _aedat3_size(header):
+    """(width, height) from a cAER header, or None."""
+    import re
+
+    sx = re.search(r"size\s*X\W{0,30}?(\d+)", header, re.IGNORECASE)
+    sy = re.search(r"size\s*Y\W{0,30}?(\d+)", header, re.IGNORECASE)
+    if sx and sy:
+        return int(sx.group(1)), int(sy.group(1))
+    for name, size in _SENSOR_SIZES.items():
+        if re.search(rf"#\s*-?Source\s+\d+\s*:\s*{name}", header, re.IGNORECASE):
+            return size
+    return None
+
+
+def _read_aedat3(path, raw, version, header, body, width, height):
+    if version != "3.1":
+        raise _fail(path, f"AEDAT version {version!r} is not supported (1.0, 2.0 or 3.1)")
+    if width is None or height is None:
+        size = _aedat3_size(header)
+        if size is None:
+            raise _fail(
+                path,
+                "the AEDAT 3.1 header names no sensor size (sizeX/sizeY or a known source); "
+                "pass width= and height=",
+            )
+        width = size[0] if width is None else width
+        height = size[1] if height is None else height
+    width, height = int(width), int(height)
+    words, overflow, sources, skipped = [], [], set(), {}
+    pos, end = body, len(raw)
+    while pos < end:  # one Python step per packet (thousands of events each)
+        if end - pos < 28:
+            raise _fail(path, f"packet header at byte {pos} cut short: truncated file")
+        h = np.frombuffer(raw, _AEDAT3_HEADER, count=1, offset=pos)[0]
+        kind, size, number = int(h["type"]), int(h["size"]), int(h["number"])
+        stop = pos + 28 + size * number
+        if stop > end:
+            raise _fail(
+                path,
+                f"packet at byte {pos} holds {number} events of {size} bytes but only "
+                f"{end - pos - 28} bytes follow: truncated file",
+            )
+        if kind & 0x8000:
+            raise _fail(path, f"packet at byte {pos} is compressed, which is not supported")
+        if kind == 1:
+            if size != 8 or int(h["ts_offset"]) != 4:
+                raise _fail(
+                    path,
+                    f"polarity packet at byte {pos} has eventSize {size} and eventTSOffset "
+                    f"{int(h['ts_offset'])} (expected 8 and 4)",
+                )
+            words.append(np.frombuffer(raw, "<u4", count=2 * number, offset=pos + 28))
+            overflow.append(np.full(number, int(h["ts_overflow"]), np.int64))
+            sources.add(int(h["source"]))
+        else:
+            skipped[kind] = skipped.get(kind, 0) + number
+        pos = stop
+    if len(sources) > 1:
+        raise _fail(path, f"polarity events from several sources {sorted(sources)}")
+    ev = (
+        np.concatenate(words).reshape(-1, 2).astype(np.int64)
+        if words
+        else np.zeros((0, 2), np.int64)
+    )
+    ovf = np.concatenate(overflow) if overflow else np.zeros(0, np.int64)
+    data, ts = ev[:, 0], ev[:, 1]
+    if np.any(ts >= 2**31):
+        i = int(np.flatnonzero(ts >= 2**31)[0])
+        raise _fail(path, f"polarity event {i} has a timestamp with bit 31 set (not AEDAT 3.1)")
+    valid = (data & 1) == 1
+    data, ts, ovf = data[valid], ts[valid], ovf[valid]
+    t_us = (ovf << 31) | ts
+    x, y, p = (data >> 17) & 0x7FFF, (data >> 2) & 0x7FFF, (data >> 1) & 1
+    meta = {
+        "aedat_version": version,
+        "invalid_events": int((~valid).sum()),
+        "skipped_events": skipped,
+        "header": header,
+    }
+    return _events_to_units(path, "aedat", x, y, p, t_us, width, height, meta)
+
+
+def _aedat_events(data, width, height):
+    """(x, y, p, t_us) of a SpikeData whose ids are ``(y*width + x)*2 + p``."""
+    if data.n_units != width * height * 2:
+        raise ValueError(
+            f"write_spikes(format='aedat'): {data.n_units} units is not width*height*2 = "
+            f"{width * height * 2}"
+        )
+    t_us = np.round(np.asarray(data.times, np.float64) * 1e6)
+    if np.any(np.abs(t_us - np.asarray(data.times) * 1e6) > 1e-3):
+        raise ValueError("write_spikes(format='aedat'): spike times are not whole microseconds")
+    ids = np.asarray(data.ids, np.int64)
+    pixel, p = ids // 2, ids % 2
+    return pixel % width, pixel // width, p, t_us.astype(np.int64)
+
+
+def _write_aedat(path, data, version="2.0", width=None, height=None, packet_events=4096):
+    meta = data.metadata or {}
+    width = int(width if width is not None else meta.get("width", 128))
+    height = int(height if height is not None else meta.get("height", 128))
+    x, y, p, t_us = _aedat_events(data, width, height)
+    if version == "2.0":
+        if width > 128 or height > 128:
+            raise ValueError(
+                "write_spikes(format='aedat', version='2.0'): the DVS128 layout holds "
+                "128x128 pixels at most"
+            )
+        addr = (y << 8) | (((width - 1) - x) << 1) | (1 - p)
+        ev = np.empty((len(addr), 2), ">u4")
+        ev[:, 0], ev[:, 1] = addr, t_us % 2**32
+        head = (
+            "#!AER-DAT2.0\r\n"
+            "# This is a raw AE data file written by axonforge (DVS128 address layout)\r\n"
+            "# Data format is int32 address, int32 timestamp (8 bytes total), big-endian\r\n"
+            "# Timestamps tick is 1 us\r\n"
+        )
+        Path(path).write_bytes(head.encode() + ev.tobytes())
+        return
+    if version != "3.1":
+        raise ValueError(
+            f"write_spikes(format='aedat'): version must be '2.0' or '3.1', not {version!r}"
+        )
+    source = "DVS128" if (width, height) == (128, 128) else "axonforge"
+    head = (
+        "#!AER-DAT3.1\r\n#Format: RAW\r\n"
+        f"#Source 1: {source}\r\n#sizeX: {width}\r\n#sizeY: {height}\r\n#!END-HEADER\r\n"
+    )
+    words = np.empty((len(x), 2), "<u4")
+    words[:, 0] = (x << 17) | (y << 2) | (p << 1) | 1
+    words[:, 1] = t_us & (2**31 - 1)
+    ovf = t_us >> 31
+    parts = [head.encode()]
+    cuts = np.flatnonzero(np.diff(ovf)) + 1  # a packet never spans an overflow change
+    for seg in np.split(np.arange(len(x)), cuts):
+        for start in range(0, len(seg), packet_events):
+            chunk = seg[start : start + packet_events]
+            h = np.zeros(1, _AEDAT3_HEADER)
+            h["type"], h["source"], h["size"], h["ts_offset"] = 1, 1, 8, 4
+            h["ts_overflow"] = ovf[chunk[0]]
+            h["capacity"] = h["number"] = h["valid"] = len(chunk)
+            parts += [h.tobytes(), words[chunk].tobytes()]
+    Path(path).write_bytes(b"".join(parts))
+
+
+# ------------------------------------------------------------------ Neo
+
+
+def _read_neo(path, io=None, segment=None):
+    try:
+        import neo
+        import quantities as pq
+    except ImportError:
+        raise ImportError(
+            "read_spikes(format='neo') needs the neo package: pip install 'axonforge[neo]'"
+        ) from None
+    if isinstance(io, str):
+        cls = getattr(neo.io, io, None)
+        if not isinstance(cls, type):
+            names = sorted(c.__name__ for c in neo.io.iolist)
+            raise ValueError(f"read_spikes(format='neo'): no neo IO named {io!r}; one of {names}")
+        io = cls
+    try:
+        if io is None:
+            reader = neo.io.get_io(str(path))
+        elif isinstance(io, type):
+            reader = io(str(path))
+        else:
+            reader = io
+        blocks = reader.read(lazy=False)
+    except Exception as e:  # neo's IOs raise IOError, KeyError, NeoReadWriteError, ...
+        raise _fail(path, f"neo cannot read it ({type(e).__name__}: {e})") from None
+    segments = [seg for block in blocks for seg in block.segments]
+    if not segments:
+        raise _fail(path, "neo found no segment in this file")
+    if segment is None:
+        if len(segments) > 1:
+            raise _fail(
+                path,
+                f"{len(segments)} segments (in {len(blocks)} block(s)); pass segment=k "
+                f"(0..{len(segments) - 1}) to read one: segments are not merged, their "
+                "clocks may restart",
+            )
+        segment = 0
+    if not 0 <= int(segment) < len(segments):
+        raise _fail(path, f"segment={segment} but the file has {len(segments)} segment(s)")
+    seg = segments[int(segment)]
+    trains = list(seg.spiketrains)
+    if not trains:
+        raise _fail(path, f"segment {segment} holds no SpikeTrain")
+    times = [np.asarray(st.rescale(pq.s).magnitude, np.float64).ravel() for st in trains]
+    ids = np.repeat(np.arange(len(trains), dtype=np.int64), [len(t) for t in times])
+    names = [st.name for st in trains]
+    if all(names) and len(set(names)) == len(names):
+        labels = np.array([str(n) for n in names])
+    else:
+        labels = np.arange(len(trains))
+    stop = max(float(st.t_stop.rescale(pq.s).magnitude) for st in trains)
+    meta = {
+        "io": type(reader).__name__,
+        "segment": int(segment),
+        "n_segments": len(segments),
+        "annotations": [dict(st.annotations) for st in trains],
+    }
+    return _finish(path, "neo", np.concatenate(times), ids, len(trains), labels,
+                   duration=stop, meta=meta)  # fmt: skip
+
+
+# ------------------------------------------------------------------ NWB time series
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TimeSeriesData:
+    """One NWB TimeSeries (or a container's series side by side); arrays read-only.
+
+    Attributes
+    ----------
+    times : float64 array [s], one per sample
+    data : float64 array, ``(samples,)`` or ``(samples, channels)``, in ``unit``
+        (the file's values times ``conversion`` plus ``offset``)
+    labels : tuple of str, one per channel
+    unit : str
+    name : str, the series' path in the file
+    metadata : dict
+    """
+
+    times: np.ndarray
+    data: np.ndarray
+    labels: tuple
+    unit: str
+    name: str
+    metadata: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.times)
+
+    def __repr__(self):
+        shape = "x".join(map(str, self.data.shape))
+        return f"TimeSeriesData({self.name!r}, {shape}, unit={self.unit!r})"
+
+
+def _series_groups(f):
+    """Paths of every group with a ``data`` dataset and a time base."""
+    found = []
+
+    def visit(name, obj):
+        if (
+            hasattr(obj, "keys")
+            and "data" in obj
+            and ("timestamps" in obj or "starting_time" in obj)
+        ):
+            found.append(name)
+
+    f.visititems(visit)
+    return found
+
+
+def _read_series(path, g):
+    data = g["data"]
+    values = np.asarray(data[()], dtype=np.float64)
+    conv = float(data.attrs.get("conversion", 1.0))
+    offset = float(data.attrs.get("offset", 0.0))
+    values = values * conv + offset
+    n = values.shape[0] if values.ndim else 0
+    if "timestamps" in g:
+        times = np.asarray(g["timestamps"][()], np.float64)
+    else:
+        rate = float(g["starting_time"].attrs.get("rate", 0.0))
+        if not rate > 0:
+            raise _fail(path, f"{g.name}: starting_time without a positive rate")
+        times = float(g["starting_time"][()]) + np.arange(n) / rate
+    if len(times) != n:
+        raise _fail(path, f"{g.name}: {len(times)} timestamps for {n} samples")
+    if not np.all(np.isfinite(times)) or np.any(np.diff(times) < 0):
+        raise _fail(path, f"{g.name}: timestamps not finite and non-decreasing")
+    unit = data.attrs.get("unit", "")
+    unit = unit.decode() if isinstance(unit, bytes) else str(unit)
+    return times, values, unit
+
+
+def read_timeseries(path, name) -> TimeSeriesData:
+    """Read an NWB TimeSeries or SpatialSeries (h5py only), e.g. ``"Position"``.
+
+    ``name`` is a path in the file (``"acquisition/Position/x"``) or a name under
+    ``acquisition``, ``processing/<module>``, ``stimulus/presentation`` or ``analysis``
+    (``"Position/x"``, ``"sleep_ripples"``). A container of series (``Position``,
+    ``CompassDirection``) gives its series side by side as channels, in name order, when
+    they share their timestamps. Times come from ``timestamps``, else ``starting_time``
+    and its ``rate`` (NWB "TimeSeries",
+    https://nwb-schema.readthedocs.io/en/latest/format.html#timeseries). A missing name
+    raises ValueError listing the series the file has.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"read_timeseries: {path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"read_timeseries: {path}: not a readable HDF5/NWB file ({e})") from None
+    with f:
+        name = str(name).strip("/")
+        roots = ["", "acquisition/", "stimulus/presentation/", "analysis/"]
+        roots += [f"processing/{m}/" for m in f.get("processing", {})]
+        g = next((f[r + name] for r in roots if (r + name) in f), None)
+        if g is None or not hasattr(g, "keys"):
+            have = _series_groups(f)
+            raise ValueError(
+                f"read_timeseries: {path}: no time series {name!r}; the file has "
+                f"{have if have else 'none'}"
+            )
+        if "data" in g:
+            times, values, unit = _read_series(path, g)
+            labels = (
+                (g.name.rsplit("/", 1)[-1],)
+                if values.ndim == 1
+                else tuple(f"{g.name.rsplit('/', 1)[-1]}[{j}]" for j in range(values.shape[1]))
+            )
+        else:
+            members = [k for k in sorted(g) if hasattr(g[k], "keys") and "data" in g[k]]
+            if not members:
+                raise ValueError(
+                    f"read_timeseries: {path}: {g.name} holds no time series; the file has "
+                    f"{_series_groups(f)}"
+                )
+            parts = [_read_series(path, g[k]) for k in members]
+            times, unit = parts[0][0], parts[0][2]
+            for k, (t, v, _) in zip(members, parts):
+                if v.ndim != 1 or len(t) != len(times) or not np.array_equal(t, times):
+                    raise ValueError(
+                        f"read_timeseries: {path}: {g.name}/{k} does not share the "
+                        f"timestamps of {g.name}/{members[0]}; read the series one by one"
+                    )
+            values = np.column_stack([v for _, v, _ in parts])
+            labels = tuple(members)
+        kind = g.attrs.get("neurodata_type", "")
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        series = g.name
+    for a in (times, values):
+        a.setflags(write=False)
+    meta = {"source": str(path), "neurodata_type": kind}
+    return TimeSeriesData(times, values, labels, unit, series, meta)
+
+
 # ------------------------------------------------------------------ writing
 
 
 def write_spikes(path, data, format=None, **options):
     """Write ``data`` (a :class:`SpikeData`) so that :func:`read_spikes` gives back the same
     times and ids. Formats: ``"text"`` (two columns, time [s] and unit label), ``"npz"``,
-    ``"nwb"`` (a minimal Units table) and ``"phy"`` (a folder; needs a sampling rate, from
-    ``data`` or ``sample_rate=``, with every time on its sample grid). Guessed from the
-    suffix when None (no suffix: phy folder)."""
+    ``"nwb"`` (a minimal Units table), ``"phy"`` (a folder; needs a sampling rate, from
+    ``data`` or ``sample_rate=``, with every time on its sample grid) and ``"aedat"``
+    (``version="2.0"``, DVS128 layout, or ``"3.1"``; ``width``/``height`` from the options
+    or ``data.metadata``; ids laid out as ``(y*width + x)*2 + p``, times whole
+    microseconds). Guessed from the suffix when None (no suffix: phy folder)."""
     path = Path(path)
     if format is None:
         suffix = path.suffix.lower()
-        format = {".nwb": "nwb", ".npz": "npz"}.get(suffix)
+        format = {".nwb": "nwb", ".npz": "npz", ".aedat": "aedat"}.get(suffix)
         format = format or ("text" if suffix in _TEXT_SUFFIXES else "phy" if not suffix else None)
         if format is None:
             raise ValueError(f"write_spikes: cannot tell the format of {path}; pass format=")
-    writers = {"text": _write_text, "npz": _write_npz, "nwb": _write_nwb, "phy": _write_phy}
+    writers = {
+        "text": _write_text,
+        "npz": _write_npz,
+        "nwb": _write_nwb,
+        "phy": _write_phy,
+        "aedat": _write_aedat,
+    }
     if format not in writers:
         raise ValueError(f"write_spikes: no writer for {format!r}; use one of {tuple(writers)}")
     writers[format](path, data, **options)
