@@ -477,17 +477,20 @@ def _vp(a, b, q):
 
 
 @njit(cache=True)
-def _pairs(kind, fa, oa, fb, ob, param, matrix):
+def _pairs(kind, fa, oa, fb, ob, param, matrix, symmetric):
     """Distances of trains packed as (flat, offsets): a[i] vs b[i], or every a[i] vs
-    every b[j] when ``matrix``. kind 0: squared van Rossum, 1: Victor–Purpura."""
+    every b[j] when ``matrix`` (only j > i when ``symmetric``: b is a, the diagonal 0).
+    kind 0: squared van Rossum, 1: Victor–Purpura."""
     na, nb = len(oa) - 1, len(ob) - 1
-    out = np.empty((na, nb if matrix else 1))
+    out = np.zeros((na, nb if matrix else 1))
     for i in range(na):
         a = fa[oa[i] : oa[i + 1]]
-        for jj in range(nb if matrix else 1):
+        for jj in range(i + 1 if symmetric else 0, nb if matrix else 1):
             j = jj if matrix else i
             b = fb[ob[j] : ob[j + 1]]
             out[i, jj] = _vr_squared(a, b, param) if kind == 0 else _vp(a, b, param)
+            if symmetric:
+                out[jj, i] = out[i, jj]
     return out
 
 
@@ -502,7 +505,7 @@ def _distances(kind, trains_a, trains_b, param, matrix, where):
             )
     fa, oa = _packed(la)
     fb, ob = _packed(lb)
-    out = _pairs(kind, fa, oa, fb, ob, param, matrix)
+    out = _pairs(kind, fa, oa, fb, ob, param, matrix, matrix and trains_b is None)
     if not matrix:
         out = out[:, 0]
         return float(out[0]) if single_a else out

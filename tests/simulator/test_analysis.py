@@ -76,6 +76,8 @@ def test_van_rossum_matches_elephant(trains, tau):
     np.testing.assert_allclose(pairs, np.diag(mine, 1), rtol=1e-12, atol=1e-12)
     assert np.all(np.diag(mine) == 0)  # identical trains: exactly 0 (both codes)
     assert mine[1, 7] == 0  # trains[7] is a copy of trains[1]
+    block = an.van_rossum_matrix(trains[:4], trains[4:], tau)  # two sets: a block of it
+    np.testing.assert_allclose(block**2, ref[:4, 4:] ** 2, rtol=1e-9, atol=1e-12 * scale.max())
 
 
 @pytest.mark.parametrize("q", [0.0, 1.0, 50.0, 1e3, 1e5])
@@ -84,6 +86,8 @@ def test_victor_purpura_matches_elephant(trains, q):
     ref = esd.victor_purpura_distance(neo_trains(small), q * pq.Hz)
     mine = an.victor_purpura_matrix(small, q=q)
     np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-12)
+    block = an.victor_purpura_matrix(small[:4], small[4:], q)
+    np.testing.assert_allclose(block, ref[:4, 4:], rtol=1e-12, atol=1e-12)
     # Elephant's 'intuitive' algorithm (the textbook DP) on one pair, as a second witness
     a, b = neo_trains(small[1:3])
     slow = esd.victor_purpura_distance([a, b], q * pq.Hz, algorithm="intuitive")[0, 1]
