@@ -14,7 +14,7 @@ hardware layer ``axonforge.hardware`` (``hardware/``). Quick start::
     net.run(0.1)
 """
 
-from axonforge import plot, stats, units  # plot imports matplotlib lazily, on first use
+from axonforge import analysis, plot, stats, units  # matplotlib is imported on first use
 from axonforge.backends.numba_backend import STATS as _STATS
 from axonforge.connectivity import (
     AllToAll,
@@ -56,6 +56,7 @@ def load(path):
 
 
 __all__ = [
+    "analysis",
     "plot",
     "stats",
     "units",

@@ -18,16 +18,13 @@ def _times_ids(spikes, ids=None):
 def isi_cv(spikes, ids=None, min_spikes=3) -> float:
     """Mean coefficient of variation of interspike intervals over the neurons with at
     least ``min_spikes`` spikes (NaN if none). A Poisson process has CV 1, a clock 0;
-    Brunel (2000) calls CV > ~0.7 irregular."""
-    t, i = _times_ids(spikes, ids)
-    order = np.lexsort((t, i))
-    t, i = t[order], i[order]
-    cvs = []
-    for train in np.split(t, np.flatnonzero(np.diff(i)) + 1):
-        if len(train) >= min_spikes:
-            isi = np.diff(train)
-            cvs.append(isi.std() / isi.mean())
-    return float(np.mean(cvs)) if cvs else float("nan")
+    Brunel (2000) calls CV > ~0.7 irregular. The per-neuron values are
+    :func:`axonforge.analysis.isi_cv`."""
+    from axonforge.analysis import isi_cv as per_unit
+
+    cvs = per_unit(spikes, ids=ids, min_spikes=min_spikes)
+    cvs = cvs[np.isfinite(cvs)]
+    return float(np.mean(cvs)) if len(cvs) else float("nan")
 
 
 def population_count_cv(spikes, bin_width, ids=None, t_start=0.0) -> float:
