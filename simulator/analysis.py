@@ -714,17 +714,21 @@ def plot_comparison(result, recorded=None, path=None, labels=("simulated", "reco
     fig = Figure(figsize=(11, 7.5))
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(3, 3)
+    top_row = grid[0, :].subgridspec(1, 2)
     colors = ("C0", "C3")
     for col, (side, name, c) in enumerate(zip((r.simulated, r.recorded), labels, colors)):
-        ax = fig.add_subplot(grid[0, col * 3 // 2 : (col + 1) * 3 // 2 + (col == 0)])
+        ax = fig.add_subplot(top_row[0, col])
         if len(side):
             raster(SimpleNamespace(times=side[0], ids=side[1]), ax=ax, color=c)
         ax.set_xlim(r.t_start, r.t_stop)
         ax.set_ylim(-0.5, r.n_units - 0.5)
         ax.set_title(f"{name}: raster")
     ax = fig.add_subplot(grid[1, :])
-    for pop, name, c in zip((r.population_rate_sim, r.population_rate_rec), labels, colors):
-        ax.stairs(pop, r.edges, color=c, label=name)
+    # the recording first, the simulation drawn over it
+    for pop, name, c in list(zip((r.population_rate_sim, r.population_rate_rec), labels, colors))[
+        ::-1
+    ]:
+        ax.stairs(pop, r.edges, color=c, label=name, alpha=0.8)
     ax.set_xlabel("time [s]")
     ax.set_ylabel("rate per unit [Hz]")
     ax.set_title(f"population rate ({r.bin_width * 1e3:g} ms bins)")

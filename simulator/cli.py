@@ -3,6 +3,7 @@
 axonforge run net.h5 --duration 1.0 --out results/
 axonforge run examples/cuba.py --duration 2.0   (everything after a script goes to it)
 axonforge run --mpi 4 net.h5                     (the same on 4 MPI ranks, via mpirun)
+axonforge replay recording.nwb --model net.h5 --out results/
 axonforge info net.h5
 axonforge cache [--clear]
 
@@ -154,6 +155,34 @@ def _run(args, parser):
     return 0
 
 
+def _replay(args, parser):
+    import axonforge as af
+    from axonforge import io
+    from axonforge.replay import replay, report_text, write_report
+
+    options = {} if args.time_unit is None else {"time_unit": args.time_unit}
+    data = af.read_spikes(args.recording, format=args.format, **options)
+    net = af.load(args.model)
+    if args.threads is not None:
+        from axonforge.engine.runner import check_threads
+
+        net.threads = check_threads(args.threads)
+        net._structure_changed = True
+    result = replay(net, data, input=args.input, compare=args.compare, start=args.start,
+                    stop=args.stop, duration=args.duration,
+                    progress=False if args.quiet else None)  # fmt: skip
+    if args.save:
+        net.save(args.save)
+    if net.rank != 0:
+        return 0
+    out = Path(args.out or Path(args.recording).with_suffix("").name + "_replay")
+    paths = write_report(result, out, html_report=args.report == "html")
+    io.save_recordings(out / "recordings.h5", net.monitors)
+    print(report_text(result), end="")
+    print(f"report, figure and recordings in {out}/ ({', '.join(p.name for p in paths)})")
+    return 0
+
+
 def _info(args, parser):
     import axonforge as af
 
@@ -214,6 +243,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("target", help="network file saved with net.save(), or a Python script")
     run.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
+    rep = sub.add_parser(
+        "replay",
+        help="drive a saved network with a recording and compare",
+        description="Replay a recording (any format read_spikes reads) into a saved "
+        "network's SpikeSource population, run it for the recording's length, and write "
+        "the recordings, a report comparing the network's population with the recording "
+        "(text or HTML) and a comparison figure.",
+        formatter_class=_Formatter,
+    )
+    rep.add_argument("recording", help="the recording: NWB, phy folder, text, npz, N-MNIST...")
+    rep.add_argument("--model", required=True, help="network file saved with net.save()")
+    rep.add_argument("--format", help="the recording's format (default: guessed)")
+    rep.add_argument("--time-unit", type=float, help="text recordings: seconds per time unit")
+    rep.add_argument("--input", help="the SpikeSource population to drive (default: the only one)")
+    rep.add_argument("--compare", help="the population compared with the recording (default: "
+                     "the only neuron population with as many neurons as units)")  # fmt: skip
+    rep.add_argument("--start", type=float, default=0.0, help="recording time to start at [s]")
+    rep.add_argument("--stop", type=float, help="recording time to stop at [s]")
+    rep.add_argument("--duration", type=float, help="seconds to run (default: the recording's)")
+    rep.add_argument("--out", help="folder for the report (default: RECORDING_replay)")
+    rep.add_argument("--report", choices=("text", "html"), default="text", help="report format")
+    rep.add_argument("--save", help="save the network after the replay to this .h5 file")
+    rep.add_argument("--threads", type=int, help="worker threads (default: every core)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.set_defaults(func=_replay)
     info = sub.add_parser("info", help="describe a saved network", formatter_class=_Formatter)
     info.add_argument("file", help="network file saved with net.save()")
     info.set_defaults(func=_info)

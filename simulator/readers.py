@@ -73,6 +73,11 @@ Formats and the sources their layout follows:
     are not merged, since their clocks may restart (trials) or overlap. Unit labels are
     the SpikeTrains' names when every train has a distinct one, else 0..n-1; the trains'
     annotations are kept in ``metadata["annotations"]``.
+``"stream"``
+    axonforge's spike-stream files (HDF5 with sorted ``times`` and ``ids``, recognised by
+    their ``format`` attribute; :mod:`axonforge.streaming`), read whole; to replay one
+    without loading it, use :class:`~axonforge.models.SpikeStream`. ``write_spikes(path,
+    data, format="stream")`` writes one.
 
 ``read_spikes(path, format="nwb", backend="pynwb")`` reads the same Units table through
 pynwb (``NWBHDF5IO(...).read().units``) instead of h5py; :func:`read_timeseries` reads
@@ -103,7 +108,7 @@ __all__ = [
     "FORMATS",
 ]
 
-FORMATS = ("nwb", "text", "npz", "phy", "nmnist", "aedat", "neo")
+FORMATS = ("nwb", "text", "npz", "phy", "nmnist", "aedat", "neo", "stream")
 _TEXT_SUFFIXES = {".txt", ".csv", ".tsv", ".dat", ".text"}
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -276,7 +281,7 @@ def guess_format(path) -> str:
         return "aedat"
     head = head[:8]
     if head == _HDF5_MAGIC:
-        return "nwb"
+        return "stream" if _is_stream(path) else "nwb"
     if head[:4] == _ZIP_MAGIC:
         return "npz"
     suffix = path.suffix.lower()
@@ -293,6 +298,45 @@ def guess_format(path) -> str:
     if suffix in (".pkl", ".pickle", ".nix", ".mat", ".smr", ".plx", ".nev", ".abf"):
         return "neo"
     raise _fail(path, f"cannot tell the format; pass format= one of {FORMATS}")
+
+
+def _is_stream(path) -> bool:
+    import h5py
+
+    from axonforge.streaming import FORMAT
+
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("format") == FORMAT
+    except OSError:
+        return False
+
+
+def _read_stream(path):
+    """A spike-stream file (:mod:`axonforge.streaming`) read whole, block by block, with
+    the stream's own checks (for replaying it in memory or analysing it)."""
+    from axonforge import streaming
+
+    try:
+        source = streaming.open_source(path)
+    except (ValueError, FileNotFoundError) as err:
+        raise _fail(path, str(err).split(": ", 1)[-1]) from None
+    try:
+        n = len(source)
+        top = streaming.validate(source, 0, n, source.n_units, str(path)) if n else -1
+        times, ids = (
+            (np.array(a) for a in source.read(0, n)) if n else (np.zeros(0), np.zeros(0, np.int64))
+        )
+    finally:
+        source.close()
+    n_units = source.n_units or top + 1
+    return _finish(path, "stream", times, ids, n_units, np.arange(n_units))
+
+
+def _write_stream(path, data):
+    from axonforge.streaming import write_stream
+
+    write_stream(path, data)
 
 
 def read_spikes(path, format=None, **options) -> SpikeData:
@@ -314,6 +358,7 @@ def read_spikes(path, format=None, **options) -> SpikeData:
         "nmnist": _read_nmnist,
         "aedat": _read_aedat,
         "neo": _read_neo,
+        "stream": _read_stream,
     }
     if fmt not in readers:
         raise ValueError(f"read_spikes: unknown format {format!r}; use one of {FORMATS}")
@@ -1197,6 +1242,7 @@ def write_spikes(path, data, format=None, **options):
         "nwb": _write_nwb,
         "phy": _write_phy,
         "aedat": _write_aedat,
+        "stream": _write_stream,
     }
     if format not in writers:
         raise ValueError(f"write_spikes: no writer for {format!r}; use one of {tuple(writers)}")

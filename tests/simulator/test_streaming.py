@@ -246,3 +246,18 @@ def test_a_large_stream_replays_with_pa_weights_and_flat_window(tmp_path):
     steps = net._engine.layout.steps
     per_chunk = np.bincount(np.rint(count.times / DT).astype(int) // steps).max()
     assert src.buffer.cap <= max(4096, 2 * per_chunk) < 200_000
+
+
+def test_read_spikes_reads_a_stream_file_whole_and_write_spikes_writes_one(recording, tmp_path):
+    path, times, ids = recording
+    data = sim.read_spikes(path)
+    assert data.metadata["format"] == "stream" and data.n_units == N
+    np.testing.assert_array_equal(data.times, times)
+    np.testing.assert_array_equal(data.ids, ids[np.lexsort((ids, times))])
+    out = sim.write_spikes(tmp_path / "again.h5", data, format="stream")
+    again = sim.read_spikes(out)
+    np.testing.assert_array_equal(again.times, data.times)
+    np.testing.assert_array_equal(again.ids, data.ids)
+    bad = _raw(tmp_path / "bad.h5", [0.2, 0.1], [0, 1])
+    with pytest.raises(ValueError, match="bad.h5.*not sorted"):
+        sim.read_spikes(bad)
