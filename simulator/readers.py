@@ -770,6 +770,32 @@ def _read_nmnist(path, width=34, height=34):
     )
 
 
+def _write_nmnist(path, data, width=34, height=34):
+    """The N-MNIST layout of :func:`_read_nmnist`: times must be whole microseconds; an
+    overflow marker (y = 240) goes before the first event that needs it, as many as keep
+    every timestamp within 23 bits (each adds 2**13 us, eventvision.py's convention)."""
+    n_units = width * height * 2
+    if data.n_units > n_units:
+        raise ValueError(f"write_spikes(nmnist): {data.n_units} units > {width}x{height}x2")
+    t_us = np.rint(np.asarray(data.times) * 1e6).astype(np.int64)
+    if len(t_us) and np.abs(t_us - np.asarray(data.times) * 1e6).max() > 1e-3:
+        raise ValueError("write_spikes(nmnist): times must be whole microseconds")
+    ids = np.asarray(data.ids, np.int64)
+    pixel, p = ids // 2, ids % 2
+    x, y = pixel % width, pixel // width
+    top = (1 << 23) - 1
+    markers = np.maximum(0, -(-(t_us - top) // 2**13))  # markers needed before each event
+    new = np.diff(np.r_[0, markers])  # markers to insert before event i
+    t_rel = t_us - markers * 2**13
+    ev = np.zeros((len(ids), 5), np.uint8)
+    ev[:, 0], ev[:, 1] = x, y
+    ev[:, 2] = (p << 7) | ((t_rel >> 16) & 0x7F)
+    ev[:, 3], ev[:, 4] = (t_rel >> 8) & 0xFF, t_rel & 0xFF
+    before = np.repeat(np.arange(len(ids)), new)
+    out = np.insert(ev, before, np.array([0, 240, 0, 0, 0], np.uint8), axis=0)
+    Path(path).write_bytes(out.tobytes())
+
+
 # ------------------------------------------------------------------ AEDAT (jAER / cAER)
 
 _SENSOR_SIZES = {"DVS128": (128, 128), "DAVIS240": (240, 180), "DAVIS346": (346, 260)}
@@ -1232,7 +1258,7 @@ def write_spikes(path, data, format=None, **options):
     path = Path(path)
     if format is None:
         suffix = path.suffix.lower()
-        format = {".nwb": "nwb", ".npz": "npz", ".aedat": "aedat"}.get(suffix)
+        format = {".nwb": "nwb", ".npz": "npz", ".aedat": "aedat", ".bin": "nmnist"}.get(suffix)
         format = format or ("text" if suffix in _TEXT_SUFFIXES else "phy" if not suffix else None)
         if format is None:
             raise ValueError(f"write_spikes: cannot tell the format of {path}; pass format=")
@@ -1242,6 +1268,7 @@ def write_spikes(path, data, format=None, **options):
         "nwb": _write_nwb,
         "phy": _write_phy,
         "aedat": _write_aedat,
+        "nmnist": _write_nmnist,
         "stream": _write_stream,
     }
     if format not in writers:

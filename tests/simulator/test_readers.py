@@ -306,3 +306,24 @@ def test_injected_spikes_appear_at_their_rounded_times():
     got = sorted(zip(np.round(mon.times / ms, 6).tolist(), mon.ids.tolist()))
     assert got == [(1.0, 0), (1.1, 1), (1.1, 2), (2.0, 0)]
     assert src.merged_spikes == 1
+
+
+def test_nmnist_round_trip_with_overflow_markers(tmp_path):
+    """Events beyond 2**23 us need overflow markers (y = 240, +2**13 us each): written and
+    read back, the same events."""
+    rng = np.random.default_rng(4)
+    t_us = np.sort(rng.integers(0, 9_000_000, 3000))
+    t_us[-5:] = 8_388_607 + np.arange(5) * 50_000  # around and past the 23-bit limit
+    t_us = np.sort(t_us)
+    ids = rng.integers(0, 34 * 34 * 2, len(t_us))
+    order = np.lexsort((ids, t_us))
+    src = SpikeData(t_us[order] * 1e-6, ids[order], 2312, np.arange(2312))
+    path = af.write_spikes(tmp_path / "digit.bin", src)
+    raw = np.fromfile(path, np.uint8).reshape(-1, 5)
+    assert (raw[:, 1] == 240).sum() > 0  # markers were needed
+    back = af.read_spikes(path)
+    np.testing.assert_array_equal(np.rint(back.times * 1e6), np.rint(src.times * 1e6))
+    np.testing.assert_array_equal(back.ids, src.ids)
+    with pytest.raises(ValueError, match="whole microseconds"):
+        af.write_spikes(tmp_path / "x.bin", SpikeData(np.array([1.5e-7]), np.array([0]), 2312,
+                                                      np.arange(2312)))  # fmt: skip
