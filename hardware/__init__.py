@@ -30,6 +30,8 @@ def __getattr__(name):
     if name == "export":
         from axonforge.hardware.export import export
 
+        # the import bound the submodule to this name: the function takes it back
+        globals()["export"] = export
         return export
     if name in ("to_nir", "from_nir"):
         from axonforge.hardware import nir_io
