@@ -10,7 +10,7 @@
   reference an RTL core must match spike for spike;
 * :mod:`~axonforge.hardware.neurocorex`: the NeuroCoreX board (ORNL): its mapping,
   emulator and UART command stream;
-* :mod:`~axonforge.hardware.memfiles` and :mod:`~axonforge.hardware.export`: ``.mem``,
+* :mod:`~axonforge.hardware.memfiles` and :mod:`~axonforge.hardware.exporter`: ``.mem``,
   ``.coe``, ``.mif`` files, the UART stream and a manifest;
 * :mod:`~axonforge.hardware.nir_io`: NIR graphs (``to_nir``, ``from_nir``);
 * :mod:`~axonforge.hardware.report`: float against emulator (fidelity) and activity /
@@ -27,11 +27,9 @@ __all__ = ["export", "to_nir", "from_nir", "map_network", "TARGETS"]
 
 def __getattr__(name):
     # submodules import numba, h5py or nir: load them on first use only
-    if name == "export":
-        from axonforge.hardware.export import export
+    if name == "export":  # the function; its module is exporter (no name clash)
+        from axonforge.hardware.exporter import export
 
-        # the import bound the submodule to this name: the function takes it back
-        globals()["export"] = export
         return export
     if name in ("to_nir", "from_nir"):
         from axonforge.hardware import nir_io

@@ -32,8 +32,6 @@ import io
 import json
 import math
 import re
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -370,15 +368,3 @@ def load_manifest(path) -> dict:
                 f"{entry.get('bytes')} bytes)"
             )
     return manifest
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this submodule binds it to ``axonforge.hardware.export``, hiding the
-    function of that name; calling the module calls :func:`export`, so
-    ``hardware.export(net, ...)`` works whichever was imported first."""
-
-    def __call__(self, *args, **kwargs):
-        return export(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
