@@ -4,6 +4,7 @@ axonforge run net.h5 --duration 1.0 --out results/
 axonforge run examples/cuba.py --duration 2.0   (everything after a script goes to it)
 axonforge run --mpi 4 net.h5                     (the same on 4 MPI ranks, via mpirun)
 axonforge replay recording.nwb --model net.h5 --out results/
+axonforge export net.h5 --target ice40-up5k --format mem --out build/ [--check]
 axonforge info net.h5
 axonforge cache [--clear]
 
@@ -183,6 +184,26 @@ def _replay(args, parser):
     return 0
 
 
+def _export(args, parser):
+    import axonforge as af
+    from axonforge import hardware
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    net = af.load(args.network)
+    out = Path(args.out or f"{Path(args.network).stem}_{args.target or 'nir'}")
+    paths = hardware.export(net, target=args.target, format=formats, out=out)
+    for path in paths:
+        print(path)
+    if args.check:
+        if args.target is None:
+            raise ValueError("export --check compares the float network with a target's "
+                             "emulator: give --target")  # fmt: skip
+        from axonforge.hardware.report import check
+
+        print(check(net, args.target, duration=args.duration, figure=out / "fidelity.png"))
+    return 0
+
+
 def _info(args, parser):
     import axonforge as af
 
@@ -268,6 +289,26 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--threads", type=int, help="worker threads (default: every core)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_replay)
+    exp = sub.add_parser(
+        "export",
+        help="export a saved network to a hardware target's files",
+        description="Map a saved network onto a hardware target (design-rule checks "
+        "first: nothing is written when it does not fit) and write memory files (.mem, "
+        ".coe, .mif), the UART stream or a NIR graph, with a manifest. The files equal "
+        "those of axonforge.hardware.export(net, ...), byte for byte.",
+        formatter_class=_Formatter,
+    )
+    exp.add_argument("network", help="network file saved with net.save()")
+    exp.add_argument("--target", help="ice40-up5k, artix7 or neurocorex (optional for nir)")
+    exp.add_argument(
+        "--format", required=True, help="mem, coe, mif, uart or nir (or a list: mem,coe)"
+    )
+    exp.add_argument("--out", help="folder for the files (default: NETWORK_TARGET)")
+    exp.add_argument("--check", action="store_true",
+                     help="run the network in the float simulator and in the target's emulator "
+                     "and print the fidelity and activity report (and fidelity.png)")  # fmt: skip
+    exp.add_argument("--duration", type=float, default=1.0, help="seconds simulated by --check")
+    exp.set_defaults(func=_export)
     info = sub.add_parser("info", help="describe a saved network", formatter_class=_Formatter)
     info.add_argument("file", help="network file saved with net.save()")
     info.set_defaults(func=_info)
