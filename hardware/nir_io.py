@@ -7,30 +7,27 @@ graph of continuous-time nodes. :func:`to_nir` writes a :class:`~axonforge.Netwo
 such a graph; :func:`from_nir` builds a network from one (a ``nir.NIRGraph`` or a ``.nir``
 file), including graphs written by snnTorch, Norse and the other NIR tools.
 
-Node mapping
-------------
-=========================================  ===============================================
-axonforge                                  NIR
-=========================================  ===============================================
-``LIF()`` (``kinetics="exp"``, NEST        ``CubaLIF``: ``tau_syn dI/dt = -I + w_in*x``,
-``iaf_psc_exp``)                           ``tau_mem dv/dt = (v_leak - v) + r*I``
-``LIF(kinetics="delta")``                  ``LIF``: ``tau dv/dt = (v_leak - v) + r*x``
-``SpikeSource`` / ``SpikeStream``          ``Input`` (named after the population)
-a projection                               ``Linear`` (weights ``(out, in)``), plus a
-                                           ``Delay`` node when its delay exceeds one step
-a population no projection leaves          ``Output``
-=========================================  ===============================================
+**Node mapping.**
 
-On import, ``IF``, ``I``, ``LI`` and ``CubaLI`` nodes become :class:`LIF` populations too
-(``IF``/``I``: ``tau_m = 1e12 s``, a leak of 1e-16 per 0.1 ms step; ``LI``/``CubaLI`` and
-``I``: ``v_thresh = 1e300 V``, they never spike: read their ``v`` with a state monitor);
+* ``LIF()`` (``kinetics="exp"``, NEST ``iaf_psc_exp``) is NIR's ``CubaLIF``:
+  ``tau_syn dI/dt = -I + w_in*x``, ``tau_mem dv/dt = (v_leak - v) + r*I``;
+* ``LIF(kinetics="delta")`` is NIR's ``LIF``: ``tau dv/dt = (v_leak - v) + r*x``;
+* a ``SpikeSource`` or ``SpikeStream`` population is an ``Input`` node of its name;
+* a projection is a ``Linear`` node of its name (weights ``(out, in)``), followed or
+  preceded by a ``Delay`` node ``<name>:delay`` when its delay exceeds one step;
+* a population that no projection leaves feeds an ``Output`` node.
+
+On import, ``IF``, ``I``, ``LI`` and ``CubaLI`` nodes become
+:class:`~axonforge.models.LIF` populations too (``IF``/``I``: ``tau_m = 1e12 s``, a
+leak of 1e-16 per 0.1 ms step; ``LI``/``CubaLI`` and ``I``: ``v_thresh = 1e300 V``, they
+never spike: read their ``v`` with a state monitor);
 ``Affine``, ``Linear``, ``Scale``, ``Flatten`` and ``Delay`` nodes between two neuron
 nodes become projections (their matrices multiplied along each path, ``Flatten`` in C
 order), and nested ``NIRGraph`` nodes (snnTorch's recurrent layers) are flattened, their
 nodes named ``<graph>.<node>``.
 
-Conventions
------------
+**Conventions.**
+
 * **Units.** Time constants and delays in seconds, as NIR's convention; potentials,
   resistances and currents are taken as they come (imported models are built with
   ``strict_units=False``, since NIR graphs are often dimensionless: ``v_threshold = 1``).
@@ -58,21 +55,22 @@ Conventions
   current rises as ``w_in*b*(1 - exp(-t/tau_syn))`` from 0, as NIR's synaptic ODE does;
   for ``IF``/``I`` it is the drift ``i_offset/c_m = r*b`` (``c_m = 1``).
 * **Discretisation.** Every node is integrated exactly (the matrix exponential of
-  :class:`LIF`, Rotter & Diesmann 1999) between steps; the input of a step arrives as a
-  jump at its end. For ``LIF``/``LI``/``IF`` nodes this reproduces NIR's exact solution at
-  every step boundary. For ``CubaLIF`` the synaptic current is exact at step boundaries,
-  and the membrane misses only the input's contribution *within* its own step (second
-  order, ``r*w_in*W*dt**2/(2*tau_syn*tau_mem)``). A spike is detected at the end of the
-  step in which ``v`` crosses ``v_threshold`` (axonforge tests ``v >= v_thresh``, NIR
-  ``v > v_threshold``: the same except on a null set) and ``v`` is reset there, so a spike
-  time is the exact crossing rounded up to the grid, and the reset comes up to one step
-  later than in an exact event-driven solution. snnTorch (``mem = beta*mem + syn``,
-  ``beta = 1 - dt/tau``) and Norse (``v += dt/tau*((v_leak - v) + i)``) integrate with
-  forward Euler instead: their decay per step is ``1 - dt/tau`` where ours is
-  ``exp(-dt/tau)``, a relative difference of about ``(dt/tau)**2/2`` per step. For the
-  NIR paper's LIF graph (``dt/tau = 0.04``) all four spikes fall in the same step as the
-  exact solution's, Norse's and snnTorch's (``tests/hardware/test_hw_nir.py``); with
-  ``dt/tau`` near 0.5 (the paper's Braille graphs) spikes can move by several steps.
+  :class:`~axonforge.models.LIF`, Rotter & Diesmann 1999) between steps; the input of a
+  step arrives as a jump at its end. For ``LIF``/``LI``/``IF`` nodes this reproduces NIR's
+  exact solution at every step boundary. For ``CubaLIF`` the synaptic current is exact at
+  step boundaries, and the membrane misses only the input's contribution *within* its own
+  step (second order, ``r*w_in*W*dt**2/(2*tau_syn*tau_mem)``). A spike is detected at the
+  end of the step in which ``v`` crosses ``v_threshold`` (axonforge tests ``v >=
+  v_thresh``, NIR ``v > v_threshold``: the same except on a null set) and ``v`` is reset
+  there, so a spike time is the exact crossing rounded up to the grid, and the reset comes
+  up to one step later than in an exact event-driven solution. snnTorch (``mem = beta*mem
+  + syn``, ``beta = 1 - dt/tau``) and Norse (``v += dt/tau*((v_leak - v) + i)``) integrate
+  with forward Euler instead: their decay per step is ``1 - dt/tau`` where ours is
+  ``exp(-dt/tau)``, a relative difference of about ``(dt/tau)**2/2`` per step. For the NIR
+  paper's LIF graph (``dt/tau = 0.04``) all four spikes fall in the same step as the exact
+  solution's, Norse's and snnTorch's (``tests/hardware/test_hw_nir.py``). The difference
+  grows with ``dt/tau`` (the paper's Braille graphs, written by snnTorch, have
+  ``dt/tau_syn`` up to 0.55); it has not been measured against snnTorch itself.
 * **Time and delays.** A spike emitted in the step ending at ``t`` reaches its targets in
   the step ending at ``t + d``, ``d >= dt`` (:meth:`~axonforge.Network.connect`). NIR
   edges carry no delay, so on import every path from one node to another becomes a
@@ -94,8 +92,7 @@ Conventions
   graph has none (snnTorch's exporter assumes 1e-4 s, Norse's ``from_nir`` defaults to
   1e-3 s and writes time constants in seconds).
 
-Graphs written by other tools
------------------------------
+**Graphs written by other tools.**
 snnTorch writes ``Leaky``/``Synaptic`` as ``LIF``/``CubaLIF`` with ``r = tau/dt``,
 ``w_in = tau_syn/dt``, ``v_leak = 0``, ``v_reset = 0``, ``dt = 1e-4 s`` (its
 ``export_nir.py``), which under the conventions above is its own update rule up to the
@@ -107,7 +104,7 @@ semantics, as this module does, or scale ``w_in`` by ``1/(1 - exp(-dt/tau_syn))`
 before importing to get Norse's behaviour).
 
 Not expressible (:func:`to_nir` raises a ``ValueError`` naming the object): refractory
-periods, models other than :class:`LIF` (conductance-based, Izhikevich, AdEx, HH,
+periods, models other than :class:`~axonforge.models.LIF` (conductance-based, Izhikevich, AdEx, HH,
 homeostatic), alpha or conductance kinetics, ``sic`` ports, different ``tau_syn_exc`` and
 ``tau_syn_inh`` when both ports receive projections (NIR's ``CubaLIF`` has one synaptic
 current), Poisson and noise sources, plastic synapses, continuous couplings, astrocytes,
