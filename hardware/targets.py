@@ -31,6 +31,11 @@ class DesignRuleError(ValueError):
         )
 
 
+class UnsupportedError(DesignRuleError):
+    """The network holds something the target cannot run at all (a neuron model, a
+    plasticity rule, a kind of source, a coupling); each line names the object."""
+
+
 @dataclasses.dataclass
 class EmulatorResult:
     """What an emulator run returns: the spikes as (step, neuron) pairs sorted by step
