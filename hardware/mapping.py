@@ -204,13 +204,21 @@ def _layout(net):
     return index, n_in, n_neu
 
 
+def _population_ids(proj):
+    """Source and target of each synapse as indices into the populations (``pre_ids`` /
+    ``post_ids`` count within the views given to connect)."""
+    pre = np.repeat(np.arange(proj.pre_pop.n, dtype=np.int64), np.diff(proj.ptr))
+    return pre, proj.targets
+
+
 def _synapse_table(net, index, n_in):
     """Per projection: (global source, neuron target, delay steps, float weight)."""
     table = {}
     for proj in net.projections.values():
         kind, start, _ = index[proj.pre_pop.name]
-        src = proj.pre_ids + (start if kind == "input" else n_in + start)
-        tgt = proj.post_ids + index[proj.post_pop.name][1]
+        pre, post = _population_ids(proj)
+        src = pre + (start if kind == "input" else n_in + start)
+        tgt = post + index[proj.post_pop.name][1]
         table[proj.name] = (src, tgt, proj.delay_steps, proj.weights)
     return table
 
@@ -251,7 +259,7 @@ def design_rules(net, target, index=None, table=None) -> tuple:
         if len(delay) and delay.min() < 1:
             out.append(f"projection {name!r}: delay {int(delay.min())} steps < 1")
     into = {}
-    for name, (_, tgt, _, _) in table.items():
+    for name in table:
         into.setdefault(net.projections[name].post_pop.name, []).append(name)
     for name, (kind, start, n) in index.items():
         if kind == "neuron" and n and fan_in[start : start + n].max() > t.fan_in:
@@ -313,7 +321,9 @@ class _Report:
         )
         if self.strict:
             raise DesignRuleError(self.target, self.items)
-        warnings.warn(msg + "\n(held at the end of their range; see resources()['saturation'])")
+        warnings.warn(
+            msg + "\n(held at the end of their range; see resources()['saturation'])", stacklevel=4
+        )
 
 
 def _p21(tau_s, tau_m, c_m, h):
@@ -431,7 +441,7 @@ class CoreConfig:
             if proj.plastic is not None:
                 p = proj.plastic.model.params
                 w = np.full_like(w, max(abs(p["w_min"]), abs(p["w_max"])))
-            s = np.bincount(proj.post_ids, weights=w, minlength=proj.post_pop.n)
+            s = np.bincount(proj.targets, weights=w, minlength=proj.post_pop.n)
             key = (proj.post_pop.name, proj.port)
             worst[key] = worst.get(key, 0) + s
         self._worst = worst
@@ -517,6 +527,14 @@ class CoreConfig:
                 if np.any(a["p_e"][sl] > cmax) or np.any(a["p_i"][sl] > cmax):
                     pass  # already reported by fit
         self.arrays = a
+        # runs of equal neuron kind (populations are contiguous): (start, stop, kind)
+        kinds = a["kind"]
+        cut = np.flatnonzero(np.diff(kinds)) + 1 if n else np.zeros(0, np.int64)
+        starts = np.concatenate(([0], cut)).astype(np.int64) if n else np.zeros(0, np.int64)
+        stops = np.concatenate((cut, [n])).astype(np.int64) if n else np.zeros(0, np.int64)
+        self.segments = np.ascontiguousarray(
+            np.stack([starts, stops, kinds[starts]], axis=1).reshape(-1, 3).astype(np.int64)
+        )
 
     def _quant(self, what, name, exact, stored):
         exact = np.asarray(exact, np.float64)
@@ -725,7 +743,10 @@ class CoreConfig:
         cores = self.neuron_slices()
         routing = np.zeros(self.n_sources, np.int64)
         for c, (lo, hi) in enumerate(cores):
-            pad = lambda x: np.concatenate((x[lo:hi], np.zeros(npc - (hi - lo), np.int64)))  # noqa: E731
+
+            def pad(x, lo=lo, hi=hi):
+                return np.concatenate((x[lo:hi], np.zeros(npc - (hi - lo), np.int64)))
+
             for name, bits, signed, desc in neuron_fields:
                 out.append(Memory(f"core{c}_{name}", bits, pad(a[name]), signed, desc))
             for j, nm in enumerate(("k1", "kh", "ka", "kb")):
