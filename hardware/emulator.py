@@ -43,14 +43,15 @@ and of the exc/inh currents), ``p_e, p_i`` (current-to-voltage propagators), ``b
 Izhikevich (2003) unit, forward Euler with step ``h = dt`` [ms] in fixed point as FPGA
 implementations of the model do (e.g. Pearson et al. 2007, IEEE TNN 18(5):1472; Cassidy &
 Andreou 2008): ``v`` and ``u`` in units of ``2**-Fv`` mV (mV/ms), ``Fv = state_bits - 9``
-(a +-256 mV range), coefficients with ``K = F - 1`` fraction bits (so ``h <= 1`` ms fits
-``coef_bits``): ``k1 = round(0.04 h 2**K)``, ``kh = round(h 2**K)``,
-``ka = round(a h 2**K)``, ``kb = round(b 2**K)`` (the paper's units: ``a`` in 1/ms, ``b``
-dimensionless), ``5 v`` by shift-and-add:
+(a +-256 mV range), coefficients with ``K = coef_bits - 1 - ceil(log2 h)`` fraction bits
+(the most at which ``kh`` fits ``coef_bits``; per neuron ``izh[:, 4]``):
+``k1 = round(0.04 h 2**K)``, ``kh = round(h 2**K)``, ``ka = round(a h 2**K)``, and
+``kb = round(b 2**Kb)``, ``Kb = coef_bits - 2`` (``izh[:, 5]``; the paper's units: ``a``
+in 1/ms, ``b`` dimensionless); ``5 v`` by shift-and-add:
 
 * ``vv = rshift(v*v, Fv)``;
   ``v' = v + rshift(k1*vv + kh*(5*v + 140*2**Fv - u + bias), K)``;
-  ``u' = u + rshift(ka*(rshift(kb*v, K) - u), K)`` (both from the old ``v, u``);
+  ``u' = u + rshift(ka*(rshift(kb*v, Kb) - u), K)`` (both from the old ``v, u``);
 * then ``v += in_e + in_i`` (delta synapses, weights in v LSBs); spike when
   ``v >= v_peak``: ``v <- c``, ``u <- u + d``.
 
@@ -236,7 +237,6 @@ def _run(
     vlo, vhi = -vlim - 1, vlim
     ilo, ihi = -ilim - 1, ilim
     c140 = np.int64(140) << fv
-    fk = frac - 1
     rm = np.int64(1) if rmode == 0 else np.int64(0)
     rh = (np.int64(1) << (frac - 1)) if rmode == 0 else np.int64(0)
     ip = 0
@@ -265,9 +265,10 @@ def _run(
                 # 1. neuron update
                 if k == 2:
                     vi, ui = v[i], u[i]
+                    fk = izh[i, 4]
                     vv = rshift(vi * vi, fv, rmode)
                     dv = izh[i, 0] * vv + izh[i, 1] * (5 * vi + c140 - ui + bias[i])
-                    du = izh[i, 2] * (rshift(izh[i, 3] * vi, fk, rmode) - ui)
+                    du = izh[i, 2] * (rshift(izh[i, 3] * vi, izh[i, 5], rmode) - ui)
                     v[i] = _sat(vi + rshift(dv, fk, rmode), vlo, vhi, sat, 0)
                     u[i] = _sat(ui + rshift(du, fk, rmode), vlo, vhi, sat, 2)
                 elif ref[i] > 0:

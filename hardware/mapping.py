@@ -18,10 +18,12 @@ Fixed point (per neuron population; ``scales`` gives each LSB in SI units)
 * LIF ``v`` is stored relative to ``v_rest`` with ``v_lsb = 4 * max(|v_thresh - v_rest|,
   |v_reset - v_rest|, max |v0 - v_rest|, 1 mV) / (2**(state_bits-1) - 1)``: the state holds
   four times the largest excursion the parameters name.
-* Synaptic currents (``exp`` kinetics): ``i_lsb = S / (2**(current_bits-1) - 1)`` with
-  ``S`` the worst-case per-step input sum of one port onto one neuron (sum of |w| over its
-  fan-in; at least the largest |w|, |i_offset| and |initial current|), so one step's input
-  can never overflow the current register.
+* Synaptic currents (``exp`` kinetics): ``i_lsb = 2**H * S / (2**(current_bits-1) - 1)``
+  with ``S`` the worst-case per-step input sum of one port onto one neuron (sum of |w|
+  over its fan-in; at least the largest |w|, |i_offset| and |initial current|), so one
+  step's input can never overflow the current register, and ``H`` bits of headroom for
+  temporal summation (``headroom``, default ``2 + (current_bits - 16) // 2``: 2 bits at
+  16, 6 at 24), but no larger than keeps the propagators ``p`` within ``coef_bits``.
 * Weights: each projection has a power-of-two scale, ``w_lsb = unit * 2**shift`` (``unit``
   = the target's ``i_lsb``, or ``v_lsb`` for delta kinetics and Izhikevich), with the
   smallest ``shift`` (0..15) at which the largest |w| (for STDP also |w_min|, |w_max|)
@@ -343,6 +345,7 @@ def map_network(
     decay=None,
     weight_shift=None,
     strict=False,
+    headroom=None,
 ):
     """Map ``net`` onto ``target`` (a name or :class:`~axonforge.hardware.targets.Target`
     of model ``"lif"``; ``"neurocorex"`` is handed to its own mapper).
@@ -363,6 +366,8 @@ def map_network(
         default: the smallest shift at which the largest |w| fits.
     strict : bool
         Raise :class:`DesignRuleError` instead of warning when a value exceeds its width.
+    headroom : int, optional
+        Bits of the current register above the worst-case per-step input sum.
     """
     target = get(target)
     if target.model == "neurocorex":
@@ -388,7 +393,7 @@ def map_network(
         raise err
     return CoreConfig(
         net, target, index, n_in, n_neu, table, scale or {}, frac_bits, rounding, decay,
-        weight_shift, strict, summary,
+        weight_shift, strict, summary, headroom,
     )  # fmt: skip
 
 
@@ -401,7 +406,7 @@ class CoreConfig:
 
     def __init__(
         self, net, target, index, n_in, n_neu, table, scale, frac_bits, rounding, decay,
-        weight_shift, strict, summary,
+        weight_shift, strict, summary, headroom=None,
     ):  # fmt: skip
         t = self.target = target
         self.dt, self.index = float(net.dt), index
@@ -413,6 +418,7 @@ class CoreConfig:
         self.decay_mode = emulator.MULTIPLIER if decay == "multiplier" else emulator.SHIFT
         self.fv = t.state_bits - 9
         self.summary = summary
+        self.headroom = 2 + max(0, t.current_bits - 16) // 2 if headroom is None else headroom
         rep = self._rep = _Report(strict, t.name)
         self.scales = {"v": {}, "i": {}, "w": {}}
         self.projections = list(table)
@@ -430,7 +436,7 @@ class CoreConfig:
             for k in "kind a_m a_e a_i p_e p_i bias theta v_reset refsteps izh_d "
             "v ie ii u ref".split()
         }
-        a["izh"] = np.zeros((n, 4), np.int64)
+        a["izh"] = np.zeros((n, 6), np.int64)
         cmax = (1 << (t.coef_bits - 1)) - 1
         vmax = (1 << (t.state_bits - 1)) - 1
         imax = (1 << (t.current_bits - 1)) - 1
@@ -499,9 +505,14 @@ class CoreConfig:
                     float(np.max(np.abs(P["i_offset"]))),
                     1e-15,
                 )
-                i_lsb = _given(scale, "i", pop.name) or i_worst / (
-                    imax * (1 - 2.0 ** (1 - t.weight_bits))
+                fill = imax * (1 - 2.0 ** (1 - t.weight_bits))
+                i_lsb = i_worst * 2.0**self.headroom / fill
+                # ... but no coarser than the propagators' coefficient width allows
+                p21 = max(
+                    float(np.max(_p21(P[k], tau_m, c_m, h))) for k in ("tau_syn_exc", "tau_syn_inh")
                 )
+                i_lsb = min(i_lsb, 0.999 * cmax * v_lsb / (p21 * 2**F))
+                i_lsb = _given(scale, "i", pop.name) or i_lsb
                 self.scales["i"][pop.name] = i_lsb
                 for port, dk, pk, tau in (
                     ("exc", "a_e", "p_e", P["tau_syn_exc"]),
@@ -541,9 +552,11 @@ class CoreConfig:
         err = np.abs(np.asarray(stored) - exact) / np.maximum(np.abs(exact), 1e-300)
         self._rep.quant.append(f"{what}: {name} relative error {float(np.max(err)):.2e}")
 
+    _izh_fk = 0
+
     def _izhikevich(self, pop, sl, a, rep):
         t, h, fv = self.target, self.dt * 1e3, self.fv
-        fk = self.frac_bits - 1
+        fk = t.coef_bits - 1 - math.ceil(math.log2(h) + 1e-12)
         P, what = pop.params, f"population {pop.name!r}"
         mv = 2.0**fv  # LSB per mV
         self.scales["v"][pop.name] = 1e-3 / mv
@@ -552,11 +565,14 @@ class CoreConfig:
                 _round(0.04 * h * 2**fk) + 0 * P["a"],
                 _round(h * 2**fk) + 0 * P["a"],
                 _round(P["a"] * 1e-3 * h * 2**fk),
-                _round(P["b"] * 1e-3 * 2**fk),
+                _round(P["b"] * 1e-3 * 2 ** (t.coef_bits - 2)),
+                np.full(len(P["a"]), fk),
             ],
             axis=1,
         )
-        a["izh"][sl] = rep.fit(f"{what}: Izhikevich coefficients", k, t.coef_bits)
+        a["izh"][sl, :4] = rep.fit(f"{what}: Izhikevich coefficients", k[:, :4], t.coef_bits)
+        a["izh"][sl, 4] = fk
+        a["izh"][sl, 5] = t.coef_bits - 2
         a["bias"][sl] = rep.fit(
             f"{what}: bias (i_offset/c_m)", _round(P["i_offset"] / P["c_m"] * mv), t.state_bits
         )
@@ -611,10 +627,10 @@ class CoreConfig:
             port = 0 if proj.port == "exc" else 1
             parts.append((src, tgt, delay, wi, shift, port, rule, pi))
             # worst-case per-step input sum in current (or v) LSBs
-            ws = np.abs(wi) << shift
+            ws = np.abs(w) / unit
             if rule >= 0:
-                r = rules[rule]
-                ws = np.full_like(ws, max(abs(r[4]), abs(r[5])) << shift)
+                p = proj.plastic.model.params
+                ws = np.full_like(ws, max(abs(p["w_min"]), abs(p["w_max"])) / unit)
             lsb = np.bincount(tgt - self.index[post][1], weights=ws, minlength=proj.post_pop.n)
             key = (post, proj.port)
             self._worst_lsb[key] = self._worst_lsb.get(key, 0) + lsb
@@ -756,7 +772,7 @@ class CoreConfig:
                         t.coef_bits,
                         pad(a["izh"][:, j]),
                         True,
-                        f"Izhikevich {nm}, Q.{F - 1}",
+                        f"Izhikevich {nm}, Q.{self._izh_fk}",
                     )
                 )
             for key, name, bits, signed in state_fields:
