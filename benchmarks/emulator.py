@@ -85,7 +85,7 @@ def main(argv=None):
     rate = len(res.spike_ids) / 256 / args.duration
     t_emu = best(lambda: cfg.emulate(in_steps, in_ids, steps), args.repeat)
     t_float = best(lambda: net.run(args.duration), args.repeat)
-    rows.append(("small (256 n, %dk syn, %.1f Hz)" % (n_syn // 1000, rate), t_emu, t_float))
+    rows.append((f"small (256 n, {n_syn // 1000}k syn, {rate:.1f} Hz)", t_emu, t_float))
 
     cuba = _cuba()
     net, _, _ = cuba.build(seed=1, record_v=0)
@@ -98,7 +98,7 @@ def main(argv=None):
     t_emu = best(lambda: cfg.emulate([], [], steps), args.repeat)
     t_float = best(lambda: net.run(args.duration), args.repeat)
     n_syn = len(cfg.arrays["tgt"])
-    rows.append(("cuba (4000 n, %dk syn, %.1f Hz)" % (n_syn // 1000, rate), t_emu, t_float))
+    rows.append((f"cuba (4000 n, {n_syn // 1000}k syn, {rate:.1f} Hz)", t_emu, t_float))
 
     print(f"simulated {args.duration:g} s; best of {args.repeat}")
     print(f"{'workload':<34}{'emulator s':>11}{'x real time':>12}{'float s':>9}{'emu/float':>10}")
