@@ -1,0 +1,450 @@
+"""The bit-accurate integer emulator of the generic core (target model ``"lif"``).
+
+It computes, step by step and in integers only, what the time-multiplexed core of
+:mod:`axonforge.hardware.mapping` computes; an RTL implementation must reproduce its
+spikes, states and weights exactly. The configuration (widths, coefficients, synapse
+words) comes from :class:`~axonforge.hardware.mapping.CoreConfig`, which documents the
+memories; this module documents the arithmetic.
+
+Arithmetic
+----------
+All values are two's-complement integers. ``rshift(x, k)`` is the core's only rounding:
+
+* ``rounding="nearest"`` (default): round half away from zero,
+  ``sign(x) * ((|x| + 2**(k-1)) >> k)``;
+* ``rounding="floor"``: the arithmetic right shift ``x >> k`` (rounds toward -inf).
+
+Widths: the membrane potential ``v`` (and Izhikevich's ``u``) saturate at ``state_bits``,
+the synaptic currents at ``current_bits`` (saturating adders). Every saturation event is
+counted (``EmulatorResult.extra["saturated"]``); the mapping's static analysis reports
+where it can happen. Products are formed at full width (``state_bits + coef_bits``) before
+the shift, as a DSP multiplier-accumulator does.
+
+Decay of a state ``x`` with factor ``a`` (``frac_bits`` = F):
+
+* ``decay="multiplier"``: ``x <- rshift(x * a, F)``, ``a = round(exp(-dt/tau) * 2**F)``;
+* ``decay="shift"`` (Xylo-style): ``x <- x - max(x >> dash, 1)`` for ``x > 0`` and
+  ``x - (x >> dash)`` for ``x < 0`` (at least one LSB towards 0), ``dash`` in place of ``a``.
+
+LIF (current-based, exponential synapses; NEST ``iaf_psc_exp`` exact integration in
+fixed point). ``v`` is relative to ``v_rest``; per neuron ``a_m, a_e, a_i`` (decays of v
+and of the exc/inh currents), ``p_e, p_i`` (current-to-voltage propagators), ``bias``
+(``i_offset``'s propagated contribution), all with F fraction bits:
+
+* not refractory: ``v <- rshift(a_m*v + p_e*i_e + p_i*i_i + bias, F)`` (one accumulator,
+  one rounding; with ``decay="shift"``: ``v <- v - dv(v) + rshift(p_e*i_e + p_i*i_i +
+  bias, F)``); refractory: ``v`` held, ``ref <- ref - 1``;
+* ``i_e <- decay(i_e, a_e) + in_e``, ``i_i <- decay(i_i, a_i) + in_i`` where ``in`` is
+  this step's ring-buffer slot (weights already shifted to current LSBs);
+* delta kinetics (``kinetics="delta"``): no currents; the slot's sum is added to ``v``
+  after the update, and dropped in a step that began refractory (NEST
+  ``iaf_psc_delta``).
+
+Izhikevich (2003) unit, forward Euler with step ``h = dt`` [ms] in fixed point as FPGA
+implementations of the model do (e.g. Pearson et al. 2007, IEEE TNN 18(5):1472; Cassidy &
+Andreou 2008): ``v`` and ``u`` in units of ``2**-Fv`` mV (mV/ms), ``Fv = state_bits - 9``
+(a +-256 mV range), coefficients with ``K = coef_bits - 1 - ceil(log2 h)`` fraction bits
+(the most at which ``kh`` fits ``coef_bits``; per neuron ``izh[:, 4]``):
+``k1 = round(0.04 h 2**K)``, ``kh = round(h 2**K)``, ``ka = round(a h 2**K)``, and
+``kb = round(b 2**Kb)``, ``Kb = coef_bits - 2`` (``izh[:, 5]``; the paper's units: ``a``
+in 1/ms, ``b`` dimensionless); ``5 v`` by shift-and-add:
+
+* ``vv = rshift(v*v, Fv)``;
+  ``v' = v + rshift(k1*vv + kh*(5*v + 140*2**Fv - u + bias), K)``;
+  ``u' = u + rshift(ka*(rshift(kb*v, Kb) - u), K)`` (both from the old ``v, u``);
+* then ``v += in_e + in_i`` (delta synapses, weights in v LSBs); spike when
+  ``v >= v_peak``: ``v <- c``, ``u <- u + d``.
+
+Per-step order (step ``s`` advances the state from ``t`` to ``t + dt``)
+----------------------------------------------------------------------
+1. neuron update from the state at the step's start (v, u; refractory countdown);
+2. currents decay and take ring-buffer slot ``s mod L`` (the synaptic input arriving in
+   this step), which is then cleared; delta inputs go to ``v``;
+3. threshold: ``v >= theta`` -> spike, reset, ``ref <- refsteps`` (Izhikevich: ``u += d``);
+4. STDP traces decay (all pre and post traces, once per step);
+5. presynaptic events, for each input spiking in step ``s`` (in input order) and then each
+   neuron that fired in 3 (ascending index): for its synapses in CSR order, a plastic
+   weight is first depressed, ``w <- clip(w + rshift(A_minus * x_post[target], k))``, then
+   ``w << shift`` is added to slot ``(s + delay) mod L`` of the target's port; then its
+   pre trace is bumped;
+6. postsynaptic events, for each neuron that fired (ascending index): its post trace is
+   bumped, then each incoming plastic synapse is potentiated,
+   ``w <- clip(w + rshift(A_plus * x_pre[source], k))``.
+
+A spike in step ``s`` over delay ``d`` (1 <= d <= L) thus enters the target's current in
+step ``s + d``, and the membrane from step ``s + d + 1`` on, as in the float simulator.
+Traces are unsigned, ``trace_bits`` wide: a spike adds ``one = 2**(trace_bits-2)``
+(``pairing="all"``, saturating at ``2**trace_bits - 1``) or sets it to ``one``
+(``"nearest"``); they decay by multiplier. Within a step pre events precede post events,
+so ``Delta t = 0`` potentiates (the float simulator's rule). The STDP clip to
+``[w_min, w_max]`` is the learning rule's semantics, not a saturation.
+
+No Python loop runs per step, neuron or synapse: the whole run is one Numba function.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from axonforge.hardware.targets import EmulatorResult
+
+#: neuron kinds of the generic core
+LIF_EXP, LIF_DELTA, IZHIKEVICH = 0, 1, 2
+#: rounding modes
+NEAREST, FLOOR = 0, 1
+#: decay modes
+MULTIPLIER, SHIFT = 0, 1
+
+
+@njit(cache=True, inline="always")
+def rshift(x, k, mode):
+    """``x / 2**k`` rounded: half away from zero (mode 0) or floor (mode 1)."""
+    if k <= 0:
+        return x
+    if mode == 1:
+        return x >> k
+    half = np.int64(1) << (k - 1)
+    if x >= 0:
+        return (x + half) >> k
+    return -((-x + half) >> k)
+
+
+@njit(cache=True, inline="always")
+def decay(x, a, frac, dmode, rmode):
+    """One step of exponential decay of ``x`` (multiplier ``a`` or shift ``dash = a``)."""
+    if dmode == 0:
+        return rshift(x * a, frac, rmode)
+    d = x >> a
+    if x > 0 and d == 0:
+        d = 1
+    return x - d
+
+
+@njit(cache=True, inline="always")
+def _sat(x, lo, hi, count, k):
+    if x > hi:
+        count[k] += 1
+        return hi
+    if x < lo:
+        count[k] += 1
+        return lo
+    return x
+
+
+@njit(cache=True)
+def _lif_segment(
+    lo, hi, v, ie, ii, ref, a_m, a_e, a_i, p_e, p_i, bias, theta, v_reset, refsteps, delta,
+    ring_e, ring_i, fire, frac, rh, rm, vlo, vhi, ilo, ihi,
+):  # fmt: skip
+    """Steps 1-3 for LIF neurons ``lo..hi-1`` with multiplier decay, branch-free on
+    slices (so the loop vectorises); returns (spikes, v saturations, current
+    saturations)."""
+    v, ie, ii, ref = v[lo:hi], ie[lo:hi], ii[lo:hi], ref[lo:hi]
+    a_m, a_e, a_i, p_e, p_i = a_m[lo:hi], a_e[lo:hi], a_i[lo:hi], p_e[lo:hi], p_i[lo:hi]
+    bias, theta, v_reset, refsteps = bias[lo:hi], theta[lo:hi], v_reset[lo:hi], refsteps[lo:hi]
+    delta, ring_e, ring_i, fire = delta[lo:hi], ring_e[lo:hi], ring_i[lo:hi], fire[lo:hi]
+    nspk = 0
+    sv = 0
+    si = 0
+    for i in range(len(v)):
+        rf = ref[i]
+        held = np.int64(rf > 0)
+        x = a_m[i] * v[i] + p_e[i] * ie[i] + p_i[i] * ii[i] + bias[i]
+        x = (x + rh - (rm & np.int64(x < 0))) >> frac
+        in_e = ring_e[i]
+        in_i = ring_i[i]
+        ring_e[i] = 0
+        ring_i[i] = 0
+        r = rf - held
+        d = delta[i]
+        vn = held * v[i] + (1 - held) * (x + (in_e + in_i) * d)
+        sv += np.int64(vn > vhi) + np.int64(vn < vlo)
+        vn = min(max(vn, vlo), vhi)
+        e = ie[i] * a_e[i]
+        e = ((e + rh - (rm & np.int64(e < 0))) >> frac) + in_e * (1 - d)
+        g = ii[i] * a_i[i]
+        g = ((g + rh - (rm & np.int64(g < 0))) >> frac) + in_i * (1 - d)
+        si += np.int64(e > ihi) + np.int64(e < ilo) + np.int64(g > ihi) + np.int64(g < ilo)
+        ie[i] = min(max(e, ilo), ihi)
+        ii[i] = min(max(g, ilo), ihi)
+        f = np.int64(vn >= theta[i]) & np.int64(r == 0)
+        v[i] = f * v_reset[i] + (1 - f) * vn
+        ref[i] = f * refsteps[i] + (1 - f) * r
+        fire[i] = f
+        nspk += f
+    return nspk, sv, si
+
+
+@njit(cache=True)
+def _run(
+    n_steps,
+    n_in,
+    kind,
+    a_m,
+    a_e,
+    a_i,
+    p_e,
+    p_i,
+    bias,
+    theta,
+    v_reset,
+    refsteps,
+    izh,
+    izh_d,
+    v,
+    ie,
+    ii,
+    u,
+    ref,
+    frac,
+    fv,
+    dmode,
+    rmode,
+    vlim,
+    ilim,
+    ptr,
+    tgt,
+    port,
+    delay,
+    w,
+    shift,
+    rule,
+    n_slots,
+    rp,
+    x_pre,
+    x_post,
+    tptr,
+    tsyn,
+    tsrc,
+    in_steps,
+    in_ids,
+    rec_ids,
+    rec_v,
+    segments,
+):
+    n = len(kind)
+    ring = np.zeros((n_slots, 2, n), np.int64)
+    fired = np.empty(n, np.int64)
+    fire = np.zeros(n, np.int64)
+    delta = (kind == 1).astype(np.int64)
+    cap = 1024
+    sp_step = np.empty(cap, np.int64)
+    sp_id = np.empty(cap, np.int64)
+    n_sp = 0
+    sat = np.zeros(3, np.int64)
+    n_rules = rp.shape[0]
+    vlo, vhi = -vlim - 1, vlim
+    ilo, ihi = -ilim - 1, ilim
+    c140 = np.int64(140) << fv
+    rm = np.int64(1) if rmode == 0 else np.int64(0)
+    rh = (np.int64(1) << (frac - 1)) if rmode == 0 else np.int64(0)
+    ip = 0
+    n_ev = 0
+    for s in range(n_steps):
+        slot = s % n_slots
+        nf = 0
+        for g in range(segments.shape[0]):
+            lo, hi, k = segments[g, 0], segments[g, 1], segments[g, 2]
+            if k != 2 and dmode == 0:
+                cnt, sv, si = _lif_segment(
+                    lo, hi, v, ie, ii, ref, a_m, a_e, a_i, p_e, p_i, bias, theta, v_reset,
+                    refsteps, delta, ring[slot, 0], ring[slot, 1], fire, frac, rh, rm,
+                    vlo, vhi, ilo, ihi,
+                )  # fmt: skip
+                sat[0] += sv
+                sat[1] += si
+                if cnt:
+                    for i in range(lo, hi):
+                        if fire[i]:
+                            fired[nf] = i
+                            nf += 1
+                continue
+            for i in range(lo, hi):
+                held = ref[i] > 0
+                # 1. neuron update
+                if k == 2:
+                    vi, ui = v[i], u[i]
+                    fk = izh[i, 4]
+                    vv = rshift(vi * vi, fv, rmode)
+                    dv = izh[i, 0] * vv + izh[i, 1] * (5 * vi + c140 - ui + bias[i])
+                    du = izh[i, 2] * (rshift(izh[i, 3] * vi, izh[i, 5], rmode) - ui)
+                    v[i] = _sat(vi + rshift(dv, fk, rmode), vlo, vhi, sat, 0)
+                    u[i] = _sat(ui + rshift(du, fk, rmode), vlo, vhi, sat, 2)
+                elif ref[i] > 0:
+                    ref[i] -= 1
+                else:
+                    syn = p_e[i] * ie[i] + p_i[i] * ii[i] + bias[i]
+                    x = decay(v[i], a_m[i], frac, dmode, rmode) + rshift(syn, frac, rmode)
+                    v[i] = _sat(x, vlo, vhi, sat, 0)
+                # 2. synaptic input of this step
+                in_e = ring[slot, 0, i]
+                in_i = ring[slot, 1, i]
+                ring[slot, 0, i] = 0
+                ring[slot, 1, i] = 0
+                if k == 0:
+                    x = decay(ie[i], a_e[i], frac, dmode, rmode) + in_e
+                    ie[i] = _sat(x, ilo, ihi, sat, 1)
+                    x = decay(ii[i], a_i[i], frac, dmode, rmode) + in_i
+                    ii[i] = _sat(x, ilo, ihi, sat, 1)
+                elif not held and (in_e != 0 or in_i != 0):
+                    v[i] = _sat(v[i] + in_e + in_i, vlo, vhi, sat, 0)
+                # 3. threshold
+                if v[i] >= theta[i] and (k == 2 or ref[i] == 0):
+                    v[i] = v_reset[i]
+                    if k == 2:
+                        u[i] = _sat(u[i] + izh_d[i], vlo, vhi, sat, 2)
+                    else:
+                        ref[i] = refsteps[i]
+                    fired[nf] = i
+                    nf += 1
+        if len(rec_ids):
+            for j in range(len(rec_ids)):
+                rec_v[s, j] = v[rec_ids[j]]
+        # record
+        if n_sp + nf > cap:
+            while n_sp + nf > cap:
+                cap *= 2
+            a = np.empty(cap, np.int64)
+            a[:n_sp] = sp_step[:n_sp]
+            sp_step = a
+            b = np.empty(cap, np.int64)
+            b[:n_sp] = sp_id[:n_sp]
+            sp_id = b
+        for j in range(nf):
+            sp_step[n_sp] = s
+            sp_id[n_sp] = fired[j]
+            n_sp += 1
+        # 4. trace decay
+        for r in range(n_rules):
+            dpre, dpost = rp[r, 0], rp[r, 1]
+            for j in range(x_pre.shape[1]):
+                if x_pre[r, j] != 0:
+                    x_pre[r, j] = rshift(x_pre[r, j] * dpre, frac, rmode)
+            for j in range(n):
+                if x_post[r, j] != 0:
+                    x_post[r, j] = rshift(x_post[r, j] * dpost, frac, rmode)
+        # 5. presynaptic events: inputs of this step, then this step's spikes
+        while ip < len(in_steps) and in_steps[ip] < s:
+            ip += 1
+        ip_end = ip
+        while ip_end < len(in_steps) and in_steps[ip_end] == s:
+            ip_end += 1
+        for e in range(ip_end - ip + nf):
+            src = in_ids[ip + e] if e < ip_end - ip else n_in + fired[e - (ip_end - ip)]
+            for q in range(ptr[src], ptr[src + 1]):
+                r = rule[q]
+                if r >= 0:
+                    t = tgt[q]
+                    wq = w[q] + rshift(rp[r, 3] * x_post[r, t], rp[r, 6], rmode)
+                    w[q] = min(max(wq, rp[r, 4]), rp[r, 5])
+                ring[(s + delay[q]) % n_slots, port[q], tgt[q]] += w[q] << shift[q]
+            n_ev += ptr[src + 1] - ptr[src]
+            for r in range(n_rules):
+                if rp[r, 9] == 1:
+                    x_pre[r, src] = rp[r, 7]
+                else:
+                    x_pre[r, src] = min(x_pre[r, src] + rp[r, 7], rp[r, 8])
+        ip = ip_end
+        # 6. postsynaptic events
+        if n_rules > 0:
+            for j in range(nf):
+                i = fired[j]
+                for r in range(n_rules):
+                    if rp[r, 9] == 1:
+                        x_post[r, i] = rp[r, 7]
+                    else:
+                        x_post[r, i] = min(x_post[r, i] + rp[r, 7], rp[r, 8])
+                for z in range(tptr[i], tptr[i + 1]):
+                    q = tsyn[z]
+                    r = rule[q]
+                    wq = w[q] + rshift(rp[r, 2] * x_pre[r, tsrc[z]], rp[r, 6], rmode)
+                    w[q] = min(max(wq, rp[r, 4]), rp[r, 5])
+    return sp_step[:n_sp].copy(), sp_id[:n_sp].copy(), sat, n_ev
+
+
+def run(config, input_steps, input_ids, n_steps, record=None) -> EmulatorResult:
+    """Run ``config`` (a :class:`~axonforge.hardware.mapping.CoreConfig`) for ``n_steps``
+    steps from its initial state with the given input spikes (``input_steps`` in
+    ``0..n_steps-1``, ``input_ids`` in the input index space, any order). ``record``:
+    neuron indices whose ``v`` (integer) is kept for every step (``extra["v"]``, shape
+    ``(n_steps, len(record))``). The configuration itself is not changed."""
+    a = config.arrays
+    n_steps = int(n_steps)
+    steps = np.asarray(input_steps, np.int64).ravel()
+    ids = np.asarray(input_ids, np.int64).ravel()
+    if steps.shape != ids.shape:
+        raise ValueError("emulate: input_steps and input_ids must have the same length")
+    if len(ids) and (ids.min() < 0 or ids.max() >= config.n_inputs):
+        raise ValueError(
+            f"emulate: input ids must lie in 0..{config.n_inputs - 1} (the mapped inputs)"
+        )
+    order = np.lexsort((ids, steps))
+    steps, ids = steps[order], ids[order]
+    keep = np.ones(len(steps), bool)
+    keep[1:] = (steps[1:] != steps[:-1]) | (ids[1:] != ids[:-1])
+    steps, ids = np.ascontiguousarray(steps[keep]), np.ascontiguousarray(ids[keep])
+    rec = np.asarray([] if record is None else record, np.int64)
+    rec_v = np.zeros((n_steps if len(rec) else 0, len(rec)), np.int64)
+    state = {k: a[k].copy() for k in ("v", "ie", "ii", "u", "ref", "w", "x_pre", "x_post")}
+    sp_step, sp_id, sat, n_ev = _run(
+        n_steps,
+        config.n_inputs,
+        a["kind"],
+        a["a_m"],
+        a["a_e"],
+        a["a_i"],
+        a["p_e"],
+        a["p_i"],
+        a["bias"],
+        a["theta"],
+        a["v_reset"],
+        a["refsteps"],
+        a["izh"],
+        a["izh_d"],
+        state["v"],
+        state["ie"],
+        state["ii"],
+        state["u"],
+        state["ref"],
+        config.frac_bits,
+        config.fv,
+        config.decay_mode,
+        config.rounding_mode,
+        (1 << (config.target.state_bits - 1)) - 1,
+        (1 << (config.target.current_bits - 1)) - 1,
+        a["ptr"],
+        a["tgt"],
+        a["port"],
+        a["delay"],
+        state["w"],
+        a["shift"],
+        a["rule"],
+        config.n_slots,
+        a["rp"],
+        state["x_pre"],
+        state["x_post"],
+        a["tptr"],
+        a["tsyn"],
+        a["tsrc"],
+        steps,
+        ids,
+        rec,
+        rec_v,
+        config.segments,
+    )
+    extra = {
+        "saturated": {"v": int(sat[0]), "current": int(sat[1]), "u": int(sat[2])},
+        "synaptic_events": int(n_ev),
+        "state": {k: state[k] for k in ("v", "ie", "ii", "u", "ref")},
+    }
+    if len(rec):
+        extra["v"] = rec_v
+    plastic = bool((a["rule"] >= 0).any())
+    return EmulatorResult(
+        spike_steps=sp_step,
+        spike_ids=sp_id,
+        n_steps=n_steps,
+        final_weights=state["w"] if plastic else None,
+        extra=extra,
+    )
