@@ -396,6 +396,27 @@ class NeuroCoreXConfig:
     deviation: dict = dataclasses.field(default_factory=dict)
     not_fitted: list = dataclasses.field(default_factory=list)
 
+    #: parameter words per neuron: theta and Tref_max (the leak is shared)
+    neuron_words = 2
+
+    @property
+    def n_sources(self) -> int:
+        return self.n_inputs + self.n_neurons
+
+    @property
+    def arrays(self) -> dict:
+        """The synapses as the generic core's CSR by source (inputs, then neurons):
+        ``ptr`` and ``tgt`` (neuron index), for activity counts
+        (:func:`axonforge.hardware.report.activity`)."""
+        n, m = self.n_neurons, self.n_inputs
+        ff = self.ff[ROW0 : ROW0 + n, FF_COL0 : FF_COL0 + m] != 0  # [post][pre]
+        aa = self.aa[ROW0 : ROW0 + n, AA_COL0 : AA_COL0 + n] != 0
+        by_source = np.concatenate([ff.T, aa.T])  # [source][post]
+        src, tgt = np.nonzero(by_source)
+        ptr = np.zeros(self.n_sources + 1, np.int64)
+        np.cumsum(np.bincount(src, minlength=self.n_sources), out=ptr[1:])
+        return {"ptr": ptr, "tgt": tgt.astype(np.int64)}
+
     # ---- native path
     @classmethod
     def from_arrays(
@@ -533,6 +554,7 @@ class NeuroCoreXConfig:
         nz_aa = int(np.count_nonzero(self.aa))
         return {
             "target": self.target.name,
+            "dt": self.dt,
             "neurons": self.n_neurons,
             "neurons_available": N_NEURONS,
             "inputs": self.n_inputs,

@@ -48,6 +48,9 @@ class Fidelity:
     float_spikes: tuple = dataclasses.field(repr=False, default=None)
     emulator_spikes: tuple = dataclasses.field(repr=False, default=None)
     rates: tuple = dataclasses.field(repr=False, default=None)
+    #: the mapped network and the emulator's run (for :func:`report_text`)
+    config: object = dataclasses.field(repr=False, default=None)
+    result: object = dataclasses.field(repr=False, default=None)
 
     def summary(self) -> str:
         lines = [
@@ -137,6 +140,8 @@ def fidelity(net, target, inputs=None, duration=0.5, tolerance=1, **map_options)
     in_steps, in_ids = cat(ins[0]), cat(ins[1])
     fs, fi = cat(outs[0]), cat(outs[1])
     res = config.emulate(in_steps, in_ids, n_steps)
+    in_window = (in_steps >= 0) & (in_steps < n_steps)
+    res.extra["input_counts"] = np.bincount(in_ids[in_window], minlength=config.n_inputs)
     es, ei = res.spike_steps, res.spike_ids
     T = n_steps * net.dt
     n = config.n_neurons
@@ -169,6 +174,8 @@ def fidelity(net, target, inputs=None, duration=0.5, tolerance=1, **map_options)
         float_spikes=(fs, fi),
         emulator_spikes=(es, ei),
         rates=(rf, re),
+        config=config,
+        result=res,
     )
 
 
@@ -189,10 +196,14 @@ def activity(config, result) -> dict:
         fan_out = np.diff(a["ptr"])
         src_spikes = np.zeros(config.n_sources, np.int64)
         src_spikes[config.n_inputs :] = counts
+        inputs = result.extra.get("input_counts")  # set by fidelity()
+        if inputs is not None:
+            src_spikes[: config.n_inputs] = inputs
         per_syn = np.repeat(src_spikes, fan_out)
         syn_per_neuron = np.bincount(a["tgt"], weights=per_syn, minlength=config.n_neurons)
         words_per_neuron = np.bincount(a["tgt"], minlength=config.n_neurons)
-        n_fields = 21  # neuron and state memories per neuron (mapping docstring)
+        # neuron and state memory words per neuron (mapping docstring; NeuroCoreX: 2)
+        n_fields = getattr(config, "neuron_words", 21)
     else:
         syn_per_neuron = np.zeros(config.n_neurons)
         words_per_neuron = np.zeros(config.n_neurons, np.int64)
@@ -246,9 +257,15 @@ def report_text(config, result=None, fidelity_result=None) -> str:
     """Resources, saturation, quantisation and (given an emulator result) activity and
     energy, as text."""
     r = config.resources()
+    syn = r["synapses"]
+    syn = (
+        f"{sum(syn.values())} ({', '.join(f'{k} {v}' for k, v in syn.items())})"
+        if isinstance(syn, dict)
+        else syn
+    )
     lines = [
         f"target {r['target']}: {r['neurons']} neurons, {r['inputs']} inputs, "
-        f"{r['synapses']} synapses on {r.get('cores_used', 1)} core(s); dt {r['dt'] * 1e3:g} ms",
+        f"{syn} synapses on {r.get('cores_used', 1)} core(s); dt {config.dt * 1e3:g} ms",
     ]
     for c in r.get("cores", []):
         lines.append(
@@ -257,17 +274,24 @@ def report_text(config, result=None, fidelity_result=None) -> str:
             f"{c['max_fan_in']}, max fan-out {c['max_fan_out']}"
         )
     if "memory_bits" in r:
-        lines.append(f"  memories: {r['memory_words']} words, {r['memory_bits'] / 8192:.1f} KiB")
+        words = r.get("memory_words", sum(m.depth for m in config.memories()))
+        lines.append(f"  memories: {words} words, {r['memory_bits'] / 8192:.1f} KiB")
     if "arithmetic" in r:
         lines.append("  arithmetic: " + ", ".join(f"{k} {v}" for k, v in r["arithmetic"].items()))
-    lines.append("saturation: " + ("none" if not r.get("saturation") else ""))
-    lines += [f"  {s}" for s in r.get("saturation", [])]
+    sat = r.get("saturation") or []
+    sat = [f"{k}: {v}" for k, v in sat.items()] if isinstance(sat, dict) else list(sat)
+    lines.append("saturation: " + ("none" if not sat else ""))
+    lines += [f"  {s}" for s in sat]
+    for key in ("deviation",):  # targets that approximate the float model say by how much
+        for k, v in (r.get(key) or {}).items():
+            lines.append(f"  {key} {k}: {v}")
     if r.get("quantisation"):
         lines.append("quantisation:")
         lines += [f"  {s}" for s in r["quantisation"]]
-    if r.get("did_not_fit"):
+    missing = r.get("did_not_fit") or r.get("not_fitted")
+    if missing:
         lines.append("did not fit:")
-        lines += [f"  {s}" for s in r["did_not_fit"]]
+        lines += [f"  {s}" for s in missing]
     if result is not None:
         act = activity(config, result)
         lines.append(
@@ -291,3 +315,15 @@ def report_text(config, result=None, fidelity_result=None) -> str:
     if fidelity_result is not None:
         lines.append(fidelity_result.summary())
     return "\n".join(lines)
+
+
+def check(net, target, duration=1.0, figure=None, **map_options) -> str:
+    """What ``axonforge export --check`` prints: ``net`` mapped onto ``target`` (design
+    rules first), run for ``duration`` seconds in the float simulator and in the
+    emulator with the same inputs (:func:`fidelity`; this advances ``net``), then the
+    resources, saturation, activity, energy and fidelity as text (:func:`report_text`).
+    ``figure``: a path for the fidelity figure."""
+    fid = fidelity(net, target, duration=duration, **map_options)
+    if figure is not None:
+        fid.figure().savefig(figure, dpi=110)
+    return report_text(fid.config, fid.result, fid)
