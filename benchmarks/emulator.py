@@ -46,7 +46,7 @@ def _cuba():
 def small_net():
     net = sim.Network(dt=1e-3, seed=4)
     inp = net.population(PoissonSource(rate=10.0), n=64, name="in")
-    pop = net.population(LIF(v_rest=-65e-3, v_thresh=-50e-3, i_offset=0.26e-9), n=256, name="n")
+    pop = net.population(LIF(v_rest=-65e-3, v_thresh=-50e-3, i_offset=0.235e-9), n=256, name="n")
     delay = sim.uniform(1e-3, 8e-3)
     net.connect(inp, pop, rule=sim.FixedProbability(0.25), weight=30e-12, delay=delay,
                 round_delays=True, name="ff")  # fmt: skip

@@ -148,31 +148,34 @@ def _lif_segment(
     sv = 0
     si = 0
     for i in range(len(v)):
+        # selects (not multiplications by 0/1 flags): they vectorise as blends
         rf = ref[i]
-        held = np.int64(rf > 0)
+        held = rf > 0
         x = a_m[i] * v[i] + p_e[i] * ie[i] + p_i[i] * ii[i] + bias[i]
-        x = (x + rh - (rm & np.int64(x < 0))) >> frac
+        x = (x + rh - (rm & (x >> 63))) >> frac
         in_e = ring_e[i]
         in_i = ring_i[i]
         ring_e[i] = 0
         ring_i[i] = 0
-        r = rf - held
-        d = delta[i]
-        vn = held * v[i] + (1 - held) * (x + (in_e + in_i) * d)
-        sv += np.int64(vn > vhi) + np.int64(vn < vlo)
-        vn = min(max(vn, vlo), vhi)
+        r = rf - np.int64(held)
+        d = delta[i] != 0
+        vr = v[i] if held else (x + in_e + in_i if d else x)
+        vn = min(max(vr, vlo), vhi)
+        sv += np.int64(vn != vr)
         e = ie[i] * a_e[i]
-        e = ((e + rh - (rm & np.int64(e < 0))) >> frac) + in_e * (1 - d)
+        e = ((e + rh - (rm & (e >> 63))) >> frac) + (0 if d else in_e)
         g = ii[i] * a_i[i]
-        g = ((g + rh - (rm & np.int64(g < 0))) >> frac) + in_i * (1 - d)
-        si += np.int64(e > ihi) + np.int64(e < ilo) + np.int64(g > ihi) + np.int64(g < ilo)
-        ie[i] = min(max(e, ilo), ihi)
-        ii[i] = min(max(g, ilo), ihi)
-        f = np.int64(vn >= theta[i]) & np.int64(r == 0)
-        v[i] = f * v_reset[i] + (1 - f) * vn
-        ref[i] = f * refsteps[i] + (1 - f) * r
+        g = ((g + rh - (rm & (g >> 63))) >> frac) + (0 if d else in_i)
+        ec = min(max(e, ilo), ihi)
+        gc = min(max(g, ilo), ihi)
+        si += np.int64(ec != e) + np.int64(gc != g)
+        ie[i] = ec
+        ii[i] = gc
+        f = (vn >= theta[i]) & (r == 0)
+        v[i] = v_reset[i] if f else vn
+        ref[i] = refsteps[i] if f else r
         fire[i] = f
-        nspk += f
+        nspk += np.int64(f)
     return nspk, sv, si
 
 
@@ -225,6 +228,12 @@ def _run(
 ):
     n = len(kind)
     ring = np.zeros((n_slots, 2, n), np.int64)
+    flat = ring.reshape(n_slots * 2 * n)  # the same memory, for the static fast path
+    # static synapses (no rule): where each lands in a ring slot, and its shifted weight
+    static = rp.shape[0] == 0
+    size = n_slots * 2 * n
+    off = (delay * 2 * n + port * n + tgt).astype(np.int32)  # slot offset, port, target
+    wsh = w << shift
     fired = np.empty(n, np.int64)
     fire = np.zeros(n, np.int64)
     delta = (kind == 1).astype(np.int64)
@@ -254,11 +263,18 @@ def _run(
                 )  # fmt: skip
                 sat[0] += sv
                 sat[1] += si
-                if cnt:
-                    for i in range(lo, hi):
-                        if fire[i]:
-                            fired[nf] = i
-                            nf += 1
+                # find the (few) spikes block by block: a vectorised sum per 64 neurons,
+                # a scan only of blocks that hold a spike
+                b = lo
+                while cnt > 0 and b < hi:
+                    e = min(b + 64, hi)
+                    if fire[b:e].sum():
+                        for i in range(b, e):
+                            if fire[i]:
+                                fired[nf] = i
+                                nf += 1
+                                cnt -= 1
+                    b = e
                 continue
             for i in range(lo, hi):
                 held = ref[i] > 0
@@ -332,13 +348,25 @@ def _run(
             ip_end += 1
         for e in range(ip_end - ip + nf):
             src = in_ids[ip + e] if e < ip_end - ip else n_in + fired[e - (ip_end - ip)]
+            if static:  # the same sums as below, without the rule and index arithmetic
+                base = slot * 2 * n
+                for q in range(ptr[src], ptr[src + 1]):
+                    at = base + off[q]  # delay < n_slots: one wrap at most
+                    if at >= size:
+                        at -= size
+                    flat[at] += wsh[q]
+                n_ev += ptr[src + 1] - ptr[src]
+                continue
             for q in range(ptr[src], ptr[src + 1]):
                 r = rule[q]
                 if r >= 0:
                     t = tgt[q]
                     wq = w[q] + rshift(rp[r, 3] * x_post[r, t], rp[r, 6], rmode)
                     w[q] = min(max(wq, rp[r, 4]), rp[r, 5])
-                ring[(s + delay[q]) % n_slots, port[q], tgt[q]] += w[q] << shift[q]
+                at = slot + delay[q]  # delay < n_slots: no division per synapse
+                if at >= n_slots:
+                    at -= n_slots
+                ring[at, port[q], tgt[q]] += w[q] << shift[q]
             n_ev += ptr[src + 1] - ptr[src]
             for r in range(n_rules):
                 if rp[r, 9] == 1:
