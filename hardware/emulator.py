@@ -56,7 +56,7 @@ in 1/ms, ``b`` dimensionless); ``5 v`` by shift-and-add:
   ``v >= v_peak``: ``v <- c``, ``u <- u + d``.
 
 Per-step order (step ``s`` advances the state from ``t`` to ``t + dt``)
-----------------------------------------------------------------------
+-----------------------------------------------------------------------
 1. neuron update from the state at the step's start (v, u; refractory countdown);
 2. currents decay and take ring-buffer slot ``s mod L`` (the synaptic input arriving in
    this step), which is then cleared; delta inputs go to ``v``;

@@ -19,14 +19,14 @@ Fixed point (per neuron population; ``scales`` gives each LSB in SI units)
   |v_reset - v_rest|, max |v0 - v_rest|, 1 mV) / (2**(state_bits-1) - 1)``: the state holds
   four times the largest excursion the parameters name.
 * Synaptic currents (``exp`` kinetics): ``i_lsb = 2**H * S / (2**(current_bits-1) - 1)``
-  with ``S`` the worst-case per-step input sum of one port onto one neuron (sum of |w|
-  over its fan-in; at least the largest |w|, |i_offset| and |initial current|), so one
+  with ``S`` the worst-case per-step input sum of one port onto one neuron (sum of ``|w|``
+  over its fan-in; at least the largest ``|w|``, ``|i_offset|`` and ``|initial current|``), so one
   step's input can never overflow the current register, and ``H`` bits of headroom for
   temporal summation (``headroom``, default ``2 + (current_bits - 16) // 2``: 2 bits at
   16, 6 at 24), but no larger than keeps the propagators ``p`` within ``coef_bits``.
 * Weights: each projection has a power-of-two scale, ``w_lsb = unit * 2**shift`` (``unit``
   = the target's ``i_lsb``, or ``v_lsb`` for delta kinetics and Izhikevich), with the
-  smallest ``shift`` (0..15) at which the largest |w| (for STDP also |w_min|, |w_max|)
+  smallest ``shift`` (0..15) at which the largest ``|w|`` (for STDP also ``|w_min|``, ``|w_max|``)
   fits ``weight_bits`` signed; the core adds ``w << shift`` to the ring buffer.
 * Decays ``a = round(exp(-dt/tau) * 2**F)`` (``decay="multiplier"``) or ``dash =
   round(log2(tau/dt))`` (``"shift"``); propagators ``p = round(P21 * i_lsb / v_lsb * 2**F)``
@@ -363,7 +363,7 @@ def map_network(
         Decay arithmetic (default: the target's).
     weight_shift : int or dict, optional
         Weight scale ``2**shift`` current (or v) LSBs, per projection name or for all;
-        default: the smallest shift at which the largest |w| fits.
+        default: the smallest shift at which the largest ``|w|`` fits.
     strict : bool
         Raise :class:`DesignRuleError` instead of warning when a value exceeds its width.
     headroom : int, optional

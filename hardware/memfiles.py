@@ -21,8 +21,8 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Memory:
-    """One memory: ``words`` (int64 values, each within the ``width``-bit range: signed
-    ``-2**(width-1) .. 2**(width-1)-1`` or unsigned ``0 .. 2**width - 1``)."""
+    """One memory of ``width``-bit words: ``words`` are int64 values, signed from
+    ``-2**(width-1)`` to ``2**(width-1) - 1`` or unsigned from 0 to ``2**width - 1``."""
 
     name: str
     width: int

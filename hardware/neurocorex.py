@@ -25,7 +25,7 @@ v, currents, thresholds, the bias and the leak are 18-bit signed **Q7.10** (1.0 
 range -128.0 .. 127.999; :func:`to_q7_10` / :func:`from_q7_10`). Weights are int8.
 
 Placement (the tutorial's padding convention, ``NeuroCoreX_Serial_Comm_DIGITS_Tutorial``)
---------------------------------------------------------------------------------------
+-----------------------------------------------------------------------------------------
 * neuron ``i`` (0..89) is slot ``4 + i``: its threshold and Tref_max are word ``4 + i``
   of their parameter blocks, its spike is bit ``i`` of the board's 90-bit frame;
 * its FF row is ``6 + i``; input ``k`` (0..93) is FF column ``2 + k`` and is sent as

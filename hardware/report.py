@@ -27,8 +27,8 @@ class Fidelity:
     """Float against emulator over ``n_steps`` steps. ``matched_float``: fraction of float
     spikes with an emulator spike of the same neuron within ``tolerance`` steps;
     ``matched_emulator`` the converse; ``rate_error``: relative error of the mean rate;
-    ``rate_error_per_neuron``: mean |rate_emu - rate_float| over neurons, relative to the
-    mean float rate; ``weight_error``: per plastic projection, the largest |w_emu - w_float|
+    ``rate_error_per_neuron``: mean ``|rate_emu - rate_float|`` over neurons, relative to the
+    mean float rate; ``weight_error``: per plastic projection, the largest ``|w_emu - w_float|``
     after the run relative to ``w_max - w_min``."""
 
     target: str
