@@ -34,7 +34,13 @@ from axonforge.connectivity import (
 from axonforge.encoding import send_on_delta
 from axonforge.expressions import expr
 from axonforge.network import Network
-from axonforge.readers import SpikeData, read_spikes, read_timeseries, write_spikes
+from axonforge.readers import (
+    SpikeData,
+    read_spikes,
+    read_timeseries,
+    spikes_from_events,
+    write_spikes,
+)
 from axonforge.space import grid, random_positions
 from axonforge.spec import SpecError, check_spec
 from axonforge.tripartite import TripartiteBernoulliWithPool
@@ -64,6 +70,7 @@ __all__ = [
     "load",
     "read_spikes",
     "read_timeseries",
+    "spikes_from_events",
     "write_spikes",
     "send_on_delta",
     "SpikeData",

@@ -99,6 +99,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "spikes_from_events",
     "SpikeData",
     "TimeSeriesData",
     "read_spikes",
@@ -768,6 +769,38 @@ def _read_nmnist(path, width=34, height=34):
     return _finish(
         path, "nmnist", t_us * 1e-6, ids, n_units, np.arange(n_units), rate=1e6, meta=meta
     )
+
+
+def spikes_from_events(events, width, height, time_unit=1e-6, source="<events>") -> SpikeData:
+    """Event-camera events as spikes: a structured array with fields ``x``, ``y``, ``t``
+    and ``p`` (or ``polarity``), as tonic and most event-camera libraries hold them
+    (``t`` in ``time_unit`` seconds, default microseconds). Pixel ``(x, y)`` and
+    polarity ``p`` (0 or 1) become unit ``(y*width + x)*2 + p``, so
+    ``n_units = width*height*2``, the layout of the N-MNIST and AEDAT readers."""
+    names = getattr(getattr(events, "dtype", None), "names", None) or ()
+    pol = "p" if "p" in names else "polarity" if "polarity" in names else None
+    missing = [f for f in ("x", "y", "t") if f not in names] + ([] if pol else ["p"])
+    if missing:
+        raise ValueError(
+            f"{source}: events must be a structured array with fields x, y, t and p (or "
+            f"polarity); missing {missing} (fields: {list(names)})"
+        )
+    x, y = np.asarray(events["x"], np.int64), np.asarray(events["y"], np.int64)
+    p = np.asarray(events[pol]).astype(np.int64)
+    t = np.asarray(events["t"], np.float64) * float(time_unit)
+    for name, bad in (
+        ("x outside 0..width-1", (x < 0) | (x >= width)),
+        ("y outside 0..height-1", (y < 0) | (y >= height)),
+        ("polarity not 0 or 1", (p < 0) | (p > 1)),
+    ):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise _fail(source, f"event {i}: {name} (x={x[i]}, y={y[i]}, p={p[i]}; sensor "
+                                f"{width}x{height})")  # fmt: skip
+    n_units = int(width) * int(height) * 2
+    meta = {"width": int(width), "height": int(height), "channel": "(y*width + x)*2 + polarity"}
+    return _finish(source, "events", t, (y * width + x) * 2 + p, n_units, np.arange(n_units),
+                   meta=meta)  # fmt: skip
 
 
 def _write_nmnist(path, data, width=34, height=34):

@@ -327,3 +327,27 @@ def test_nmnist_round_trip_with_overflow_markers(tmp_path):
     with pytest.raises(ValueError, match="whole microseconds"):
         af.write_spikes(tmp_path / "x.bin", SpikeData(np.array([1.5e-7]), np.array([0]), 2312,
                                                       np.arange(2312)))  # fmt: skip
+
+
+def test_structured_event_arrays_map_pixels_and_polarity_to_channels():
+    """tonic-style events (x, y, t [us], p) -> unit (y*width + x)*2 + p, sorted by time;
+    the N-MNIST reader's layout."""
+    ev = np.zeros(4, dtype=[("x", "i2"), ("y", "i2"), ("t", "i8"), ("p", "i1")])
+    ev["x"], ev["y"], ev["t"], ev["p"] = (
+        [3, 0, 33, 1],
+        [0, 2, 33, 1],
+        [50, 10, 20, 20],
+        [1, 0, 1, 0],
+    )
+    data = af.spikes_from_events(ev, width=34, height=34)
+    assert data.n_units == 2312
+    np.testing.assert_allclose(data.times, [10e-6, 20e-6, 20e-6, 50e-6])
+    np.testing.assert_array_equal(data.ids, [2 * 68, (34 + 1) * 2, (33 * 34 + 33) * 2 + 1, 7])
+    renamed = ev.astype([("x", "i2"), ("y", "i2"), ("t", "i8"), ("polarity", "i1")])
+    np.testing.assert_array_equal(af.spikes_from_events(renamed, 34, 34).ids, data.ids)
+    with pytest.raises(ValueError, match=r"missing \['p'\]"):
+        af.spikes_from_events(ev[["x", "y", "t"]], 34, 34)
+    bad = ev.copy()
+    bad["x"][2] = 40
+    with pytest.raises(ValueError, match="event 2: x outside 0..width-1"):
+        af.spikes_from_events(bad, 34, 34)
