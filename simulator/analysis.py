@@ -81,6 +81,7 @@ from axonforge.stats import _times_ids
 
 __all__ = [
     "spike_trains",
+    "finite_mean",
     "rates",
     "population_rate",
     "isi_cv",
@@ -612,27 +613,29 @@ class Comparison:
     def summary(self) -> dict:
         """Scalar numbers: mean rates [Hz], mean ISI CV and Fano factor (over units where
         defined), rate correlation and mean distances."""
-
-        def mean(x):
-            x = np.asarray(x, float)
-            return float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")
-
         return {
             "n_units": self.n_units,
-            "rate_sim": mean(self.rates_sim),
-            "rate_rec": mean(self.rates_rec),
-            "isi_cv_sim": mean(self.isi_cv_sim),
-            "isi_cv_rec": mean(self.isi_cv_rec),
-            "fano_sim": mean(self.fano_sim),
-            "fano_rec": mean(self.fano_rec),
+            "rate_sim": finite_mean(self.rates_sim),
+            "rate_rec": finite_mean(self.rates_rec),
+            "isi_cv_sim": finite_mean(self.isi_cv_sim),
+            "isi_cv_rec": finite_mean(self.isi_cv_rec),
+            "fano_sim": finite_mean(self.fano_sim),
+            "fano_rec": finite_mean(self.fano_rec),
             "rate_correlation": self.rate_correlation,
-            "van_rossum": mean(self.van_rossum),
-            "victor_purpura": mean(self.victor_purpura),
+            "van_rossum": finite_mean(self.van_rossum),
+            "victor_purpura": finite_mean(self.victor_purpura),
         }
 
     def __str__(self):
         rows = [f"{k:>16}  {v:.4g}" for k, v in self.summary().items()]
         return "\n".join([f"Comparison over [{self.t_start}, {self.t_stop}) s", *rows])
+
+
+def finite_mean(x) -> float:
+    """The mean of the finite entries of ``x`` (NaN when there are none), as summaries
+    average per-unit measures that are undefined for some units (ISI CV, Fano)."""
+    x = np.asarray(x, float)
+    return float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")
 
 
 def compare(

@@ -668,10 +668,10 @@ class SpikeStreamPopulation(SpikeSourcePopulation):
             self.buffer.span = span
             self.buffer.restart(net.step)
 
-    def refill(self, step, need) -> bool:
+    def refill(self, need) -> bool:
         """Top up the window so that it holds every step before ``need`` (the end of the
-        next chunk); True when its arrays were replaced. A buffer left behind by a
-        change of ``net.step`` (a restore) starts again there."""
+        next chunk); True when its arrays were replaced. (A load or a restore makes the
+        population again, which positions the window at the network's step.)"""
         from axonforge import streaming
 
         grew = self.buffer.refill(need)

@@ -140,7 +140,7 @@ def replay(net, data, input=None, compare=None, start=0.0, stop=None, duration=N
             "n": pop.n,
             "spikes": len(t),
             "rate": len(t) / (pop.n * duration) if duration else float("nan"),
-            "isi_cv": _mean(analysis.isi_cv(t, pop.n, ids=ids)),
+            "isi_cv": analysis.finite_mean(analysis.isi_cv(t, pop.n, ids=ids)),
         }
     if target is not None:
         t, ids = _relative(result.monitor, t0, duration)
@@ -156,11 +156,6 @@ def _relative(mon, t0, duration):
     t = np.asarray(mon.times) - t0
     keep = (t >= 0) & (t < duration)
     return t[keep], np.asarray(mon.ids)[keep]
-
-
-def _mean(x):
-    x = np.asarray(x, float)
-    return float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")
 
 
 def report_text(result: ReplayResult) -> str:

@@ -207,7 +207,8 @@ class Engine:
         """Top up the streamed sources' windows for the next chunk; True when one grew."""
         k, D = self.net.step, self.layout.steps
         need = min(k - k % D + D, stop)
-        return any([pop.refill(k, need) for pop in streams])
+        # a list, not a generator: every stream refills, not only those before one grew
+        return any([pop.refill(need) for pop in streams])
 
     def advance(self, stop):
         """Run to step ``stop``, draining monitors when the kernels ask for it."""
