@@ -24,6 +24,16 @@ Fixed point (per neuron population; ``scales`` gives each LSB in SI units)
   step's input can never overflow the current register, and ``H`` bits of headroom for
   temporal summation (``headroom``, default ``2 + (current_bits - 16) // 2``: 2 bits at
   16, 6 at 24), but no larger than keeps the propagators ``p`` within ``coef_bits``.
+  Unless ``headroom`` is given, the LSB is made finer where a bound allows it: a synapse
+  delivers at most once per spike of its source, and a LIF source spikes at most once
+  per ``m = max(round(t_ref / dt), 1)`` steps, so a port's current never exceeds
+  ``R = sum |w| / (1 - alpha**m)`` (``alpha = exp(-dt / tau_syn)``; inputs and Izhikevich
+  units ``m = 1``); ``i_lsb`` is at most ``1.01 R / (fill - 1 / (1 - alpha) - 2)``, the
+  finest LSB at which ``R`` plus the rounding's drift fits the register
+  (:func:`~axonforge.hardware.emulator.current_bound` is the same bound in integers).
+  Finer currents matter: nearest rounding holds a decaying current in a dead band of
+  ``1 / (2 (1 - alpha))`` LSB, a bias the coarser LSB turned into a 6-7 % lower rate of
+  the balanced CUBA network on 16-bit currents (2 % with the bound).
 * Weights: each projection has a power-of-two scale, ``w_lsb = unit * 2**shift`` (``unit``
   = the target's ``i_lsb``, or ``v_lsb`` for delta kinetics and Izhikevich), with the
   smallest ``shift`` (0..15) at which the largest ``|w|`` (for STDP also ``|w_min|``, ``|w_max|``)
@@ -130,6 +140,16 @@ def _srange(bits):
 
 
 # ----------------------------------------------------------------------------- checks
+def _spike_spacing(pop, h) -> int:
+    """The fewest steps between two spikes of any source in ``pop``: a LIF neuron's
+    refractory period holds it ``round(t_ref / dt)`` steps after a spike (at least 1);
+    inputs and Izhikevich units can spike every step."""
+    if pop.kind != "neuron" or type(pop.model).__name__ != "LIF":
+        return 1
+    refs = np.floor(np.asarray(pop.params["t_ref"], np.float64) / h + 0.5)
+    return max(int(np.min(refs)), 1)
+
+
 def _neuron_kind(pop, target):
     """0 LIF exp, 1 LIF delta, 2 Izhikevich; UnsupportedError lines otherwise."""
     model = type(pop.model).__name__
@@ -367,7 +387,9 @@ def map_network(
     strict : bool
         Raise :class:`DesignRuleError` instead of warning when a value exceeds its width.
     headroom : int, optional
-        Bits of the current register above the worst-case per-step input sum.
+        Bits of the current register above the worst-case per-step input sum (given:
+        exactly this; default: the target's, finer where the refractory-aware bound
+        allows, see the module's notes).
     """
     target = get(target)
     if target.model == "neurocorex":
@@ -419,6 +441,7 @@ class CoreConfig:
         self.fv = t.state_bits - 9
         self.summary = summary
         self.headroom = 2 + max(0, t.current_bits - 16) // 2 if headroom is None else headroom
+        self.headroom_given = headroom is not None
         rep = self._rep = _Report(strict, t.name)
         self.scales = {"v": {}, "i": {}, "w": {}}
         self.projections = list(table)
@@ -440,16 +463,25 @@ class CoreConfig:
         cmax = (1 << (t.coef_bits - 1)) - 1
         vmax = (1 << (t.state_bits - 1)) - 1
         imax = (1 << (t.current_bits - 1)) - 1
-        # per population: worst-case per-step input sum of each port [A or V]
-        worst = {}
+        # per population: worst-case per-step input sum of each port [A or V], and the
+        # largest current the port can ever hold (emulator.current_bound's argument)
+        worst, reach = {}, {}
         for proj in net.projections.values():
             w = np.abs(proj.weights)
             if proj.plastic is not None:
                 p = proj.plastic.model.params
                 w = np.full_like(w, max(abs(p["w_min"]), abs(p["w_max"])))
-            s = np.bincount(proj.targets, weights=w, minlength=proj.post_pop.n)
-            key = (proj.post_pop.name, proj.port)
+            post = proj.post_pop
+            s = np.bincount(proj.targets, weights=w, minlength=post.n)
+            key = (post.name, proj.port)
             worst[key] = worst.get(key, 0) + s
+            tau = post.params.get(f"tau_syn_{proj.port}")
+            if tau is not None:
+                alpha = np.exp(-h / np.broadcast_to(np.asarray(tau, np.float64), (post.n,)))
+                each = w / (1 - alpha[proj.targets] ** _spike_spacing(proj.pre_pop, h))
+                reach[key] = reach.get(key, 0) + np.bincount(
+                    proj.targets, weights=each, minlength=post.n
+                )
         self._worst = worst
         for pop in net.populations.values():
             if pop.kind != "neuron":
@@ -507,6 +539,22 @@ class CoreConfig:
                 )
                 fill = imax * (1 - 2.0 ** (1 - t.weight_bits))
                 i_lsb = i_worst * 2.0**self.headroom / fill
+                if not self.headroom_given:
+                    # finer where the bound of emulator.current_bound allows it: the
+                    # largest current the ports can reach, plus the rounding's
+                    # 1 / (1 - alpha) LSB, fits the register (1 % margin for the
+                    # rounded coefficients and weights)
+                    taus = [np.max(P[f"tau_syn_{p}"]) for p in ("exc", "inh")]
+                    slack = fill - 1 / (1 - np.exp(-h / max(taus))) - 2
+                    i_reach = max(
+                        i_worst,
+                        *(
+                            float(np.max(reach.get((pop.name, p), np.zeros(1)), initial=0))
+                            for p in ("exc", "inh")
+                        ),
+                    )
+                    if slack > 0:
+                        i_lsb = min(i_lsb, 1.01 * i_reach / slack)
                 # ... but no coarser than the propagators' coefficient width allows
                 p21 = max(
                     float(np.max(_p21(P[k], tau_m, c_m, h))) for k in ("tau_syn_exc", "tau_syn_inh")

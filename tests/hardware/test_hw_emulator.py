@@ -10,7 +10,7 @@ from conftest import load_example
 import axonforge as sim
 from axonforge.hardware import emulator, targets
 from axonforge.hardware.mapping import map_network
-from axonforge.models import LIF, STDP, Izhikevich, SpikeSource
+from axonforge.models import LIF, STDP, Izhikevich, PoissonSource, SpikeSource
 
 
 def test_rshift_rounding():
@@ -148,22 +148,30 @@ def test_determinism_and_inputs_unchanged():
 
 def test_cuba_on_each_target():
     # the CUBA network (Vogels & Abbott 2005) at 256 neurons (fan-in ~51) fits both FPGA
-    # targets. Spike counts over 1 s, three seeds (~1200-1500 spikes each): artix7
-    # (24-bit state, 16-bit weights) within 3 % of the float simulator (seen: 0.1-2.5 %);
-    # ice40 (16-bit state, 8-bit weights: weight rounding errors of 0.3-0.5 % bias the
-    # balanced network's rate downwards) within 12 % (seen: 4-10 %).
+    # targets. It is chaotic: the float simulator at float32 against itself at float64
+    # differs by -3..+6 % in spike count per seed over 3 s (seeds 1-10, mean +1.2 %), so
+    # a count error is judged per seed within that noise (< 8 %) and as the mean over
+    # five seeds: artix7 (24-bit state, 16-bit weights) < 3 % (seen +0.4 %), ice40-up5k
+    # (16-bit state and currents, 8-bit weights) < 5 % (seen -2.3 %; -6.7 % before the
+    # current LSB used the refractory-aware bound, when currents stuck in the rounding's
+    # dead band of 1 / (2 (1 - alpha)) LSB biased the network towards inhibition)
     cuba = load_example("cuba")
-    limit = {"ice40-up5k": 0.12, "artix7": 0.03}
-    for seed in (1, 2, 3):
+    limit = {"ice40-up5k": 0.05, "artix7": 0.03}
+    errors = {name: [] for name in limit}
+    for seed in (1, 2, 3, 4, 5):
+        net, sk, _ = cuba.build(seed=seed, n=256, p=0.2, record_v=0)
+        net.run(3.0)
+        rf = sk.num_spikes
+        assert rf > 3000
         for name in limit:
-            net, sk, _ = cuba.build(seed=seed, n=256, p=0.2, record_v=0)
-            cfg = targets.get(name).map(net)
-            res = cfg.emulate([], [], 10000)
-            net.run(1.0)
-            rf, re = sk.num_spikes, len(res.spike_ids)
-            assert rf > 1000
-            assert abs(re - rf) / rf < limit[name], (name, seed, rf, re)
+            net, _, _ = cuba.build(seed=seed, n=256, p=0.2, record_v=0)
+            res = targets.get(name).map(net).emulate([], [], 30000)
+            err = (len(res.spike_ids) - rf) / rf
+            assert abs(err) < 0.08, (name, seed, err)
             assert res.extra["saturated"] == {"v": 0, "current": 0, "u": 0}
+            errors[name].append(err)
+    for name, lim in limit.items():
+        assert abs(np.mean(errors[name])) < lim, (name, errors[name])
     # the full 4000-neuron network on an artix7-like core without memory limits agrees
     # in spike count within 5 % over 0.3 s (~7000 spikes; the network is chaotic, so
     # the count, not the spike times, is compared)
@@ -174,3 +182,113 @@ def test_cuba_on_each_target():
     res = cfg.emulate([], [], 3000)
     net.run(0.3)
     assert abs(len(res.spike_ids) - sk.num_spikes) / sk.num_spikes < 0.05
+
+
+def mixed_net(seed, plastic=False):
+    """Poisson inputs onto three LIF populations with different parameters (with and
+    without a refractory period), excitatory and inhibitory recurrence with delays of 1-4
+    steps: strong enough drive onto ``a`` and ``b`` to saturate a small core's currents
+    and membranes, weak drive onto ``c`` (its currents provably never saturate)."""
+    net = sim.Network(dt=1e-3, seed=seed)
+    inp = net.population(PoissonSource(rate=40.0), n=24, name="in")
+    a = net.population(LIF(t_ref=2e-3, i_offset=0.1e-9), n=140, name="a",
+                       v=sim.uniform(-70e-3, -55e-3))  # fmt: skip
+    b = net.population(LIF(tau_m=10e-3, tau_syn_inh=8e-3, t_ref=0.0), n=70, name="b")
+    delay = sim.uniform(1e-3, 4e-3)
+    plast = (
+        STDP(a_plus=10e-12, a_minus=-12e-12, tau_plus=20e-3, tau_minus=20e-3, w_min=0.0,
+             w_max=400e-12, strict_units=False)
+        if plastic
+        else None
+    )  # fmt: skip
+    net.connect(inp, a, rule=sim.FixedProbability(0.3), weight=300e-12, delay=delay,
+                round_delays=True, name="in_a", synapse=plast)  # fmt: skip
+    net.connect(inp, b, rule=sim.FixedProbability(0.3), weight=250e-12, name="in_b")
+    net.connect(a, b, rule=sim.FixedProbability(0.2), weight=120e-12, delay=delay,
+                round_delays=True, name="ab")  # fmt: skip
+    net.connect(b, a, rule=sim.FixedProbability(0.3), weight=-400e-12, port="inh",
+                delay=delay, round_delays=True, name="ba")  # fmt: skip
+    c = net.population(LIF(t_ref=3e-3, tau_syn_exc=2e-3, i_offset=0.3e-9), n=40, name="c")
+    net.connect(a, c, rule=sim.FixedProbability(0.1), weight=80e-12, name="ac")
+    net.connect(c, c, rule=sim.FixedProbability(0.2), weight=-50e-12, port="inh", name="cc")
+    return net
+
+
+@pytest.mark.parametrize(
+    "target,rounding,headroom,plastic",
+    [
+        ("artix7", "nearest", None, False),
+        ("artix7", "floor", None, True),
+        ("ice40-up5k", "nearest", 0, False),
+        ("ice40-up5k", "floor", 0, False),
+        ("artix7", "nearest", 0, True),
+    ],
+)
+def test_fast_kernels_are_the_reference_arithmetic(target, rounding, headroom, plastic):
+    # the kernels specialised for runs of equal parameters (scalars, refractory counter
+    # kept as an end step, clamps left out where current_bound proves them idle) give
+    # the same spikes, states, weights and saturation counts as the per-neuron kernel
+    # that implements the documented arithmetic, with and without saturation
+    net = mixed_net(seed=3, plastic=plastic)
+    cfg = map_network(net, target, rounding=rounding, headroom=headroom)
+    if target == "ice40-up5k":
+        # on the small core the weights take the whole current range: clamps are kept
+        modes = emulator._segment_table(cfg)[0][:, 3]
+        assert (modes > emulator.UNIFORM).any()
+    steps = 3000
+    rng = np.random.default_rng(1)
+    k = 24 * 40 * 3
+    st, ids = rng.integers(0, steps, k), rng.integers(0, cfg.n_inputs, k)
+    rec = [0, 139, 140, 209, 249]
+    fast = emulator.run(cfg, st, ids, steps, record=rec)
+    ref = emulator.run(cfg, st, ids, steps, record=rec, kernels="reference")
+    assert len(ref.spike_ids) > 1000
+    assert np.array_equal(fast.spike_steps, ref.spike_steps)
+    assert np.array_equal(fast.spike_ids, ref.spike_ids)
+    assert np.array_equal(fast.extra["v"], ref.extra["v"])
+    for key in ("v", "ie", "ii", "ref"):
+        assert np.array_equal(fast.extra["state"][key], ref.extra["state"][key]), key
+    assert fast.extra["saturated"] == ref.extra["saturated"]
+    if plastic:
+        assert np.array_equal(fast.final_weights, ref.final_weights)
+    if headroom == 0 and target == "ice40-up5k":
+        assert ref.extra["saturated"]["current"] > 0  # the clamped kernels were exercised
+    with pytest.raises(ValueError, match="kernels"):
+        emulator.run(cfg, st, ids, 10, kernels="fastest")
+
+
+def test_current_bound_holds_and_is_tight():
+    # one neuron, one input spiking every step: the current climbs to its fixed point
+    # w / (1 - alpha) (in LSBs, give or take the rounding's 1 / (1 - alpha)); the bound
+    # is that plus the rounding term, so it holds and is within 1 / (1 - alpha) + 2 of it
+    net, src, pop = one_neuron("exp")
+    cfg = map_network(net, "artix7")
+    a = cfg.arrays
+    alpha = a["a_e"][0] / 2**cfg.frac_bits
+    w = int(a["w"][0]) << int(a["shift"][0])
+    steps = 2000
+    res = emulator.run(cfg, np.arange(steps), np.zeros(steps, np.int64), steps)
+    reached = abs(int(res.extra["state"]["ie"][0]))
+    bound = int(emulator.current_bound(cfg)[0, 0])
+    assert reached <= bound <= w / (1 - alpha) + 2 / (1 - alpha) + 3
+    assert reached >= w / (1 - alpha) - 1 / (1 - alpha) - 1
+    # a LIF source can spike at most once per refractory period: the bound of its
+    # target's current uses that spacing, and a source driven to fire as fast as it can
+    # stays under it
+    net = sim.Network(dt=1e-3, seed=0)
+    drive = net.population(SpikeSource((np.arange(500) + 1) * 1e-3), n=1, name="drive")
+    fast = net.population(LIF(t_ref=3e-3), n=1, name="fast")
+    out = net.population(LIF(tau_syn_exc=20e-3), n=1, name="out")
+    net.connect(drive, fast, rule=sim.OneToOne(), weight=5e-9, name="d")
+    net.connect(fast, out, rule=sim.OneToOne(), weight=50e-12, name="f")
+    cfg = map_network(net, "artix7")
+    steps = 500
+    res = emulator.run(cfg, np.arange(steps), np.zeros(steps, np.int64), steps, record=[0])
+    n_fast = int((res.spike_ids == 0).sum())
+    assert n_fast >= steps // 4 - 2  # it fires every 3-4 steps (t_ref = 3 steps)
+    a = cfg.arrays
+    alpha = a["a_e"][1] / 2**cfg.frac_bits
+    w = int(a["w"][a["tgt"] == 1][0]) << int(a["shift"][a["tgt"] == 1][0])
+    bound = int(emulator.current_bound(cfg)[0, 1])
+    assert bound < w / (1 - alpha) / 2  # the spacing, not every step
+    assert abs(int(res.extra["state"]["ie"][1])) <= bound
