@@ -31,9 +31,9 @@ W_EXC = 1.62 * mV * C_M / TAU_M  # 20.25 pA
 W_INH = -9.0 * mV * C_M / TAU_M  # -112.5 pA
 
 
-def build(seed=1, n=4000, p=0.02, dt=0.1 * ms, record_v=2, precision="float64"):
+def build(seed=1, n=4000, p=0.02, dt=0.1 * ms, record_v=2, precision="float64", backend="numba"):
     """The CUBA network; returns ``(net, spike monitor, state monitor or None)``."""
-    net = sim.Network(dt=dt, seed=seed, precision=precision)
+    net = sim.Network(dt=dt, seed=seed, precision=precision, backend=backend)
     model = LIF(
         tau_m=TAU_M,
         c_m=C_M,

@@ -23,7 +23,7 @@ from axonforge.monitors import RateMonitor, SpikeMonitor, StateMonitor, WeightMo
 from axonforge.population import Population, new_population, resolve
 from axonforge.projection import Projection
 
-BACKENDS = ("numba", "cupy")
+BACKENDS = ("numba", "cupy", "cuda-host")
 
 
 def _progress_bar(n_steps, dt, t_start, progress):
@@ -86,8 +86,11 @@ class Network:
     seed : int or None
         Seed for connectivity, initial values and Poisson input. ``None`` draws one at
         random and stores it in ``net.seed``. Same seed and backend give identical spikes.
-    backend : {"numba", "cupy"}
-        Where the kernels run; ``"numba"`` is the CPU.
+    backend : {"numba", "cupy", "cuda-host"}
+        Where the kernels run: ``"numba"`` on the CPU (threads, MPI); ``"cupy"`` on a
+        CUDA GPU (``pip install "axonforge[gpu]"``); ``"cuda-host"`` runs the CUDA
+        source, compiled for the CPU, to verify it where no GPU is present (one thread,
+        float64, no MPI; slow by design).
     precision : {"float64", "float32"}
         Floating-point type of state variables.
     strict_units : bool
@@ -132,10 +135,9 @@ class Network:
         if backend not in BACKENDS:
             raise ValueError(f"Network: unknown backend {backend!r}; choose one of {BACKENDS}")
         if backend == "cupy":
-            raise NotImplementedError(
-                "Network: backend='cupy' (GPU) is not available in this version of "
-                "axonforge; use backend='numba'"
-            )
+            from axonforge.backends.cuda_backend import check_cupy
+
+            check_cupy()  # says what is missing (CuPy, a device) and points to cuda-host
         if precision not in PRECISIONS:
             raise ValueError(
                 f"Network: precision must be one of {list(PRECISIONS)}, got {precision!r}"
@@ -148,6 +150,17 @@ class Network:
         #: this process's MPI rank and the number of ranks (0 and 1 without MPI)
         self.rank = 0 if self.comm is None else self.comm.rank
         self.ranks = 1 if self.comm is None else self.comm.size
+        if backend != "numba" and precision != "float64":
+            raise ValueError(
+                f"Network: backend={backend!r} runs float64 networks (its C lowering of "
+                "float32 state is not written yet); use precision='float64' or "
+                "backend='numba'"
+            )
+        if backend != "numba" and self.ranks > 1:
+            raise ValueError(
+                f"Network: backend={backend!r} does not run under MPI ({self.ranks} ranks); "
+                "use backend='numba'"
+            )
         self.dt, self.seed, self.backend, self.precision = float(dt), int(seed), backend, precision
         self.dtype = PRECISIONS[precision]
         self.populations: dict[str, Population] = {}

@@ -151,6 +151,9 @@ class KernelDescription:
     #: return ``(2, step, population, index)`` for a non-finite state, else falls
     #: through (a backend adds the returns: see :data:`RETURNS`)
     functions: dict
+    #: owner ``(kind, index)`` -> what it is in the network (``population 'all' (LIF)``),
+    #: for messages about generated code; filled by the engine, not part of the structure
+    labels: dict = field(default_factory=dict)
 
 
 #: what each function returns when its statements fall through

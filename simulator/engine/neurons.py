@@ -363,7 +363,7 @@ def _rkf45(c, ex, clamped, active, hstep, refsteps) -> list:
     more than ``RKF45_MAX_ATTEMPTS`` attempts set the state to inf, which stops the run
     with the non-finite state error."""
     ode = c.ode_vars
-    h, tt, hh, r = X.name("h"), X.name("tt"), X.name("hh"), X.name("r")
+    h, tt, hh, r = X.name("h"), X.name("tt"), X.name("hh"), X.name("err_ratio")
     body = []
 
     def slopes(tag, stage):
@@ -390,8 +390,8 @@ def _rkf45(c, ex, clamped, active, hstep, refsteps) -> list:
     body += [ir.assign(f"y_{v}", X.name(f"x_{v}") + hh * combo(_F5, v)) for v in ode]
     # the largest error relative to its tolerance
     ratios = [call("abs", hh * combo(_F_ERR, v)) / c.atol[v] for v in ode]
-    body.append(ir.assign("r", ratios[0]))
-    body += [ir.assign("r", call("max", r, q)) for q in ratios[1:]]
+    body.append(ir.assign("err_ratio", ratios[0]))
+    body += [ir.assign("err_ratio", call("max", r, q)) for q in ratios[1:]]
     body.append(aug("tries", "+", 1))
     too_big = ir.and_(r > 1.1, hh > RKF45_MIN_STEP * dt)
     shrink = hh * call("max", 0.2, 0.9 * r**-0.2)

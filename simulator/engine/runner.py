@@ -71,9 +71,28 @@ def choose_threads(net, steps) -> int:
     neurons = sum(p.n for p in net.populations.values() if p.is_neuron)
     # the whole network's count (the same on every MPI rank, so all choose alike)
     synapses = sum(getattr(p, "n_global", len(p)) for p in net.projections.values())
+    if net.backend != "numba":
+        return 1  # the CUDA source: one worker (its parallelism is the grid's)
     per_step = neurons + synapses * TYPICAL_RATE * net.dt
     work = steps * per_step / net.ranks
     return int(max(1, min(net.threads, work // MIN_WORK_PER_THREAD)))
+
+
+def owner_labels(net) -> dict:
+    """``(kind, index)`` of every kernel-argument owner -> what it is, for messages about
+    generated code: ``population 'all' (LIF)``, ``projection 'exc' (STDP)``."""
+    out = {}
+    for i, pop in enumerate(net.populations.values()):
+        out[("pop", i)] = f"population {pop.name!r} ({type(pop.model).__name__})"
+    for j, proj in enumerate(net.projections.values()):
+        rule = getattr(getattr(proj, "plastic", None), "model", None)
+        kind = type(rule).__name__ if rule is not None else "static"
+        out[("proj", j)] = f"projection {proj.name!r} ({kind})"
+    for m, mon in enumerate(net.monitors.values()):
+        out[("mon", m)] = f"monitor {getattr(mon, 'name', m)!r} ({type(mon).__name__})"
+    for k, mod in enumerate(net.modulators.values()):
+        out[("mod", k)] = f"modulator {mod.name!r}"
+    return out
 
 
 class Engine:
@@ -107,7 +126,13 @@ class Engine:
                 obj.allocate_chunk(self.layout)
         self.take_snapshots()
         self.description = describe(network_plan(net))
-        self.backend = NumbaBackend(self.layout.threads, self.layout.first)
+        self.description.labels = owner_labels(net)
+        if net.backend == "numba":
+            self.backend = NumbaBackend(self.layout.threads, self.layout.first)
+        else:
+            from axonforge.backends.cuda_backend import make_backend
+
+            self.backend = make_backend(net.backend)
         self.source = self.backend.source(self.description)
         self.kernels = self.backend.compile(self.description)
         self.first_call = True
@@ -155,6 +180,11 @@ class Engine:
         net, k = self.net, self.net.step
         argv = self._argv()
         t0 = time.perf_counter()
+        if net.backend != "numba":  # the CUDA source is built in compile(): a no-op launch
+            self.backend.run_steps(self.kernels, argv, k, k, 1, self.L, net.seed, net.dt)
+            net.timings["compile"] += time.perf_counter() - t0
+            self.first_call = False
+            return
         probe = (
             self.kernels.run_chunks
             if self.layout.threads == 1

@@ -1,5 +1,6 @@
 """Networks that must give identical results for any number of threads or MPI ranks
-(used by test_engine.py and, under mpirun, by mpi_cases.py)."""
+(used by test_engine.py and, under mpirun, by mpi_cases.py), and on every backend
+(test_cuda_host.py runs them on ``backend="cuda-host"``)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from axonforge.models.coupling import GapJunction
 from axonforge.units import Hz, ms, mV, pA, pF
 
 
-def cuba(threads):
-    net = sim.Network(dt=0.1 * ms, seed=3, threads=threads)
+def cuba(threads, backend="numba"):
+    net = sim.Network(dt=0.1 * ms, seed=3, threads=threads, backend=backend)
     lif = LIF(
         tau_m=20 * ms,
         c_m=250 * pF,
@@ -49,9 +50,9 @@ def cuba(threads):
     return net, [spikes.times, spikes.ids, trace["v"]]
 
 
-def brunel(threads):
+def brunel(threads, backend="numba"):
     """A small Brunel (2000) network with delay 1.5 ms: chunks of 15 steps."""
-    net = sim.Network(dt=0.1 * ms, seed=4, threads=threads)
+    net = sim.Network(dt=0.1 * ms, seed=4, threads=threads, backend=backend)
     model = LIF(
         tau_m=20 * ms,
         c_m=250 * pF,
@@ -77,8 +78,8 @@ def brunel(threads):
     return net, [spikes.times, spikes.ids, rate.counts]
 
 
-def stdp(threads):
-    net = sim.Network(dt=0.1 * ms, seed=5, threads=threads)
+def stdp(threads, backend="numba"):
+    net = sim.Network(dt=0.1 * ms, seed=5, threads=threads, backend=backend)
     src = net.population(PoissonSource(rate=15 * Hz), n=300)
     post = net.population(LIF(), n=80)
     rule = dict(w_max=200 * pA, a_plus=2 * pA, a_minus=-2.1 * pA)
@@ -104,8 +105,8 @@ def stdp(threads):
     return net, [spikes.times, spikes.ids, ff.weights, rec.weights, watch["w"]]
 
 
-def dopamine(threads):
-    net = sim.Network(dt=0.1 * ms, seed=6, threads=threads)
+def dopamine(threads, backend="numba"):
+    net = sim.Network(dt=0.1 * ms, seed=6, threads=threads, backend=backend)
     src = net.population(PoissonSource(rate=20 * Hz), n=200)
     post = net.population(LIF(), n=60)
     da = net.population(PoissonSource(rate=5 * Hz), n=5)
@@ -126,12 +127,12 @@ def dopamine(threads):
     return net, [spikes.times, spikes.ids, proj.weights, np.array([mod.value])]
 
 
-def rules(threads):
+def rules(threads, backend="numba"):
     """Every connection rule (an expression of distance too), on views (one unsorted),
     with and without autapses and multapses, drawn and per-synapse weights and delays, a
     plastic projection and a weight monitor: under MPI each rank builds only its targets'
     synapses, and the saved file (the whole network) must equal a single process's."""
-    net = sim.Network(dt=0.1 * ms, seed=8, threads=threads)
+    net = sim.Network(dt=0.1 * ms, seed=8, threads=threads, backend=backend)
     src = net.population(PoissonSource(rate=40 * Hz), n=40)
     exc = net.population(LIF(), n=90, v=sim.uniform(-70 * mV, -55 * mV),
                          positions=sim.random_positions((1.0, 1.0), periodic=True))  # fmt: skip
@@ -203,10 +204,10 @@ ESCAPE_QIF = NeuronSpec(
 )
 
 
-def noisy(threads):
+def noisy(threads, backend="numba"):
     """White noise, exact (OU) and Euler-Maruyama, and rand()/randn() in threshold and
     reset: every draw keyed by (population, step, neuron), so the same for any split."""
-    net = sim.Network(dt=0.1 * ms, seed=9, threads=threads)
+    net = sim.Network(dt=0.1 * ms, seed=9, threads=threads, backend=backend)
     lif = net.population(spec_model(NOISY_LIF, strict_units=False), n=300)
     qif = net.population(spec_model(ESCAPE_QIF, strict_units=False), n=200)
     net.connect(lif, qif, rule=sim.FixedInDegree(10), weight=0.02, delay=1 * ms)
@@ -254,9 +255,9 @@ def Spikelet():  # noqa: N802 - reads as the model it makes
     return GapJunction(spike="s")
 
 
-def gap(threads):
+def gap(threads, backend="numba"):
     """Gap junctions (continuous coupling, one-step chunks) beside chemical synapses."""
-    net = sim.Network(dt=0.1 * ms, seed=10, threads=threads)
+    net = sim.Network(dt=0.1 * ms, seed=10, threads=threads, backend=backend)
     cells = net.population(spec_model(SPIKELET_LIF, i_e=np.linspace(200e-12, 300e-12, 150)),
                            n=150, v=sim.uniform(-60 * mV, -50 * mV))  # fmt: skip
     net.connect(cells, cells, rule=sim.FixedProbability(0.05, allow_autapses=False),
@@ -268,10 +269,10 @@ def gap(threads):
     return net, [spikes.times, spikes.ids, trace["v"], trace["i_gap"]]
 
 
-def astro(threads):
+def astro(threads, backend="numba"):
     """Astrocytes in a tripartite network: release drives IP3, the slow inward current
     (a graded output, exchanged with its values) drives the neurons with a delay."""
-    net = sim.Network(dt=0.1 * ms, seed=11, threads=threads)
+    net = sim.Network(dt=0.1 * ms, seed=11, threads=threads, backend=backend)
     cells = net.population(LIF(sic=True, i_offset=np.linspace(300, 420, 120) * pA), n=120,
                            v=sim.uniform(-70 * mV, -55 * mV))  # fmt: skip
     glia = net.population(AstrocyteLR1994(delta_ip3=0.02), n=30, ca=sim.uniform(0.1, 0.6))
@@ -324,7 +325,7 @@ def replay_file():
     return path
 
 
-def replay(threads):
+def replay(threads, backend="numba"):
     """A recording streamed from disk in small windows (refilled many times, grown once)
     drives a recurrent network; a second stream of the same file, shifted and windowed,
     is recorded itself (so under MPI it is read whole on every rank)."""
@@ -332,7 +333,7 @@ def replay(threads):
 
     from axonforge.models import SpikeStream
 
-    net = sim.Network(dt=0.1 * ms, seed=12, threads=threads)
+    net = sim.Network(dt=0.1 * ms, seed=12, threads=threads, backend=backend)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # merged spikes, counted below
         rec = net.population(SpikeStream(replay_file(), block=64), name="rec")
