@@ -369,6 +369,22 @@ class Network:
         per-synapse weights; ``delay=None`` is ``dt``."""
         return projection.estimate(self, pre, post, rule, synapse, weight, delay)
 
+    def memory_estimate(self, backend=None) -> dict:
+        """Bytes the kernels' arrays take (state, parameters, connectivity, ring and spike
+        buffers, monitor buffers): where ``backend="cupy"`` puts them, on the device,
+        before anything is copied there. Returns ``{"total": bytes, "by_owner": {what:
+        bytes}, "synapses": count, "bytes_per_synapse": connectivity bytes / synapse}``.
+        Plans and allocates the network's host arrays (as the next run would), so call
+        it after building; ``backend`` defaults to the network's."""
+        backend = self.backend if backend is None else backend
+        if backend not in BACKENDS:
+            raise ValueError(
+                f"memory_estimate: unknown backend {backend!r}; choose one of {BACKENDS}"
+            )
+        if self._structure_changed or self._engine is None:
+            self._prepare()
+        return self._engine.memory_estimate()
+
     # ------------------------------------------------------------------- modulators
     def modulator(self, name="dopamine", tau=0.2, source=None, amount=1.0, value=0.0):
         """Create a neuromodulator (volume transmitter) for three-factor rules.

@@ -449,7 +449,16 @@ class CupyBackend(Backend):
 
     def bind(self, description, owners) -> list:
         values = description.args.bind(owners)
-        return [values[name] for name in description.args.names]
+        argv = [values[name] for name in description.args.names]
+        size = sum(int(v.nbytes) if isinstance(v, np.ndarray) else 8 for v in argv)
+        free, total = self.cupy.cuda.Device().mem_info
+        by = {}
+        for name, arg in description.args.decls.items():
+            v = values[name]
+            what = description.labels.get(arg.owner, f"{arg.owner[0]} {arg.owner[1]}")
+            by[what] = by.get(what, 0) + (int(v.nbytes) if isinstance(v, np.ndarray) else 8)
+        check_device_memory({"total": size, "by_owner": by}, free, total)
+        return argv
 
     def run_steps(self, kernels, argv, k0, k1, chunk, L, seed, dt, exchange=None):
         cp = self.cupy
@@ -477,6 +486,23 @@ class CupyBackend(Backend):
         for host, dev in pairs:
             host[...] = cp.asnumpy(dev).astype(host.dtype, copy=False)
         return tuple(int(x) for x in cp.asnumpy(ret))
+
+
+def check_device_memory(estimate: dict, free: int, total: int):
+    """Raise MemoryError, before anything is copied, when the kernels' arrays
+    (:meth:`~axonforge.Network.memory_estimate`) need more than the device's ``free``
+    bytes (90 % of them: the CUDA context and CuPy's pool need room)."""
+    need = estimate["total"]
+    if need <= 0.9 * free:
+        return
+    top = sorted(estimate["by_owner"].items(), key=lambda kv: -kv[1])[:5]
+    parts = ", ".join(f"{what} {b / 2**20:.1f} MiB" for what, b in top)
+    raise MemoryError(
+        f'Network: backend="cupy" needs {need / 2**30:.2f} GiB on the device for the '
+        f"kernels' arrays, but only {free / 2**30:.2f} of its {total / 2**30:.2f} GiB are "
+        f"free. The largest: {parts}. Record less (fewer monitored ids or variables, "
+        'sparser sampling), make fewer synapses, or run on the CPU (backend="numba").'
+    )
 
 
 def make_backend(name: str) -> Backend:

@@ -170,6 +170,25 @@ class Engine:
             out.update({(kind, i): obj for i, obj in enumerate(group.values())})
         return out
 
+    def memory_estimate(self) -> dict:
+        """Bytes of every kernel argument, by owner (see Network.memory_estimate)."""
+        values = self.description.args.bind(self.owners())
+        by, proj_bytes = {}, 0
+        for name, arg in self.description.args.decls.items():
+            value = values[name]
+            size = int(value.nbytes) if isinstance(value, np.ndarray) else 8
+            what = self.description.labels.get(arg.owner, f"{arg.owner[0]} {arg.owner[1]}")
+            by[what] = by.get(what, 0) + size
+            if arg.owner[0] == "proj":
+                proj_bytes += size
+        synapses = sum(len(p) for p in self.net.projections.values())
+        return {
+            "total": sum(by.values()),
+            "by_owner": by,
+            "synapses": synapses,
+            "bytes_per_synapse": proj_bytes / synapses if synapses else 0.0,
+        }
+
     def _argv(self):
         return self.backend.bind(self.description, self.owners())
 

@@ -217,3 +217,23 @@ def test_a_kernel_that_fails_to_compile_names_the_model_and_the_line():
     if NVCC is not None:
         with pytest.raises(cuda_backend.CompileError, match=r"(?s)population 'cells' \(LIF\)"):
             cuda_backend.compile_for_device(broken)
+
+
+def test_memory_estimate_and_the_device_check():
+    # the kernels' arrays by owner, before anything is copied to a device: the CUBA
+    # example's 320k static synapses take 8.4 bytes each (a float32 weight and an int32
+    # ring offset, plus 16 bytes of row pointers per source), the spike monitor's chunk
+    # buffers the most
+    from conftest import load_example
+
+    net, _, _ = load_example("cuba").build(seed=1, record_v=0)
+    est = net.memory_estimate(backend="cupy")
+    assert est["synapses"] == sum(len(p) for p in net.projections.values()) > 300_000
+    assert 4 <= est["bytes_per_synapse"] < 12
+    assert est["total"] == sum(est["by_owner"].values())
+    assert any("population 'all' (LIF)" == k for k in est["by_owner"])
+    cuda_backend.check_device_memory(est, free=2**34, total=2**34)  # fits: no error
+    with pytest.raises(MemoryError, match=r"(?s)needs 0\.0\d GiB on the device.*monitor"):
+        cuda_backend.check_device_memory(est, free=2**20, total=2**30)
+    with pytest.raises(ValueError, match="unknown backend"):
+        net.memory_estimate(backend="gpu")
