@@ -50,55 +50,68 @@ from axonforge.engine.c_target import TYPES
 from axonforge.engine.description import COMMON, RETURNS
 
 #: host build of the CUDA source
-HOST_FLAGS = ("-O2", "-std=c++17", "-ffp-contract=off", "-fno-fast-math", "-fPIC", "-shared")
+HOST_FLAGS = (
+    "-O2", "-std=c++17", "-ffp-contract=off", "-fno-fast-math", "-fPIC", "-shared", "-pthread",
+)  # fmt: skip
 #: device builds (the compile check of every kernel; ``cupy`` passes the same options)
 NVCC_FLAGS = ("-std=c++17", "-fmad=false", "--extra-device-vectorization")
 ARCHES = ("sm_80", "sm_90")
 
-#: CUDA's vocabulary for a host compiler: the qualifiers vanish, the built-in indices
-#: are globals that :func:`build_host`'s launcher sets before each block
+#: CUDA's vocabulary for a host compiler: the qualifiers vanish; each block runs in an
+#: OS thread of its own (so the grid barrier is a real one), with its indices
+#: thread-local; atomics are the compiler's sequentially consistent builtins
 HOST_HEADER = r"""/* axonforge cuda-host: CUDA C compiled for the CPU (verification only) */
+#define AF_HOST 1
 #include <stdint.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <thread>
+#include <vector>
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __restrict__
 struct af_dim3 { unsigned int x, y, z; };
-static struct af_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
+static thread_local struct af_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
 static struct af_dim3 gridDim = {1, 1, 1}, blockDim = {1, 1, 1};
-/* one host thread runs every thread of the grid in turn: an atomic is a plain update */
-static inline long long atomicAdd(long long *a, long long v)
-{ long long o = *a; *a += v; return o; }
-static inline double atomicAdd(double *a, double v) { double o = *a; *a += v; return o; }
+static inline unsigned int atomicAdd(unsigned int *a, unsigned int v)
+{ return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST); }
+static inline unsigned int atomicExch(unsigned int *a, unsigned int v)
+{ return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST); }
+static inline void __threadfence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 static inline void __syncthreads(void) {}
+static inline unsigned int af_atomic_load(unsigned int *p)
+{ return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void af_pause(void) { sched_yield(); }
 """
 
-#: the host launcher: every block of the grid, in a shuffled order, every thread in turn
+#: the host launcher: one OS thread per block, started in an order shuffled by
+#: ``shuffle`` (a Fisher-Yates permutation from SplitMix64); one thread per block
 HOST_LAUNCHER = r"""
-/* blocks in an order shuffled by `shuffle` (a Fisher-Yates permutation from SplitMix64),
-   threads of a block in order */
-extern "C" int64_t af_launch(int64_t blocks, int64_t threads, uint64_t shuffle, AF_PARAMS)
+extern "C" int64_t af_launch(int64_t blocks, uint64_t shuffle, AF_PARAMS)
 {
-    int64_t *order = (int64_t *)malloc(sizeof(int64_t) * (size_t)(blocks > 0 ? blocks : 1));
-    for (int64_t b = 0; b < blocks; ++b) order[b] = b;
+    std::vector<int64_t> order((size_t)blocks);
+    for (int64_t b = 0; b < blocks; ++b) order[(size_t)b] = b;
     uint64_t state = shuffle;
     for (int64_t b = blocks - 1; b > 0; --b) {
         state += 0x9E3779B97F4A7C15ULL;
         int64_t j = (int64_t)(af_mix64(state) % (uint64_t)(b + 1));
-        int64_t tmp = order[b]; order[b] = order[j]; order[j] = tmp;
+        int64_t tmp = order[(size_t)b]; order[(size_t)b] = order[(size_t)j]; order[(size_t)j] = tmp;
     }
     gridDim.x = (unsigned int)blocks;
-    blockDim.x = (unsigned int)threads;
-    for (int64_t b = 0; b < blocks; ++b) {
-        blockIdx.x = (unsigned int)order[b];
-        for (int64_t t = 0; t < threads; ++t) {
-            threadIdx.x = (unsigned int)t;
-            af_run_chunks(AF_ARGS);
-        }
+    blockDim.x = 1;
+    af_barrier[0] = 0;
+    af_barrier[1] = 0;
+    std::vector<std::thread> pool;
+    for (int64_t b : order) {
+        pool.emplace_back([=]() {
+            blockIdx.x = (unsigned int)b;
+            threadIdx.x = 0;
+            AF_ENTRY(AF_ARGS);
+        });
     }
-    free(order);
+    for (auto &t : pool) t.join();
     return af_ret[0];
 }
 """
@@ -115,6 +128,39 @@ LEADING = (
 )
 #: the parameters every phase function takes first (engine.description.COMMON)
 COMMON_PARAMS = tuple((n, "double" if n == "dt" else "int64_t") for n in COMMON)
+#: pointer parameters of the entry point after the kernels' arguments: per-block
+#: statuses and room answers (``5 * blocks`` int64), the grid barrier's two counters,
+#: the run's status ``(code, step, population, index)``
+TRAILING = (("af_status", "int64_t *"), ("af_barrier", "unsigned int *"), ("af_ret", "int64_t *"))
+
+#: a reusable barrier across all blocks of a grid (they must all be resident): arrive on
+#: a counter, the last one resets it and advances the generation the others wait on.
+#: ``af_atomic_load`` and ``af_pause`` are CUDA's here and the host header's there.
+GRID_SYNC = r"""#ifndef AF_HOST
+AF_FN unsigned int af_atomic_load(unsigned int *p) { return *(volatile unsigned int *)p; }
+AF_FN void af_pause(void) { __nanosleep(64); }
+#endif
+AF_FN void af_set4(int64_t *r, int64_t a, int64_t b, int64_t c, int64_t d)
+{ r[0] = a; r[1] = b; r[2] = c; r[3] = d; }
+static __device__ void af_grid_sync(unsigned int *bar)
+{
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        const unsigned int generation = af_atomic_load(&bar[1]);
+        __threadfence();
+        if (atomicAdd(&bar[0], 1u) == gridDim.x - 1u) {
+            atomicExch(&bar[0], 0u);
+            __threadfence();
+            atomicAdd(&bar[1], 1u);
+        } else {
+            while (af_atomic_load(&bar[1]) == generation) af_pause();
+        }
+        __threadfence();
+    }
+    __syncthreads();
+}
+"""
+
 _CTYPES = {"int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64, "double": ctypes.c_double}
 
 
@@ -156,46 +202,59 @@ def cuda_source(description) -> str:
         )
         lines.append("")
     sig = ", ".join(f"{c}{p}" if c.endswith("*") else f"{c} {p}" for p, c in params)
-    sig += ", int64_t *af_ret"
-    call = ", ".join(
-        [
-            "w",
-            "gw",
-            "k0",
-            "k1",
-            "L",
-            "seed",
-            "dt",
-            *(p for p, _ in params[len(LEADING) :]),
-            "af_ret",
-        ]
-    )
-    names = ", ".join([*(p for p, _ in params), "af_ret"])
-    status = "af_ret[0] = {0}; af_ret[1] = {1}; af_ret[2] = -1; af_ret[3] = -1; return {0};"
+    sig += ", " + ", ".join(f"{c}{p}" for p, c in TRAILING)
+    args = ", ".join(p for p, _ in params[len(LEADING) :])
+    call = "w, gw, k0, k1, L, seed, dt, " + args + ", ret"
     lines += [
-        "/* the schedule's loop over min-delay chunks, as the Numba backend's run_chunks */",
-        f"static __device__ int64_t af_chunks({sig})",
+        GRID_SYNC,
+        "/* The schedule's loop over min-delay chunks, as the Numba backend's run_worker:",
+        "   block w is worker w (it owns a range of every neuron population and the synapses",
+        "   onto it, so no two blocks write the same element and sums keep the canonical",
+        "   order); the blocks meet at a grid barrier after phase S, after phase A and",
+        "   after phase C. One launch runs a whole range of chunks (a persistent kernel);",
+        "   all blocks must be resident at once. This lowering: thread 0 of each block. */",
+        f'extern "C" __global__ void {ENTRY}({sig})',
         "{",
-        "    const int64_t w = 0, gw = 0;",
-        "    int64_t k0 = start, k1 = 0;",
+        "    const int64_t w = (int64_t)blockIdx.x, gw = w, workers = (int64_t)gridDim.x;",
+        "    const int lead = threadIdx.x == 0;",
+        "    int64_t k0 = start, k1 = 0, ret[4] = {0, 0, 0, 0};",
+        "    int64_t *fits = af_status + 4 * workers; /* one room answer per block */",
         "    while (k0 < stop) {",
         "        k1 = k0 - k0 % D + D;",
         "        if (k1 > stop) k1 = stop;",
-        f"        if (!af_room({call})) {{ {status.format(1, 'k0')} }}",
-        *(
-            f"        if (af_{phase}({call}) != 0) return af_ret[0];"
-            for phase in ("phase_s", "phase_t", "phase_a", "phase_c")
-        ),
+        f"        if (lead) fits[w] = af_room(0, gw, k0, k1, L, seed, dt, {args}, ret);",
+        "        af_grid_sync(af_barrier);",
+        "        for (int64_t v = 0; v < workers; ++v) {",
+        "            if (!fits[v]) {",
+        "                if (w == 0 && lead) af_set4(af_ret, 1, k0, -1, -1);",
+        "                return;",
+        "            }",
+        "        }",
+        f"        if (lead) af_phase_s({call});",
+        "        af_grid_sync(af_barrier);",
+        "        if (lead) {",
+        f"            af_phase_t({call});",
+        f"            af_phase_a({call});",
+        "            for (int j = 0; j < 4; ++j) af_status[4 * w + j] = ret[j];",
+        "        }",
+        "        af_grid_sync(af_barrier);",
+        "        /* the earliest non-finite state (step, population, index) of any worker */",
+        "        int64_t bad = -1;",
+        "        for (int64_t v = 0; v < workers; ++v) {",
+        "            const int64_t *x = af_status + 4 * v, *y = af_status + 4 * bad;",
+        "            if (x[0] != 0 && (bad < 0 || x[1] < y[1] || (x[1] == y[1] && (x[2] < y[2] ||",
+        "                (x[2] == y[2] && x[3] < y[3]))))) bad = v;",
+        "        }",
+        "        if (bad >= 0) {",
+        "            const int64_t *x = af_status + 4 * bad;",
+        "            if (w == 0 && lead) af_set4(af_ret, x[0], x[1], x[2], x[3]);",
+        "            return;",
+        "        }",
+        f"        if (lead) af_phase_c({call});",
+        "        af_grid_sync(af_barrier);",
         "        k0 = k1;",
         "    }",
-        f"    {status.format(0, 'stop')}",
-        "}",
-        "",
-        "/* one launch runs a whole range of chunks; this lowering: one thread */",
-        f'extern "C" __global__ void {ENTRY}({sig})',
-        "{",
-        "    if (blockIdx.x != 0 || threadIdx.x != 0) return;",
-        f"    af_chunks({names});",
+        "    if (w == 0 && lead) af_set4(af_ret, 0, stop, -1, -1);",
         "}",
         "",
     ]
@@ -252,10 +311,12 @@ def _explain(stderr: str, source: str, path: Path, what: str) -> str:
 
 
 def _full_host_source(source: str, params) -> str:
-    names = [p for p, _ in params]
-    sig = ", ".join(f"{c}{p}" if c.endswith("*") else f"{c} {p}" for p, c in params)
-    launcher = HOST_LAUNCHER.replace("AF_PARAMS", sig + ", int64_t *af_ret").replace(
-        "AF_ARGS", ", ".join([*names, "af_ret"])
+    everything = list(params) + list(TRAILING)
+    sig = ", ".join(f"{c}{p}" if c.endswith("*") else f"{c} {p}" for p, c in everything)
+    launcher = (
+        HOST_LAUNCHER.replace("AF_PARAMS", sig)
+        .replace("AF_ENTRY", ENTRY)
+        .replace("AF_ARGS", ", ".join(p for p, _ in everything))
     )
     return HOST_HEADER + source + launcher
 
@@ -364,14 +425,17 @@ def host_arguments(params, argv, leading):
 
 
 class CudaHostBackend(Backend):
-    """The CUDA source compiled for the CPU (verification; one worker, no MPI)."""
+    """The CUDA source compiled for the CPU (verification; no MPI): ``workers`` blocks,
+    each an OS thread, as the GPU runs ``workers`` blocks."""
 
     name = "cuda-host"
 
-    def __init__(self, threads=1, first_worker=0, blocks=1, block_threads=1):
-        if threads != 1:
-            raise ValueError("backend='cuda-host' runs one worker (threads=1)")
-        self.blocks, self.block_threads = blocks, block_threads
+    def __init__(self, workers=1):
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(
+                f"backend='cuda-host': workers must be an int >= 1, got {workers!r}"
+            )
+        self.workers = workers
 
     def source(self, description) -> str:
         return cuda_source(description)
@@ -386,13 +450,16 @@ class CudaHostBackend(Backend):
             raise ValueError("backend='cuda-host' does not run under MPI; use backend='numba'")
         leading = {"start": k0, "stop": k1, "D": chunk, "L": L, "seed": seed, "dt": dt}
         cargs, types, backs = host_arguments(kernels.params, argv, leading)
+        status = np.zeros(5 * self.workers, np.int64)
+        barrier = np.zeros(2, np.uint32)
         ret = np.zeros(4, np.int64)
         fn = kernels.fn
-        fn.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_uint64, *types, ctypes.c_void_p]
+        fn.argtypes = [ctypes.c_int64, ctypes.c_uint64, *types, *[ctypes.c_void_p] * 3]
         fn.restype = ctypes.c_int64
         kernels.launches += 1
         shuffle = (int(seed) * 0x9E3779B97F4A7C15 + kernels.launches) % 2**64
-        fn(self.blocks, self.block_threads, shuffle, *cargs, ctypes.c_void_p(ret.ctypes.data))
+        fn(self.workers, shuffle, *cargs, *(ctypes.c_void_p(a.ctypes.data)
+                                             for a in (status, barrier, ret)))  # fmt: skip
         for orig, tmp in backs:
             orig[...] = tmp
         return tuple(int(x) for x in ret)
@@ -434,8 +501,12 @@ class CupyBackend(Backend):
 
     name = "cupy"
 
-    def __init__(self):
+    def __init__(self, workers=None):
         self.cupy = check_cupy()
+        device = self.cupy.cuda.Device()
+        # every block must be resident at once (the grid barrier): one per multiprocessor
+        sms = int(device.attributes["MultiProcessorCount"])
+        self.workers = sms if workers is None else min(int(workers), sms)
 
     def source(self, description) -> str:
         return cuda_source(description)
@@ -481,8 +552,10 @@ class CupyBackend(Backend):
                 args.append(dev)
             else:
                 args.append(_NUMPY[ctype](next(values)))
+        status = cp.zeros(5 * self.workers, cp.int64)
+        barrier = cp.zeros(2, cp.uint32)
         ret = cp.zeros(4, cp.int64)
-        fn((1,), (1,), (*args, ret))
+        fn((self.workers,), (32,), (*args, status, barrier, ret))
         for host, dev in pairs:
             host[...] = cp.asnumpy(dev).astype(host.dtype, copy=False)
         return tuple(int(x) for x in cp.asnumpy(ret))
@@ -505,10 +578,11 @@ def check_device_memory(estimate: dict, free: int, total: int):
     )
 
 
-def make_backend(name: str) -> Backend:
-    """The backend object for ``Network(backend=name)`` (not ``"numba"``)."""
+def make_backend(name: str, workers=None) -> Backend:
+    """The backend object for ``Network(backend=name)`` (not ``"numba"``): ``workers``
+    blocks (cuda-host: default 1; cupy: default one per multiprocessor)."""
     if name == "cuda-host":
-        return CudaHostBackend()
+        return CudaHostBackend(1 if workers is None else workers)
     if name == "cupy":
-        return CupyBackend()
+        return CupyBackend(workers)
     raise ValueError(f"unknown CUDA backend {name!r}")

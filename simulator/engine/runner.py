@@ -71,8 +71,6 @@ def choose_threads(net, steps) -> int:
     neurons = sum(p.n for p in net.populations.values() if p.is_neuron)
     # the whole network's count (the same on every MPI rank, so all choose alike)
     synapses = sum(getattr(p, "n_global", len(p)) for p in net.projections.values())
-    if net.backend != "numba":
-        return 1  # the CUDA source: one worker (its parallelism is the grid's)
     per_step = neurons + synapses * TYPICAL_RATE * net.dt
     work = steps * per_step / net.ranks
     return int(max(1, min(net.threads, work // MIN_WORK_PER_THREAD)))
@@ -112,7 +110,15 @@ class Engine:
         self._layout_rings(
             previous.L if previous is not None else getattr(net, "_ring_length", None)
         )
-        self.layout = Layout(choose_threads(net, steps), net.ranks, net.rank, steps)
+        backend = None
+        if net.backend == "numba":
+            workers = choose_threads(net, steps)
+        else:  # the CUDA source: a worker is a block of the grid
+            from axonforge.backends.cuda_backend import make_backend
+
+            backend = make_backend(net.backend, net.threads)
+            workers = backend.workers
+        self.layout = Layout(workers, net.ranks, net.rank, steps)
         self.exchange = None
         if net.ranks > 1:
             from axonforge.engine import mpi
@@ -127,12 +133,7 @@ class Engine:
         self.take_snapshots()
         self.description = describe(network_plan(net))
         self.description.labels = owner_labels(net)
-        if net.backend == "numba":
-            self.backend = NumbaBackend(self.layout.threads, self.layout.first)
-        else:
-            from axonforge.backends.cuda_backend import make_backend
-
-            self.backend = make_backend(net.backend)
+        self.backend = backend or NumbaBackend(self.layout.threads, self.layout.first)
         self.source = self.backend.source(self.description)
         self.kernels = self.backend.compile(self.description)
         self.first_call = True

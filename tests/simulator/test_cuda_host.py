@@ -56,16 +56,20 @@ def assert_same(a, b, what):
             assert np.array_equal(x, y), (what, j)
 
 
+@pytest.mark.parametrize("blocks", [1, 3])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_engine_cases_identical_on_cuda_host(name):
+def test_engine_cases_identical_on_cuda_host(name, blocks):
     # cuba (2000 neurons, 100 ms), brunel (chunks of 15 steps), pair STDP (all and
     # nearest), three-factor (dopamine with a modulator set between runs), every
     # connection rule, white noise and random calls, gap junctions, astrocytes with
     # tripartite synapses, gliotransmission and IP3 diffusion, a stream refilled from
-    # disk: spikes, traces, weights and modulator values equal to the last bit
+    # disk: spikes, traces, weights and modulator values equal to the last bit, with one
+    # block and with three (each a worker owning a part of every population, run in an
+    # OS thread of its own, meeting the others at the grid barrier)
     net_n, ref = CASES[name](1, "numba")
-    net_c, got = CASES[name](1, "cuda-host")
+    net_c, got = CASES[name](blocks, "cuda-host")
     assert net_c._engine.backend.name == "cuda-host"
+    assert net_c._engine.layout.threads == blocks
     assert_same(ref, got, name)
     # and the same connectivity: it is built on the host, once, for either backend
     for pn, pc in zip(net_n.projections.values(), net_c.projections.values()):
@@ -193,8 +197,8 @@ def test_cuda_backends_reject_what_they_do_not_run():
         sim.Network(backend="cuda-host", precision="float32")
     with pytest.raises(ValueError, match="unknown backend 'cuda'"):
         sim.Network(backend="cuda")
-    with pytest.raises(ValueError, match="one worker"):
-        cuda_backend.CudaHostBackend(threads=2)
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+        cuda_backend.CudaHostBackend(workers=0)
 
 
 def test_a_kernel_that_fails_to_compile_names_the_model_and_the_line():
