@@ -5,25 +5,33 @@ the CPU.
 as one CUDA C translation unit through :class:`~axonforge.engine.c_printer.CPrinter`
 (the printer the C target uses, so every model, rule, coupling and monitor comes from
 the same statements as the Numba kernels): the random-number and arithmetic helpers of
-:data:`~axonforge.engine.c_printer.C_RUNTIME`, a ``__device__`` function with the
-schedule's loop over min-delay chunks (room check, phases S, T, A and C, exactly as the
-Numba backend's ``run_chunks``), and the ``__global__`` entry point
-``af_run_chunks``. A whole run of chunks is one launch (a persistent kernel), so no
+:data:`~axonforge.engine.c_printer.C_RUNTIME`, each phase of the schedule (room check,
+phases S, T, A and C) as a ``__device__`` function with the C target's ABI, and the
+``__global__`` entry point ``af_run_chunks`` with the loop over min-delay chunks (as
+the Numba backend's ``run_worker``). A whole run of chunks is one launch (a persistent kernel), so no
 step and no chunk waits for the host; the status ``(code, step, population, index)``
 stays in device memory until the run returns.
 
-This first lowering runs the schedule in one thread of one block: correct everywhere
-(spikes are appended in the canonical order, ring buffers are written by one writer, so
-no atomics are needed), but not yet parallel; the parallel lowering of the neuron and
-delivery loops is the next step of issue 14.
+Parallelism is the engine's own worker layout (DESIGN.md, "threads and MPI"): block
+``w`` of the grid is worker ``w``, owning a contiguous range of every neuron population
+and every synapse onto it, so no two blocks ever write the same element and each
+target's input is summed in the canonical order (no atomics; results equal Numba's for
+any number of blocks). The blocks meet at a grid barrier after phases S, A and C of
+each chunk (:data:`GRID_SYNC`, a generation counter; all blocks must be resident, so
+``cupy`` launches one block per multiprocessor). Inside a block, this lowering still
+runs one thread: splitting the element loops over a block's threads (with block
+reductions for the non-finite and spike counts, and an ordered compaction for the
+spike buffers) is the next step.
 
 ``backend="cuda-host"`` compiles that source, unchanged, for the CPU: the C++ compiler
-reads it after :data:`HOST_HEADER`, which defines CUDA's qualifiers away and gives
-``blockIdx``/``threadIdx``/``gridDim``/``blockDim``; :func:`build_host` builds a shared
-library (cached by hash in ``$AXONFORGE_CACHE/cuda-host``) whose ``af_launch`` runs the
-grid's blocks in a shuffled order, seeded per launch, so that a kernel that depended on
-the order of its blocks would show it. It exists to verify the CUDA code where no GPU is
-present (CI): it is not a fast CPU backend (one thread, ``-O2``; use ``numba``).
+reads it after :data:`HOST_HEADER`, which defines CUDA's qualifiers away, gives
+``blockIdx``/``threadIdx`` (thread-local) and real atomics; :func:`build_host` builds a
+shared library (cached by hash in ``$AXONFORGE_CACHE/cuda-host``) whose ``af_launch``
+runs each block of the grid in an OS thread of its own, started in a shuffled order,
+so the grid barrier is a real one and a kernel that depended on the order of its blocks
+would show it. ``Network(threads=N)`` sets the number of blocks. It exists to verify
+the CUDA code where no GPU is present (CI): it is not a fast CPU backend (``-O2``, spin
+barriers; use ``numba``).
 
 Floating point: no contraction into FMA and no fast math on either compiler
 (``-ffp-contract=off -fno-fast-math``; ``nvcc -fmad=false``), so the printed operations
@@ -555,7 +563,9 @@ class CupyBackend(Backend):
         status = cp.zeros(5 * self.workers, cp.int64)
         barrier = cp.zeros(2, cp.uint32)
         ret = cp.zeros(4, cp.int64)
-        fn((self.workers,), (32,), (*args, status, barrier, ret))
+        # one thread a block in this lowering; one block a multiprocessor is resident
+        # whatever the kernel's registers, which the grid barrier needs
+        fn((self.workers,), (1,), (*args, status, barrier, ret))
         for host, dev in pairs:
             host[...] = cp.asnumpy(dev).astype(host.dtype, copy=False)
         return tuple(int(x) for x in cp.asnumpy(ret))
