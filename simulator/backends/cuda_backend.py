@@ -8,9 +8,9 @@ the same statements as the Numba kernels): the random-number and arithmetic help
 :data:`~axonforge.engine.c_printer.C_RUNTIME`, each phase of the schedule (room check,
 phases S, T, A and C) as a ``__device__`` function with the C target's ABI, and the
 ``__global__`` entry point ``af_run_chunks`` with the loop over min-delay chunks (as
-the Numba backend's ``run_worker``). A whole run of chunks is one launch (a persistent kernel), so no
-step and no chunk waits for the host; the status ``(code, step, population, index)``
-stays in device memory until the run returns.
+the Numba backend's ``run_worker``). A whole run of chunks is one launch (a persistent
+kernel), so no step and no chunk waits for the host; the status ``(code, step,
+population, index)`` stays in device memory until the run returns.
 
 Parallelism is the engine's own worker layout (DESIGN.md, "threads and MPI"): block
 ``w`` of the grid is worker ``w``, owning a contiguous range of every neuron population
@@ -440,9 +440,7 @@ class CudaHostBackend(Backend):
 
     def __init__(self, workers=1):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(
-                f"backend='cuda-host': workers must be an int >= 1, got {workers!r}"
-            )
+            raise ValueError(f"backend='cuda-host': workers must be an int >= 1, got {workers!r}")
         self.workers = workers
 
     def source(self, description) -> str:
