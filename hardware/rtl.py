@@ -1,0 +1,178 @@
+"""The Verilog core (``hardware/rtl/af_core.v``) and its co-simulation against the
+bit-accurate emulator.
+
+:func:`core_parameters` gives the core's Verilog parameters for a mapped network
+(:class:`~axonforge.hardware.mapping.CoreConfig`); :func:`simulate` writes the
+network's memories as ``.mem`` files, runs the core in Icarus Verilog (``iverilog`` and
+``vvp``, Debian's ``iverilog`` package) with a testbench that feeds the input spikes
+step by step, and returns the spikes, final states and saturation counts as an
+:class:`~axonforge.hardware.targets.EmulatorResult`, to be compared with
+:meth:`CoreConfig.emulate` spike for spike and bit for bit.
+
+What the core runs (and :func:`check_supported` enforces): the generic core's LIF
+neurons, exponential or delta synapses, multiplier decay, either rounding, static
+synapses with delays, one core. Izhikevich units, shift decay, on-chip STDP and
+several cores are the emulator's but not yet the core's.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from axonforge.hardware import emulator
+from axonforge.hardware.memfiles import write_mem
+from axonforge.hardware.targets import EmulatorResult, UnsupportedError
+
+#: the Verilog sources, shipped with the package
+RTL_DIR = Path(__file__).resolve().parent / "rtl"
+CORE = RTL_DIR / "af_core.v"
+TESTBENCH = RTL_DIR / "tb_af_core.v"
+
+
+def check_supported(config):
+    """Raise :class:`UnsupportedError` naming what the Verilog core does not run."""
+    a = config.arrays
+    problems = []
+    if getattr(config.target, "model", "lif") != "lif":
+        problems.append(f"target model {config.target.model!r} (the core is the generic 'lif')")
+    if (a["kind"] == emulator.IZHIKEVICH).any():
+        problems.append("Izhikevich neurons (the core runs LIF)")
+    if config.decay_mode != emulator.MULTIPLIER:
+        problems.append("decay='shift' (the core decays by multiplier)")
+    if (a["rule"] >= 0).any():
+        problems.append("plastic synapses (on-chip STDP is not in the core yet)")
+    if len(config.neuron_slices()) > 1:
+        problems.append(f"{len(config.neuron_slices())} cores (the core runs one)")
+    if problems:
+        raise UnsupportedError(config.target.name + " Verilog core", problems)
+
+
+def _bits(n: int) -> int:
+    return max(1, math.ceil(math.log2(max(n, 1) + 1)))
+
+
+def core_parameters(config) -> dict:
+    """The Verilog parameters of ``af_core`` for ``config`` (one core)."""
+    check_supported(config)
+    t, a = config.target, config.arrays
+    worst = np.bincount(
+        a["port"] * len(a["kind"]) + a["tgt"],
+        weights=emulator._largest_inputs(config),
+        minlength=2 * len(a["kind"]),
+    )
+    ring_bits = max(t.current_bits, _bits(int(worst.max(initial=0))) + 1)
+    return {
+        "NI": config.n_inputs,
+        "N": config.n_neurons,
+        "NPC": t.neurons_per_core,
+        "NSRC": config.n_sources,
+        "SW": t.state_bits,
+        "CW": t.current_bits,
+        "KW": t.coef_bits,
+        "WB": t.weight_bits,
+        "F": config.frac_bits,
+        "L": config.n_slots,
+        "TB": max(1, math.ceil(math.log2(t.neurons_per_core))),
+        "DB": max(1, t.max_delay.bit_length()),
+        "PW": max(1, int(t.weight_words).bit_length()),
+        "SYN": max(1, len(a["tgt"])),
+        "RW": ring_bits,
+        "NEAREST": 1 if config.rounding_mode == emulator.NEAREST else 0,
+    }
+
+
+def write_memories(config, folder) -> list:
+    """Write every memory of ``config`` as ``<name>.mem`` into ``folder``; an empty
+    synapse memory gets one zero word (a Verilog array needs one)."""
+    folder = Path(folder)
+    paths = []
+    for mem in config.memories():
+        if mem.depth == 0:
+            from axonforge.hardware.memfiles import Memory
+
+            mem = Memory(mem.name, mem.width, np.zeros(1, np.int64), mem.signed, mem.description)
+        paths.append(write_mem(folder / f"{mem.name}.mem", mem))
+    return paths
+
+
+def icarus() -> tuple[str, str]:
+    """``iverilog`` and ``vvp``, or a RuntimeError naming the package to install."""
+    iverilog, vvp = shutil.which("iverilog"), shutil.which("vvp")
+    if iverilog is None or vvp is None:
+        raise RuntimeError(
+            "the Verilog co-simulation needs Icarus Verilog (iverilog, vvp): "
+            "apt-get install iverilog (Debian/Ubuntu)"
+        )
+    return iverilog, vvp
+
+
+def _signed(words, bits):
+    words = np.asarray(words, np.int64)
+    return np.where(words >= 1 << (bits - 1), words - (1 << bits), words)
+
+
+def _read_hex(path, bits, n, signed=True):
+    """The first ``n`` words of a ``$writememh`` file (``//`` comments skipped)."""
+    vals = []
+    for line in Path(path).read_text().splitlines():
+        vals += [int(tok, 16) for tok in line.split("//")[0].split()]
+    vals = np.asarray(vals[:n], np.int64)
+    return _signed(vals, bits) if signed else vals
+
+
+def simulate(config, input_steps, input_ids, n_steps, workdir=None) -> EmulatorResult:
+    """Run the Verilog core on ``config`` for ``n_steps`` steps with these input spikes
+    (as :meth:`CoreConfig.emulate` takes them) in Icarus Verilog. Returns the spikes,
+    ``extra["state"]`` (v, ie, ii, ref of the used neurons), ``extra["saturated"]``
+    and ``extra["cycles"]`` (clock cycles the steps took)."""
+    params = core_parameters(config)
+    iverilog, vvp = icarus()
+    steps = np.asarray(input_steps, np.int64).ravel()
+    ids = np.asarray(input_ids, np.int64).ravel()
+    if steps.shape != ids.shape:
+        raise ValueError("simulate: input_steps and input_ids must have the same length")
+    if len(ids) and (ids.min() < 0 or ids.max() >= config.n_inputs):
+        raise ValueError(f"simulate: input ids must lie in 0..{config.n_inputs - 1}")
+    pairs = np.unique(np.stack([steps, ids], axis=1), axis=0) if len(ids) else np.zeros((0, 2))
+    folder = Path(tempfile.mkdtemp(prefix="af_rtl_") if workdir is None else workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_memories(config, folder)
+    (folder / "inputs.txt").write_text("".join(f"{s} {i}\n" for s, i in pairs.astype(int)))
+    defs = {**params, "STEPS": int(n_steps)}
+    cmd = [iverilog, "-g2012", "-s", "tb_af_core", "-o", "sim.vvp"]
+    cmd += [f"-Ptb_af_core.{k}={v}" for k, v in defs.items()]
+    cmd += [str(TESTBENCH), str(CORE)]
+    run = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)  # noqa: S603
+    if run.returncode != 0:
+        raise RuntimeError(f"iverilog failed in {folder}:\n{run.stderr}")
+    run = subprocess.run([vvp, "-n", "sim.vvp"], cwd=folder, capture_output=True, text=True)  # noqa: S603
+    if run.returncode != 0 or not (folder / "saturation.txt").exists():
+        raise RuntimeError(f"vvp failed in {folder}:\n{run.stdout}\n{run.stderr}")
+    text = (folder / "spikes.txt").read_text().split()
+    spikes = np.asarray(text, np.int64).reshape(-1, 2)
+    sat_v, sat_i, cycles = (int(x) for x in (folder / "saturation.txt").read_text().split())
+    n, t = config.n_neurons, config.target
+    state = {
+        "v": _read_hex(folder / "state_v.mem", t.state_bits, n),
+        "ie": _read_hex(folder / "state_ie.mem", t.current_bits, n),
+        "ii": _read_hex(folder / "state_ii.mem", t.current_bits, n),
+        "ref": _read_hex(folder / "state_ref.mem", 8, n, signed=False),
+    }
+    return EmulatorResult(
+        spike_steps=spikes[:, 0].copy(),
+        spike_ids=spikes[:, 1].copy(),
+        n_steps=int(n_steps),
+        final_weights=None,
+        extra={
+            "state": state,
+            "saturated": {"v": sat_v, "current": sat_i, "u": 0},
+            "cycles": cycles,
+            "workdir": str(folder),
+        },
+    )

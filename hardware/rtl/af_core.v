@@ -1,0 +1,314 @@
+// axonforge generic neuromorphic core: time-multiplexed LIF neurons (current-based
+// exponential synapses, or delta synapses), integer arithmetic exactly as the
+// bit-accurate emulator (axonforge.hardware.emulator) computes it for target model
+// "lif" with multiplier decay; memories in the layout of
+// axonforge.hardware.mapping.CoreConfig.memories(), initialised from its .mem files.
+//
+// One time step, started by a pulse on `start` once the step's input spikes have been
+// written with `in_we`/`in_id` (ascending, no repeats):
+//   UPDATE  neurons 0..N-1 in order, two clock cycles each: read the neuron's
+//           parameters, state and this step's two ring-buffer entries (which are
+//           cleared); write back the new state; a neuron that fires is reported on
+//           `spk_valid`/`spk_id` and appended to the step's spike list.
+//   DELIVER the step's inputs (as written), then its spikes (ascending): for each
+//           synapse of the source's row (row_ptr), add `w << shift` to the ring entry
+//           of slot (step + delay) mod L of its port and target: three cycles a synapse.
+// `done` pulses when the step is over. No simulation-only construct is used outside
+// the initial blocks that load the memories ($readmemh: synthesis reads them too).
+`default_nettype none
+
+module af_core #(
+    parameter integer NI = 1,        // input sources
+    parameter integer N = 1,         // neurons of this core in use
+    parameter integer NPC = 1,       // neuron slots (depth of the neuron memories)
+    parameter integer NSRC = 2,      // sources (inputs, then every neuron): row_ptr has NSRC+1 words
+    parameter integer SW = 16,       // membrane state bits
+    parameter integer CW = 16,       // synaptic current bits
+    parameter integer KW = 16,       // coefficient bits (decays, propagators)
+    parameter integer WB = 8,        // weight bits
+    parameter integer F = 15,        // fraction bits of the coefficients
+    parameter integer L = 16,        // ring-buffer slots
+    parameter integer TB = 8,        // target field bits
+    parameter integer DB = 4,        // delay field bits
+    parameter integer PW = 15,       // row pointer bits
+    parameter integer SYN = 1,       // synapse words
+    parameter integer RW = 24,       // ring entry bits (holds a step's worst-case sum)
+    parameter integer NEAREST = 1,   // 1: round half away from zero; 0: floor
+    parameter MEM_KIND = "core0_kind.mem",
+    parameter MEM_A_M = "core0_a_m.mem",
+    parameter MEM_A_E = "core0_a_e.mem",
+    parameter MEM_A_I = "core0_a_i.mem",
+    parameter MEM_P_E = "core0_p_e.mem",
+    parameter MEM_P_I = "core0_p_i.mem",
+    parameter MEM_BIAS = "core0_bias.mem",
+    parameter MEM_THETA = "core0_theta.mem",
+    parameter MEM_V_RESET = "core0_v_reset.mem",
+    parameter MEM_REFSTEPS = "core0_refsteps.mem",
+    parameter MEM_V_INIT = "core0_v_init.mem",
+    parameter MEM_IE_INIT = "core0_ie_init.mem",
+    parameter MEM_II_INIT = "core0_ii_init.mem",
+    parameter MEM_REF_INIT = "core0_ref_init.mem",
+    parameter MEM_ROW_PTR = "core0_row_ptr.mem",
+    parameter MEM_SYNAPSES = "core0_synapses.mem"
+) (
+    input  wire                        clk,
+    input  wire                        rst,
+    input  wire                        in_we,     // append an input spike to this step's list
+    input  wire [$clog2(NI + 1)-1:0]   in_id,
+    input  wire                        start,     // run one time step
+    output reg                         busy,
+    output reg                         done,      // one-cycle pulse at the end of a step
+    output reg                         spk_valid, // one-cycle pulse per spike, in id order
+    output reg  [$clog2(NPC + 1)-1:0]  spk_id,
+    output reg  [31:0]                 sat_v,     // saturation events, as the emulator counts
+    output reg  [31:0]                 sat_i
+);
+    localparam integer BW = SW + F + 1;                        // bias width
+    localparam integer M = (SW > CW ? SW : CW);
+    localparam integer ACC = (KW + M > BW ? KW + M : BW) + 3;  // exact sums: no overflow
+    localparam integer SYNW = TB + 1 + DB + 4 + WB;
+    localparam integer IDW = $clog2(NSRC + 1);
+    localparam integer NW = $clog2(NPC + 1);
+    localparam integer LW = $clog2(L + 1);
+
+    // ------------------------------------------------------------------ memories
+    reg        [1:0]    m_kind     [0:NPC-1];
+    reg signed [KW-1:0] m_a_m      [0:NPC-1];
+    reg signed [KW-1:0] m_a_e      [0:NPC-1];
+    reg signed [KW-1:0] m_a_i      [0:NPC-1];
+    reg signed [KW-1:0] m_p_e      [0:NPC-1];
+    reg signed [KW-1:0] m_p_i      [0:NPC-1];
+    reg signed [BW-1:0] m_bias     [0:NPC-1];
+    reg signed [SW-1:0] m_theta    [0:NPC-1];
+    reg signed [SW-1:0] m_v_reset  [0:NPC-1];
+    reg        [7:0]    m_refsteps [0:NPC-1];
+    reg signed [SW-1:0] m_v        [0:NPC-1];
+    reg signed [CW-1:0] m_ie       [0:NPC-1];
+    reg signed [CW-1:0] m_ii       [0:NPC-1];
+    reg        [7:0]    m_ref      [0:NPC-1];
+    reg        [PW-1:0] m_row_ptr  [0:NSRC];
+    reg        [SYNW-1:0] m_syn    [0:SYN-1];
+    reg signed [RW-1:0] m_ring_e   [0:L*NPC-1];
+    reg signed [RW-1:0] m_ring_i   [0:L*NPC-1];
+    reg        [IDW-1:0] m_inputs  [0:NI];      // this step's input spikes
+    reg        [NW-1:0]  m_fired   [0:NPC];     // this step's spikes
+
+    integer k;
+    initial begin
+        $readmemh(MEM_KIND, m_kind);
+        $readmemh(MEM_A_M, m_a_m);
+        $readmemh(MEM_A_E, m_a_e);
+        $readmemh(MEM_A_I, m_a_i);
+        $readmemh(MEM_P_E, m_p_e);
+        $readmemh(MEM_P_I, m_p_i);
+        $readmemh(MEM_BIAS, m_bias);
+        $readmemh(MEM_THETA, m_theta);
+        $readmemh(MEM_V_RESET, m_v_reset);
+        $readmemh(MEM_REFSTEPS, m_refsteps);
+        $readmemh(MEM_V_INIT, m_v);
+        $readmemh(MEM_IE_INIT, m_ie);
+        $readmemh(MEM_II_INIT, m_ii);
+        $readmemh(MEM_REF_INIT, m_ref);
+        $readmemh(MEM_ROW_PTR, m_row_ptr);
+        $readmemh(MEM_SYNAPSES, m_syn);
+        for (k = 0; k < L * NPC; k = k + 1) begin
+            m_ring_e[k] = 0;
+            m_ring_i[k] = 0;
+        end
+    end
+
+    // ------------------------------------------------------------------ arithmetic
+    // x / 2**F rounded as the emulator's rshift: half away from zero, or floor
+    function automatic signed [ACC-1:0] rshift(input signed [ACC-1:0] x);
+        reg signed [ACC-1:0] half;
+        begin
+            half = 1;
+            half = half <<< (F - 1);
+            if (NEAREST != 0)
+                rshift = (x + half - (x < 0 ? 1 : 0)) >>> F;
+            else
+                rshift = x >>> F;
+        end
+    endfunction
+
+    localparam signed [ACC-1:0] VHI = (1 <<< (SW - 1)) - 1;
+    localparam signed [ACC-1:0] VLO = -(1 <<< (SW - 1));
+    localparam signed [ACC-1:0] IHI = (1 <<< (CW - 1)) - 1;
+    localparam signed [ACC-1:0] ILO = -(1 <<< (CW - 1));
+
+    // ------------------------------------------------------------------ control
+    localparam [3:0] IDLE = 4'd0, U_READ = 4'd1, U_WRITE = 4'd2, D_SRC = 4'd3,
+                     D_PTR0 = 4'd4, D_PTR1 = 4'd5, D_SYN = 4'd6, D_RING = 4'd7,
+                     D_ADD = 4'd8, FINISH = 4'd9;
+    reg [3:0]     state;
+    reg [NW-1:0]  i;           // neuron being updated
+    reg [LW-1:0]  slot;        // this step's ring slot, step mod L
+    reg [IDW-1:0] n_in, n_fired, pos;
+    reg           on_inputs;
+    reg [IDW-1:0] src;
+    reg [PW-1:0]  q, q_end;
+
+    // registered reads of the neuron being updated
+    reg        [1:0]    r_kind;
+    reg signed [KW-1:0] r_a_m, r_a_e, r_a_i, r_p_e, r_p_i;
+    reg signed [BW-1:0] r_bias;
+    reg signed [SW-1:0] r_theta, r_v_reset, r_v;
+    reg        [7:0]    r_refsteps, r_ref;
+    reg signed [CW-1:0] r_ie, r_ii;
+    reg signed [RW-1:0] r_in_e, r_in_i;
+
+    // the neuron update, combinational from the registered reads
+    wire               held = r_ref != 0;
+    wire               delta = r_kind == 2'd1;
+    wire signed [ACC-1:0] sum = $signed(r_a_m) * $signed(r_v) + $signed(r_p_e) * $signed(r_ie)
+                                + $signed(r_p_i) * $signed(r_ii) + $signed(r_bias);
+    wire signed [ACC-1:0] x = rshift(sum);
+    wire signed [ACC-1:0] in_e = r_in_e, in_i = r_in_i;
+    wire signed [ACC-1:0] vr = held ? $signed(r_v) : (delta ? x + in_e + in_i : x);
+    wire signed [ACC-1:0] vn = vr > VHI ? VHI : (vr < VLO ? VLO : vr);
+    wire signed [ACC-1:0] e = rshift($signed(r_ie) * $signed(r_a_e)) + (delta ? 0 : in_e);
+    wire signed [ACC-1:0] g = rshift($signed(r_ii) * $signed(r_a_i)) + (delta ? 0 : in_i);
+    wire signed [ACC-1:0] ec = e > IHI ? IHI : (e < ILO ? ILO : e);
+    wire signed [ACC-1:0] gc = g > IHI ? IHI : (g < ILO ? ILO : g);
+    wire        [7:0]     r_next = r_ref - (held ? 8'd1 : 8'd0);
+    wire                  fire = (vn >= $signed(r_theta)) && (r_next == 0);
+
+    // the synapse being delivered
+    reg  [SYNW-1:0] r_syn;
+    wire [TB-1:0]   s_tgt = r_syn[TB-1:0];
+    wire            s_port = r_syn[TB];
+    wire [DB-1:0]   s_delay = r_syn[TB+DB:TB+1];
+    wire [3:0]      s_shift = r_syn[TB+DB+4:TB+DB+1];
+    wire signed [WB-1:0] s_w = r_syn[SYNW-1:TB+DB+5];
+    wire signed [RW-1:0] s_add = $signed(s_w) <<< s_shift;
+    wire [LW:0]     s_slot_sum = slot + s_delay;
+    wire [LW-1:0]   s_slot = s_slot_sum >= L ? s_slot_sum - L : s_slot_sum;
+    reg  [$clog2(L * NPC + 1)-1:0] r_addr;
+    reg signed [RW-1:0] r_old;
+
+    always @(posedge clk) begin
+        done <= 1'b0;
+        spk_valid <= 1'b0;
+        if (rst) begin
+            state <= IDLE;
+            busy <= 1'b0;
+            slot <= 0;
+            n_in <= 0;
+            sat_v <= 0;
+            sat_i <= 0;
+        end else begin
+            case (state)
+                IDLE: begin
+                    if (in_we) begin
+                        m_inputs[n_in] <= in_id;
+                        n_in <= n_in + 1'b1;
+                    end else if (start) begin
+                        busy <= 1'b1;
+                        i <= 0;
+                        n_fired <= 0;
+                        state <= (N > 0) ? U_READ : D_SRC;
+                        pos <= 0;
+                        on_inputs <= 1'b1;
+                    end
+                end
+                U_READ: begin
+                    r_kind <= m_kind[i];
+                    r_a_m <= m_a_m[i];
+                    r_a_e <= m_a_e[i];
+                    r_a_i <= m_a_i[i];
+                    r_p_e <= m_p_e[i];
+                    r_p_i <= m_p_i[i];
+                    r_bias <= m_bias[i];
+                    r_theta <= m_theta[i];
+                    r_v_reset <= m_v_reset[i];
+                    r_refsteps <= m_refsteps[i];
+                    r_v <= m_v[i];
+                    r_ie <= m_ie[i];
+                    r_ii <= m_ii[i];
+                    r_ref <= m_ref[i];
+                    r_in_e <= m_ring_e[slot * NPC + i];
+                    r_in_i <= m_ring_i[slot * NPC + i];
+                    state <= U_WRITE;
+                end
+                U_WRITE: begin
+                    m_ring_e[slot * NPC + i] <= 0;
+                    m_ring_i[slot * NPC + i] <= 0;
+                    m_v[i] <= fire ? r_v_reset : vn[SW-1:0];
+                    m_ref[i] <= fire ? r_refsteps : r_next;
+                    m_ie[i] <= ec[CW-1:0];
+                    m_ii[i] <= gc[CW-1:0];
+                    if (vn != vr) sat_v <= sat_v + 1;
+                    sat_i <= sat_i + (ec != e ? 1 : 0) + (gc != g ? 1 : 0);
+                    if (fire) begin
+                        m_fired[n_fired] <= i;
+                        n_fired <= n_fired + 1'b1;
+                        spk_valid <= 1'b1;
+                        spk_id <= i;
+                    end
+                    if (i == N - 1) begin
+                        state <= D_SRC;
+                    end else begin
+                        i <= i + 1'b1;
+                        state <= U_READ;
+                    end
+                end
+                D_SRC: begin
+                    // the next source: the inputs as written, then this step's spikes
+                    if (on_inputs && pos < n_in) begin
+                        src <= m_inputs[pos];
+                        pos <= pos + 1'b1;
+                        state <= D_PTR0;
+                    end else if (on_inputs) begin
+                        on_inputs <= 1'b0;
+                        pos <= 0;
+                    end else if (pos < n_fired) begin
+                        src <= NI + m_fired[pos];
+                        pos <= pos + 1'b1;
+                        state <= D_PTR0;
+                    end else begin
+                        state <= FINISH;
+                    end
+                end
+                D_PTR0: begin
+                    q <= m_row_ptr[src];
+                    state <= D_PTR1;
+                end
+                D_PTR1: begin
+                    q_end <= m_row_ptr[src + 1'b1];
+                    state <= D_SYN;
+                end
+                D_SYN: begin
+                    if (q < q_end) begin
+                        r_syn <= m_syn[q];
+                        q <= q + 1'b1;
+                        state <= D_RING;
+                    end else begin
+                        state <= D_SRC;
+                    end
+                end
+                D_RING: begin
+                    r_addr <= s_slot * NPC + s_tgt;
+                    r_old <= s_port ? m_ring_i[s_slot * NPC + s_tgt] : m_ring_e[s_slot * NPC + s_tgt];
+                    state <= D_ADD;
+                end
+                D_ADD: begin
+                    if (s_port)
+                        m_ring_i[r_addr] <= r_old + s_add;
+                    else
+                        m_ring_e[r_addr] <= r_old + s_add;
+                    state <= D_SYN;
+                end
+                FINISH: begin
+                    slot <= (slot == L - 1) ? 0 : slot + 1'b1;
+                    n_in <= 0;
+                    busy <= 1'b0;
+                    done <= 1'b1;
+                    state <= IDLE;
+                end
+                default: state <= IDLE;
+            endcase
+        end
+    end
+endmodule
+
+`default_nettype wire

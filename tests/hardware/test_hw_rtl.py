@@ -1,0 +1,102 @@
+"""The Verilog core (hardware/rtl/af_core.v) in Icarus Verilog against the bit-accurate
+emulator: the same spikes, step for step, and the same final states and saturation
+counts, on feed-forward and recurrent networks with delays, both kinetics, both
+roundings and both FPGA targets."""
+
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+
+import axonforge as sim
+from axonforge.hardware import rtl, targets
+from axonforge.hardware.mapping import map_network
+from axonforge.hardware.targets import UnsupportedError
+from axonforge.models import LIF, STDP, PoissonSource
+
+if shutil.which("iverilog") is None:
+    if os.environ.get("CI"):
+        pytest.fail("iverilog is missing on this CI machine (.ci/run installs it)", pytrace=False)
+    pytest.skip("no Icarus Verilog (apt-get install iverilog)", allow_module_level=True)
+
+
+def inputs(n_in, steps, rate_per_step, seed=0):
+    rng = np.random.default_rng(seed)
+    k = int(n_in * steps * rate_per_step)
+    return rng.integers(0, steps, k), rng.integers(0, n_in, k)
+
+
+def assert_same(cfg, steps, st, ids, min_spikes):
+    em = cfg.emulate(st, ids, steps)
+    hw = rtl.simulate(cfg, st, ids, steps)
+    assert len(em.spike_ids) >= min_spikes
+    assert np.array_equal(em.spike_steps, hw.spike_steps)
+    assert np.array_equal(em.spike_ids, hw.spike_ids)
+    for key in ("v", "ie", "ii", "ref"):
+        assert np.array_equal(em.extra["state"][key], hw.extra["state"][key]), key
+    assert hw.extra["saturated"] == em.extra["saturated"]
+    return em, hw
+
+
+def feed_forward(kinetics="exp"):
+    net = sim.Network(dt=1e-3, seed=2)
+    inp = net.population(PoissonSource(rate=30.0), n=24, name="in")
+    out = net.population(LIF(kinetics=kinetics, t_ref=2e-3), n=40, name="out")
+    w = 400e-12 if kinetics == "exp" else 9e-3
+    net.connect(inp, out, rule=sim.FixedProbability(0.4), weight=sim.uniform(0.2 * w, w),
+                name="ff")  # fmt: skip
+    return net
+
+
+def recurrent():
+    net = sim.Network(dt=1e-3, seed=4)
+    inp = net.population(PoissonSource(rate=20.0), n=16, name="in")
+    pop = net.population(LIF(v_rest=-65e-3, v_thresh=-50e-3, i_offset=0.2e-9), n=64, name="n")
+    delay = sim.uniform(1e-3, 6e-3)
+    net.connect(inp, pop, rule=sim.FixedProbability(0.3), weight=60e-12, delay=delay,
+                round_delays=True, name="ff")  # fmt: skip
+    net.connect(pop, pop, rule=sim.FixedProbability(0.15), weight=40e-12, delay=delay,
+                round_delays=True, name="ee")  # fmt: skip
+    net.connect(pop, pop, rule=sim.FixedProbability(0.15), weight=-70e-12, delay=delay,
+                round_delays=True, port="inh", name="ie")  # fmt: skip
+    return net
+
+
+@pytest.mark.parametrize("target", ["ice40-up5k", "artix7"])
+@pytest.mark.parametrize("kinetics", ["exp", "delta"])
+def test_feed_forward_rtl_equals_emulator(target, kinetics):
+    cfg = targets.get(target).map(feed_forward(kinetics))
+    st, ids = inputs(24, 400, 0.03)
+    assert_same(cfg, 400, st, ids, min_spikes=100)
+
+
+@pytest.mark.parametrize("rounding", ["nearest", "floor"])
+@pytest.mark.parametrize("target", ["ice40-up5k", "artix7"])
+def test_recurrent_with_delays_rtl_equals_emulator(target, rounding):
+    cfg = map_network(recurrent(), target, rounding=rounding)
+    st, ids = inputs(16, 500, 0.02, seed=1)
+    em, hw = assert_same(cfg, 500, st, ids, min_spikes=300)
+    assert cfg.n_slots > 5  # delays of 1-6 steps wrap around the ring
+
+
+def test_saturating_network_rtl_equals_emulator():
+    # no headroom on the 16-bit core: the currents' clamps act, and are counted alike
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = map_network(recurrent(), "ice40-up5k", headroom=0)
+    st, ids = inputs(16, 400, 0.5, seed=2)
+    em, _ = assert_same(cfg, 400, st, ids, min_spikes=300)
+    assert em.extra["saturated"]["current"] > 0
+
+
+def test_what_the_core_does_not_run_is_named():
+    net = sim.Network(dt=1e-3, seed=1)
+    inp = net.population(PoissonSource(rate=10.0), n=4, name="in")
+    out = net.population(LIF(), n=4, name="out")
+    rule = STDP(w_max=2e-10, a_plus=1e-12, a_minus=-1e-12, strict_units=False)
+    net.connect(inp, out, weight=1e-10, name="plastic", synapse=rule)
+    cfg = targets.get("artix7").map(net)
+    with pytest.raises(UnsupportedError, match="plastic synapses"):
+        rtl.simulate(cfg, [], [], 10)
