@@ -89,7 +89,8 @@ Synapses of core ``c`` (those onto its neurons), rows by source:
 * with STDP: ``core{c}_syn_rule`` (rule + 1, 0 = static; one word per synapse),
   ``core{c}_post_ptr`` (``neurons_per_core + 1`` words) and ``core{c}_post_syn`` (synapse
   addresses of each neuron's incoming plastic synapses, the transposed index used by
-  post events), and ``stdp_rules``: 10 signed 32-bit words per rule, in order
+  post events), ``core{c}_post_src`` (the source of each ``post_syn`` entry, whose pre
+  trace potentiates it), and ``stdp_rules``: 10 signed 32-bit words per rule, in order
   ``decay_pre, decay_post, A_plus, A_minus, w_min, w_max, k, one, trace_max, nearest``.
 
 Routing: ``routing`` (``n_sources`` words of ``cores`` bits): bit ``c`` set when core
@@ -875,6 +876,11 @@ class CoreConfig:
                 out.append(
                     Memory(f"core{c}_post_syn", ptr_bits, pos[tsyn], False,
                            "synapse addresses of incoming plastic synapses, by target")
+                )  # fmt: skip
+                keep = (a["tgt"][a["tsyn"]] >= lo) & (a["tgt"][a["tsyn"]] < hi)
+                out.append(
+                    Memory(f"core{c}_post_src", _bits(self.n_sources), a["tsrc"][keep], False,
+                           "source of each entry of post_syn (its pre trace)")
                 )  # fmt: skip
         out.append(
             Memory("routing", max(1, len(cores)), routing, False, "cores reached by each source")

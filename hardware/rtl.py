@@ -11,8 +11,9 @@ step by step, and returns the spikes, final states and saturation counts as an
 
 What the core runs (and :func:`check_supported` enforces): the generic core's LIF
 neurons, exponential or delta synapses, multiplier decay, either rounding, static
-synapses with delays, one core. Izhikevich units, shift decay, on-chip STDP and
-several cores are the emulator's but not yet the core's.
+and plastic synapses with delays, on-chip pair STDP with integer traces where the target
+has traces, one core. Izhikevich units, shift decay and several cores are the
+emulator's but not yet the core's.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def check_supported(config):
         problems.append("Izhikevich neurons (the core runs LIF)")
     if config.decay_mode != emulator.MULTIPLIER:
         problems.append("decay='shift' (the core decays by multiplier)")
-    if (a["rule"] >= 0).any():
-        problems.append("plastic synapses (on-chip STDP is not in the core yet)")
+    if (a["rule"] >= 0).any() and not config.target.trace_bits:
+        problems.append("plastic synapses on a target without on-chip STDP")
     if len(config.neuron_slices()) > 1:
         problems.append(f"{len(config.neuron_slices())} cores (the core runs one)")
     if problems:
@@ -84,6 +85,9 @@ def core_parameters(config) -> dict:
         "SYN": max(1, len(a["tgt"])),
         "RW": ring_bits,
         "NEAREST": 1 if config.rounding_mode == emulator.NEAREST else 0,
+        "NR": int(len(a["rp"])) if (a["rule"] >= 0).any() else 0,
+        "TRW": max(1, t.trace_bits),
+        "NPOST": max(1, len(a["tsyn"])),
     }
 
 
@@ -164,11 +168,17 @@ def simulate(config, input_steps, input_ids, n_steps, workdir=None) -> EmulatorR
         "ii": _read_hex(folder / "state_ii.mem", t.current_bits, n),
         "ref": _read_hex(folder / "state_ref.mem", 8, n, signed=False),
     }
+    weights = None
+    if params["NR"]:
+        p = params
+        width = p["TB"] + 1 + p["DB"] + 4 + p["WB"]
+        words = _read_hex(folder / "state_syn.mem", width, len(config.arrays["w"]), signed=False)
+        weights = _signed(words >> (p["TB"] + p["DB"] + 5), p["WB"])
     return EmulatorResult(
         spike_steps=spikes[:, 0].copy(),
         spike_ids=spikes[:, 1].copy(),
         n_steps=int(n_steps),
-        final_weights=None,
+        final_weights=weights,
         extra={
             "state": state,
             "saturated": {"v": sat_v, "current": sat_i, "u": 0},

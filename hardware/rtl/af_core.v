@@ -13,6 +13,14 @@
 //   DELIVER the step's inputs (as written), then its spikes (ascending): for each
 //           synapse of the source's row (row_ptr), add `w << shift` to the ring entry
 //           of slot (step + delay) mod L of its port and target: three cycles a synapse.
+//   With STDP (NR > 0 rules, the emulator's integer pair rule):
+//   DECAY   every pre and post trace: x <- rshift(x * decay, F);
+//           (then DELIVER depresses each plastic synapse before adding it:
+//           w <- clip(w + rshift(A_minus * x_post[target], k)), and bumps the source's
+//           pre trace of every rule after its row)
+//   POST    for each spike (ascending): bump its post trace of every rule, then
+//           potentiate its incoming plastic synapses (post_ptr/post_syn/post_src):
+//           w <- clip(w + rshift(A_plus * x_pre[source], k)).
 // `done` pulses when the step is over. No simulation-only construct is used outside
 // the initial blocks that load the memories ($readmemh: synthesis reads them too).
 `default_nettype none
@@ -34,6 +42,9 @@ module af_core #(
     parameter integer SYN = 1,       // synapse words
     parameter integer RW = 24,       // ring entry bits (holds a step's worst-case sum)
     parameter integer NEAREST = 1,   // 1: round half away from zero; 0: floor
+    parameter integer NR = 0,        // STDP rules (0: static synapses only)
+    parameter integer TRW = 8,       // trace bits
+    parameter integer NPOST = 1,     // entries of post_syn / post_src
     parameter MEM_KIND = "core0_kind.mem",
     parameter MEM_A_M = "core0_a_m.mem",
     parameter MEM_A_E = "core0_a_e.mem",
@@ -49,7 +60,12 @@ module af_core #(
     parameter MEM_II_INIT = "core0_ii_init.mem",
     parameter MEM_REF_INIT = "core0_ref_init.mem",
     parameter MEM_ROW_PTR = "core0_row_ptr.mem",
-    parameter MEM_SYNAPSES = "core0_synapses.mem"
+    parameter MEM_SYNAPSES = "core0_synapses.mem",
+    parameter MEM_SYN_RULE = "core0_syn_rule.mem",
+    parameter MEM_POST_PTR = "core0_post_ptr.mem",
+    parameter MEM_POST_SYN = "core0_post_syn.mem",
+    parameter MEM_POST_SRC = "core0_post_src.mem",
+    parameter MEM_RULES = "stdp_rules.mem"
 ) (
     input  wire                        clk,
     input  wire                        rst,
@@ -90,6 +106,17 @@ module af_core #(
     reg        [SYNW-1:0] m_syn    [0:SYN-1];
     reg signed [RW-1:0] m_ring_e   [0:L*NPC-1];
     reg signed [RW-1:0] m_ring_i   [0:L*NPC-1];
+    localparam integer NRM = (NR > 0 ? NR : 1);
+    localparam integer RB = $clog2(NR + 2);
+    reg        [RB-1:0]  m_syn_rule [0:SYN-1];          // rule + 1 of each synapse (0 static)
+    reg        [PW-1:0]  m_post_ptr [0:NPC];
+    reg        [PW-1:0]  m_post_syn [0:NPOST-1];
+    reg        [IDW-1:0] m_post_src [0:NPOST-1];
+    reg signed [31:0]    m_rules    [0:10*NRM-1];       // decay_pre, decay_post, A_plus,
+                                                        // A_minus, w_min, w_max, k, one,
+                                                        // trace_max, nearest (per rule)
+    reg        [TRW-1:0] m_xpre     [0:NRM*NSRC-1];
+    reg        [TRW-1:0] m_xpost    [0:NRM*NPC-1];
     reg        [IDW-1:0] m_inputs  [0:NI];      // this step's input spikes
     reg        [NW-1:0]  m_fired   [0:NPC];     // this step's spikes
 
@@ -115,6 +142,16 @@ module af_core #(
             m_ring_e[k] = 0;
             m_ring_i[k] = 0;
         end
+        for (k = 0; k < NRM * NSRC; k = k + 1) m_xpre[k] = 0;
+        for (k = 0; k < NRM * NPC; k = k + 1) m_xpost[k] = 0;
+        for (k = 0; k < SYN; k = k + 1) m_syn_rule[k] = 0;
+        if (NR > 0) begin
+            $readmemh(MEM_SYN_RULE, m_syn_rule);
+            $readmemh(MEM_POST_PTR, m_post_ptr);
+            $readmemh(MEM_POST_SYN, m_post_syn);
+            $readmemh(MEM_POST_SRC, m_post_src);
+            $readmemh(MEM_RULES, m_rules);
+        end
     end
 
     // ------------------------------------------------------------------ arithmetic
@@ -131,22 +168,50 @@ module af_core #(
         end
     endfunction
 
+    // x / 2**k rounded the same way, for a shift k read from a rule (k <= 0: x)
+    function automatic signed [63:0] rshift_k(input signed [63:0] x, input signed [31:0] k);
+        reg signed [63:0] half;
+        begin
+            if (k <= 0) begin
+                rshift_k = x;
+            end else begin
+                half = 64'sd1 <<< (k - 1);
+                if (NEAREST != 0)
+                    rshift_k = (x + half - (x < 0 ? 64'sd1 : 64'sd0)) >>> k;
+                else
+                    rshift_k = x >>> k;
+            end
+        end
+    endfunction
+
     localparam signed [ACC-1:0] VHI = (1 <<< (SW - 1)) - 1;
     localparam signed [ACC-1:0] VLO = -(1 <<< (SW - 1));
     localparam signed [ACC-1:0] IHI = (1 <<< (CW - 1)) - 1;
     localparam signed [ACC-1:0] ILO = -(1 <<< (CW - 1));
 
     // ------------------------------------------------------------------ control
-    localparam [3:0] IDLE = 4'd0, U_READ = 4'd1, U_WRITE = 4'd2, D_SRC = 4'd3,
-                     D_PTR0 = 4'd4, D_PTR1 = 4'd5, D_SYN = 4'd6, D_RING = 4'd7,
-                     D_ADD = 4'd8, FINISH = 4'd9;
-    reg [3:0]     state;
+    localparam [4:0] IDLE = 5'd0, U_READ = 5'd1, U_WRITE = 5'd2, D_SRC = 5'd3,
+                     D_PTR0 = 5'd4, D_PTR1 = 5'd5, D_SYN = 5'd6, D_RING = 5'd7,
+                     D_ADD = 5'd8, FINISH = 5'd9, T_READ = 5'd10, T_WRITE = 5'd11,
+                     D_XPOST = 5'd12, D_DEP = 5'd13, B_READ = 5'd14, B_WRITE = 5'd15,
+                     P_NEXT = 5'd16, P_READ = 5'd17, P_WRITE = 5'd18, P_PTR0 = 5'd19,
+                     P_PTR1 = 5'd20, P_ENTRY = 5'd21, P_SYN = 5'd22, P_POT = 5'd23,
+                     P_TR = 5'd24;
+    reg [4:0]     state;
     reg [NW-1:0]  i;           // neuron being updated
     reg [LW-1:0]  slot;        // this step's ring slot, step mod L
     reg [IDW-1:0] n_in, n_fired, pos;
     reg           on_inputs;
     reg [IDW-1:0] src;
-    reg [PW-1:0]  q, q_end;
+    reg [PW-1:0]  q, q_end, r_q;
+    // STDP bookkeeping: the rule, trace index and post neuron being worked on
+    reg [RB-1:0]  rule, r_rule;
+    reg           t_post;            // DECAY: 0 pre traces, 1 post traces
+    reg [IDW-1:0] t_j;               // DECAY: element
+    reg [TRW-1:0] r_trace;
+    reg [NW-1:0]  p_i;               // POST: the spiking neuron
+    reg [PW-1:0]  z, z_end;
+    reg [IDW-1:0] p_src;
 
     // registered reads of the neuron being updated
     reg        [1:0]    r_kind;
@@ -185,6 +250,35 @@ module af_core #(
     wire [LW-1:0]   s_slot = s_slot_sum >= L ? s_slot_sum - L : s_slot_sum;
     reg  [$clog2(L * NPC + 1)-1:0] r_addr;
     reg signed [RW-1:0] r_old;
+
+    // STDP arithmetic on the synapse in r_syn with rule r_rule (1-based)
+    wire [31:0] rb = (r_rule == 0 ? 0 : (r_rule - 1)) * 10;
+    wire signed [63:0] dw_dep = rshift_k($signed(m_rules[rb + 3]) * $signed({1'b0, r_trace}),
+                                         m_rules[rb + 6]);
+    wire signed [63:0] dw_pot = rshift_k($signed(m_rules[rb + 2]) * $signed({1'b0, r_trace}),
+                                         m_rules[rb + 6]);
+    function automatic [SYNW-1:0] with_weight(input [SYNW-1:0] word, input signed [63:0] wnew);
+        begin
+            with_weight = word;
+            with_weight[SYNW-1:TB+DB+5] = wnew[WB-1:0];
+        end
+    endfunction
+    function automatic signed [63:0] clip_w(input signed [63:0] x, input [31:0] base);
+        begin
+            if (x < $signed(m_rules[base + 4])) clip_w = $signed(m_rules[base + 4]);
+            else if (x > $signed(m_rules[base + 5])) clip_w = $signed(m_rules[base + 5]);
+            else clip_w = x;
+        end
+    endfunction
+    wire signed [63:0] w_dep = clip_w($signed(s_w) + dw_dep, rb);
+    wire signed [63:0] w_pot = clip_w($signed(s_w) + dw_pot, rb);
+    // trace decay of r_trace by rule `rule` (pre or post), and a bump by a spike
+    wire [31:0] tb_base = rule * 10;
+    wire signed [63:0] t_prod = $signed({1'b0, r_trace}) * $signed(m_rules[tb_base + (t_post ? 1 : 0)]);
+    wire signed [63:0] t_dec = rshift_k(t_prod, F);
+    wire [63:0] t_sum = r_trace + m_rules[tb_base + 7];
+    wire [TRW-1:0] t_bump = (m_rules[tb_base + 9] == 1) ? m_rules[tb_base + 7][TRW-1:0]
+                          : (t_sum > m_rules[tb_base + 8] ? m_rules[tb_base + 8][TRW-1:0] : t_sum[TRW-1:0]);
 
     always @(posedge clk) begin
         done <= 1'b0;
@@ -246,7 +340,10 @@ module af_core #(
                         spk_id <= i;
                     end
                     if (i == N - 1) begin
-                        state <= D_SRC;
+                        rule <= 0;
+                        t_post <= 1'b0;
+                        t_j <= 0;
+                        state <= (NR > 0) ? T_READ : D_SRC;
                     end else begin
                         i <= i + 1'b1;
                         state <= U_READ;
@@ -265,9 +362,101 @@ module af_core #(
                         src <= NI + m_fired[pos];
                         pos <= pos + 1'b1;
                         state <= D_PTR0;
+                    end else if (NR > 0) begin
+                        pos <= 0;
+                        state <= P_NEXT;
                     end else begin
                         state <= FINISH;
                     end
+                end
+                // ---- DECAY: every trace of every rule (zeros stay zero)
+                T_READ: begin
+                    r_trace <= t_post ? m_xpost[rule * NPC + t_j] : m_xpre[rule * NSRC + t_j];
+                    state <= T_WRITE;
+                end
+                T_WRITE: begin
+                    if (t_post) m_xpost[rule * NPC + t_j] <= t_dec[TRW-1:0];
+                    else m_xpre[rule * NSRC + t_j] <= t_dec[TRW-1:0];
+                    state <= T_READ;
+                    if (!t_post && t_j == NSRC - 1) begin
+                        t_post <= 1'b1;
+                        t_j <= 0;
+                        if (N == 0) state <= D_SRC;
+                    end else if (t_post && t_j == N - 1) begin
+                        t_post <= 1'b0;
+                        t_j <= 0;
+                        if (rule == NR - 1) state <= D_SRC;
+                        else rule <= rule + 1'b1;
+                    end else begin
+                        t_j <= t_j + 1'b1;
+                    end
+                end
+                // ---- after a source's row: bump its pre trace of every rule
+                B_READ: begin
+                    r_trace <= m_xpre[rule * NSRC + src];
+                    state <= B_WRITE;
+                end
+                B_WRITE: begin
+                    m_xpre[rule * NSRC + src] <= t_bump;
+                    if (rule == NR - 1) state <= D_SRC;
+                    else begin
+                        rule <= rule + 1'b1;
+                        state <= B_READ;
+                    end
+                end
+                // ---- POST: each spike bumps its post traces, then potentiates
+                P_NEXT: begin
+                    if (pos < n_fired) begin
+                        p_i <= m_fired[pos];
+                        pos <= pos + 1'b1;
+                        rule <= 0;
+                        state <= P_READ;
+                    end else begin
+                        state <= FINISH;
+                    end
+                end
+                P_READ: begin
+                    r_trace <= m_xpost[rule * NPC + p_i];
+                    state <= P_WRITE;
+                end
+                P_WRITE: begin
+                    m_xpost[rule * NPC + p_i] <= t_bump;
+                    if (rule == NR - 1) state <= P_PTR0;
+                    else begin
+                        rule <= rule + 1'b1;
+                        state <= P_READ;
+                    end
+                end
+                P_PTR0: begin
+                    z <= m_post_ptr[p_i];
+                    state <= P_PTR1;
+                end
+                P_PTR1: begin
+                    z_end <= m_post_ptr[p_i + 1'b1];
+                    state <= P_ENTRY;
+                end
+                P_ENTRY: begin
+                    if (z < z_end) begin
+                        r_q <= m_post_syn[z];
+                        p_src <= m_post_src[z];
+                        z <= z + 1'b1;
+                        state <= P_SYN;
+                    end else begin
+                        state <= P_NEXT;
+                    end
+                end
+                P_SYN: begin
+                    r_syn <= m_syn[r_q];
+                    r_rule <= m_syn_rule[r_q];
+                    state <= P_TR;
+                end
+                P_TR: begin
+                    r_trace <= m_xpre[(r_rule - 1) * NSRC + p_src];
+                    state <= P_POT;
+                end
+                P_POT: begin
+                    m_syn[r_q] <= with_weight(r_syn, w_pot);
+                    state <= P_ENTRY;
                 end
                 D_PTR0: begin
                     q <= m_row_ptr[src];
@@ -280,11 +469,29 @@ module af_core #(
                 D_SYN: begin
                     if (q < q_end) begin
                         r_syn <= m_syn[q];
+                        r_rule <= m_syn_rule[q];
+                        r_q <= q;
                         q <= q + 1'b1;
-                        state <= D_RING;
+                        state <= (NR > 0) ? D_XPOST : D_RING;
+                    end else if (NR > 0) begin
+                        rule <= 0;
+                        state <= B_READ;
                     end else begin
                         state <= D_SRC;
                     end
+                end
+                D_XPOST: begin  // a plastic synapse is depressed before it delivers
+                    if (r_rule == 0) begin
+                        state <= D_RING;
+                    end else begin
+                        r_trace <= m_xpost[(r_rule - 1) * NPC + s_tgt];
+                        state <= D_DEP;
+                    end
+                end
+                D_DEP: begin
+                    m_syn[r_q] <= with_weight(r_syn, w_dep);
+                    r_syn <= with_weight(r_syn, w_dep);
+                    state <= D_RING;
                 end
                 D_RING: begin
                     r_addr <= s_slot * NPC + s_tgt;

@@ -8,6 +8,7 @@
 module tb_af_core;
     parameter integer NI = 1, N = 1, NPC = 1, NSRC = 2, SW = 16, CW = 16, KW = 16, WB = 8;
     parameter integer F = 15, L = 16, TB = 8, DB = 4, PW = 15, SYN = 1, RW = 24, NEAREST = 1;
+    parameter integer NR = 0, TRW = 8, NPOST = 1;
     parameter integer STEPS = 10;
     parameter INPUTS = "inputs.txt", SPIKES = "spikes.txt", SATS = "saturation.txt";
 
@@ -18,7 +19,8 @@ module tb_af_core;
     wire [31:0] sat_v, sat_i;
 
     af_core #(.NI(NI), .N(N), .NPC(NPC), .NSRC(NSRC), .SW(SW), .CW(CW), .KW(KW), .WB(WB),
-              .F(F), .L(L), .TB(TB), .DB(DB), .PW(PW), .SYN(SYN), .RW(RW), .NEAREST(NEAREST))
+              .F(F), .L(L), .TB(TB), .DB(DB), .PW(PW), .SYN(SYN), .RW(RW), .NEAREST(NEAREST),
+              .NR(NR), .TRW(TRW), .NPOST(NPOST))
         dut (.clk(clk), .rst(rst), .in_we(in_we), .in_id(in_id), .start(start), .busy(busy),
              .done(done), .spk_valid(spk_valid), .spk_id(spk_id), .sat_v(sat_v), .sat_i(sat_i));
 
@@ -61,6 +63,7 @@ module tb_af_core;
         $writememh("state_ie.mem", dut.m_ie);
         $writememh("state_ii.mem", dut.m_ii);
         $writememh("state_ref.mem", dut.m_ref);
+        $writememh("state_syn.mem", dut.m_syn);
         $finish;
     end
 endmodule

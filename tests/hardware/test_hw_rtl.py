@@ -91,12 +91,41 @@ def test_saturating_network_rtl_equals_emulator():
     assert em.extra["saturated"]["current"] > 0
 
 
+def plastic(pairing="all"):
+    """Inputs onto LIF neurons through STDP synapses, and plastic recurrence with delays."""
+    net = sim.Network(dt=1e-3, seed=7)
+    inp = net.population(PoissonSource(rate=20.0), n=32, name="in")
+    out = net.population(LIF(i_offset=0.1e-9), n=48, name="out")
+    rule = STDP(a_plus=4e-12, a_minus=-4.4e-12, tau_plus=20e-3, tau_minus=20e-3, w_min=0.0,
+                w_max=300e-12, pairing=pairing, strict_units=False)  # fmt: skip
+    net.connect(inp, out, rule=sim.FixedProbability(0.4), weight=sim.uniform(50e-12, 250e-12),
+                delay=sim.uniform(1e-3, 3e-3), round_delays=True, synapse=rule,
+                name="ff")  # fmt: skip
+    net.connect(out, out, rule=sim.FixedProbability(0.1), weight=100e-12, delay=2e-3,
+                synapse=rule, name="rec")  # fmt: skip
+    return net
+
+
+@pytest.mark.parametrize("pairing", ["all", "nearest"])
+def test_on_chip_stdp_rtl_equals_emulator(pairing):
+    # traces decayed every step, depression at each presynaptic event before delivery,
+    # pre traces bumped after each row, post traces and potentiation at each spike:
+    # the same spikes, states and final weights to the last bit
+    cfg = targets.get("artix7").map(plastic(pairing))
+    st, ids = inputs(32, 600, 0.04, seed=3)
+    em, hw = assert_same(cfg, 600, st, ids, min_spikes=300)
+    w0 = cfg.arrays["w"]
+    assert np.count_nonzero(em.final_weights != w0) > 100  # learning happened
+    assert np.array_equal(em.final_weights, hw.final_weights)
+
+
 def test_what_the_core_does_not_run_is_named():
+    from axonforge.models import Izhikevich
+
     net = sim.Network(dt=1e-3, seed=1)
     inp = net.population(PoissonSource(rate=10.0), n=4, name="in")
-    out = net.population(LIF(), n=4, name="out")
-    rule = STDP(w_max=2e-10, a_plus=1e-12, a_minus=-1e-12, strict_units=False)
-    net.connect(inp, out, weight=1e-10, name="plastic", synapse=rule)
+    out = net.population(Izhikevich(), n=4, name="out")
+    net.connect(inp, out, weight=2e-3, name="ff")
     cfg = targets.get("artix7").map(net)
-    with pytest.raises(UnsupportedError, match="plastic synapses"):
+    with pytest.raises(UnsupportedError, match="Izhikevich neurons"):
         rtl.simulate(cfg, [], [], 10)
