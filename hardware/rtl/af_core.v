@@ -190,14 +190,15 @@ module af_core #(
     localparam signed [ACC-1:0] ILO = -(1 <<< (CW - 1));
 
     // ------------------------------------------------------------------ control
-    localparam [4:0] IDLE = 5'd0, U_READ = 5'd1, U_WRITE = 5'd2, D_SRC = 5'd3,
-                     D_PTR0 = 5'd4, D_PTR1 = 5'd5, D_SYN = 5'd6, D_RING = 5'd7,
-                     D_ADD = 5'd8, FINISH = 5'd9, T_READ = 5'd10, T_WRITE = 5'd11,
-                     D_XPOST = 5'd12, D_DEP = 5'd13, B_READ = 5'd14, B_WRITE = 5'd15,
-                     P_NEXT = 5'd16, P_READ = 5'd17, P_WRITE = 5'd18, P_PTR0 = 5'd19,
-                     P_PTR1 = 5'd20, P_ENTRY = 5'd21, P_SYN = 5'd22, P_POT = 5'd23,
-                     P_TR = 5'd24;
-    reg [4:0]     state;
+    localparam [5:0] IDLE = 6'd0, U_READ = 6'd1, U_WRITE = 6'd2, D_SRC = 6'd3,
+                     D_SRC2 = 6'd4, D_PTR0 = 6'd5, D_PTR1 = 6'd6, D_PTR2 = 6'd7,
+                     D_SYN = 6'd8, D_LOAD = 6'd9, D_XPOST = 6'd10, D_DEP = 6'd11,
+                     D_RING = 6'd12, D_ADD = 6'd13, B_READ = 6'd14, B_WRITE = 6'd15,
+                     T_READ = 6'd16, T_WRITE = 6'd17, P_NEXT = 6'd18, P_NEXT2 = 6'd19,
+                     P_READ = 6'd20, P_WRITE = 6'd21, P_PTR0 = 6'd22, P_PTR1 = 6'd23,
+                     P_PTR2 = 6'd24, P_ENTRY = 6'd25, P_SYN = 6'd26, P_LOAD = 6'd27,
+                     P_TR = 6'd28, P_POT = 6'd29, FINISH = 6'd30;
+    reg [5:0]     state;
     reg [NW-1:0]  i;           // neuron being updated
     reg [LW-1:0]  slot;        // this step's ring slot, step mod L
     reg [IDW-1:0] n_in, n_fired, pos;
@@ -208,19 +209,91 @@ module af_core #(
     reg [RB-1:0]  rule, r_rule;
     reg           t_post;            // DECAY: 0 pre traces, 1 post traces
     reg [IDW-1:0] t_j;               // DECAY: element
-    reg [TRW-1:0] r_trace;
     reg [NW-1:0]  p_i;               // POST: the spiking neuron
     reg [PW-1:0]  z, z_end;
     reg [IDW-1:0] p_src;
 
-    // registered reads of the neuron being updated
+    // registered reads of the neuron being updated (one read port each)
     reg        [1:0]    r_kind;
     reg signed [KW-1:0] r_a_m, r_a_e, r_a_i, r_p_e, r_p_i;
     reg signed [BW-1:0] r_bias;
     reg signed [SW-1:0] r_theta, r_v_reset, r_v;
     reg        [7:0]    r_refsteps, r_ref;
     reg signed [CW-1:0] r_ie, r_ii;
-    reg signed [RW-1:0] r_in_e, r_in_i;
+
+    // Every memory below has ONE read port (an address chosen by the state, data one
+    // cycle later) and ONE write port, never both in one cycle: block RAM or SPRAM.
+    reg [SYNW-1:0]  r_syn;
+    wire [TB-1:0]   s_tgt = r_syn[TB-1:0];
+    wire            s_port = r_syn[TB];
+    wire [DB-1:0]   s_delay = r_syn[TB+DB:TB+1];
+    wire [3:0]      s_shift = r_syn[TB+DB+4:TB+DB+1];
+    wire signed [WB-1:0] s_w = r_syn[SYNW-1:TB+DB+5];
+    wire signed [RW-1:0] s_add = $signed(s_w) <<< s_shift;
+    wire [LW:0]     s_slot_sum = slot + s_delay;
+    wire [LW-1:0]   s_slot = s_slot_sum >= L ? s_slot_sum - L : s_slot_sum;
+    localparam integer RA = $clog2(L * NPC + 1);
+
+    // ring buffers: read in U_READ (this slot) and D_RING; written in U_WRITE (clear)
+    // and D_ADD
+    reg  [RA-1:0] ring_ra;
+    reg  signed [RW-1:0] ring_e_rd, ring_i_rd;
+    always @(*) ring_ra = (state == U_READ) ? slot * NPC + i : s_slot * NPC + s_tgt;
+    always @(posedge clk) begin
+        ring_e_rd <= m_ring_e[ring_ra];
+        ring_i_rd <= m_ring_i[ring_ra];
+    end
+    // synapses and their rules: read in D_SYN (row order) and P_SYN (a post_syn entry)
+    reg  [PW-1:0]   syn_ra;
+    reg  [SYNW-1:0] syn_rd;
+    reg  [RB-1:0]   rule_rd;
+    always @(posedge clk) begin
+        syn_rd <= m_syn[syn_ra];
+        rule_rd <= m_syn_rule[syn_ra];
+    end
+    // row pointers: src then src + 1
+    reg  [IDW-1:0] ptr_ra;
+    reg  [PW-1:0]  ptr_rd;
+    always @(*) ptr_ra = (state == D_PTR0) ? src : src + 1'b1;
+    always @(posedge clk) ptr_rd <= m_row_ptr[ptr_ra];
+    // input list and spike list
+    reg  [IDW-1:0] inputs_rd;
+    reg  [NW-1:0]  fired_rd;
+    always @(posedge clk) begin
+        inputs_rd <= m_inputs[pos];
+        fired_rd <= m_fired[pos];
+    end
+    // traces: pre (T_READ, B_READ, P_TR), post (T_READ, D_XPOST, P_READ)
+    reg  [$clog2(NRM * NSRC + 1)-1:0] xpre_ra;
+    reg  [$clog2(NRM * NPC + 1)-1:0]  xpost_ra;
+    reg  [TRW-1:0] xpre_rd, xpost_rd;
+    always @(*) begin
+        case (state)
+            T_READ: xpre_ra = rule * NSRC + t_j;
+            B_READ: xpre_ra = rule * NSRC + src;
+            default: xpre_ra = (r_rule - 1'b1) * NSRC + p_src;     // P_TR
+        endcase
+        case (state)
+            T_READ: xpost_ra = rule * NPC + t_j;
+            P_READ: xpost_ra = rule * NPC + p_i;
+            default: xpost_ra = (r_rule - 1'b1) * NPC + s_tgt;     // D_XPOST
+        endcase
+    end
+    always @(posedge clk) begin
+        xpre_rd <= m_xpre[xpre_ra];
+        xpost_rd <= m_xpost[xpost_ra];
+    end
+    // post index: each neuron's incoming plastic synapses
+    reg  [NW-1:0]  post_ptr_ra;
+    reg  [PW-1:0]  post_ptr_rd, post_syn_rd;
+    reg  [IDW-1:0] post_src_rd;
+    always @(*) post_ptr_ra = (state == P_PTR0) ? p_i : p_i + 1'b1;
+    always @(posedge clk) begin
+        post_ptr_rd <= m_post_ptr[post_ptr_ra];
+        post_syn_rd <= m_post_syn[z];
+        post_src_rd <= m_post_src[z];
+    end
+    always @(*) syn_ra = (state == P_SYN) ? post_syn_rd : q;
 
     // the neuron update, combinational from the registered reads
     wire               held = r_ref != 0;
@@ -228,7 +301,7 @@ module af_core #(
     wire signed [ACC-1:0] sum = $signed(r_a_m) * $signed(r_v) + $signed(r_p_e) * $signed(r_ie)
                                 + $signed(r_p_i) * $signed(r_ii) + $signed(r_bias);
     wire signed [ACC-1:0] x = rshift(sum);
-    wire signed [ACC-1:0] in_e = r_in_e, in_i = r_in_i;
+    wire signed [ACC-1:0] in_e = ring_e_rd, in_i = ring_i_rd;
     wire signed [ACC-1:0] vr = held ? $signed(r_v) : (delta ? x + in_e + in_i : x);
     wire signed [ACC-1:0] vn = vr > VHI ? VHI : (vr < VLO ? VLO : vr);
     wire signed [ACC-1:0] e = rshift($signed(r_ie) * $signed(r_a_e)) + (delta ? 0 : in_e);
@@ -238,20 +311,9 @@ module af_core #(
     wire        [7:0]     r_next = r_ref - (held ? 8'd1 : 8'd0);
     wire                  fire = (vn >= $signed(r_theta)) && (r_next == 0);
 
-    // the synapse being delivered
-    reg  [SYNW-1:0] r_syn;
-    wire [TB-1:0]   s_tgt = r_syn[TB-1:0];
-    wire            s_port = r_syn[TB];
-    wire [DB-1:0]   s_delay = r_syn[TB+DB:TB+1];
-    wire [3:0]      s_shift = r_syn[TB+DB+4:TB+DB+1];
-    wire signed [WB-1:0] s_w = r_syn[SYNW-1:TB+DB+5];
-    wire signed [RW-1:0] s_add = $signed(s_w) <<< s_shift;
-    wire [LW:0]     s_slot_sum = slot + s_delay;
-    wire [LW-1:0]   s_slot = s_slot_sum >= L ? s_slot_sum - L : s_slot_sum;
-    reg  [$clog2(L * NPC + 1)-1:0] r_addr;
-    reg signed [RW-1:0] r_old;
-
-    // STDP arithmetic on the synapse in r_syn with rule r_rule (1-based)
+    // STDP arithmetic: the trace read in the previous state, the rule's words
+    wire [TRW-1:0] r_trace = (state == D_DEP || state == P_WRITE || (state == T_WRITE && t_post))
+                           ? xpost_rd : xpre_rd;
     wire [31:0] rb = (r_rule == 0 ? 0 : (r_rule - 1)) * 10;
     wire signed [63:0] dw_dep = rshift_k($signed(m_rules[rb + 3]) * $signed({1'b0, r_trace}),
                                          m_rules[rb + 6]);
@@ -272,14 +334,41 @@ module af_core #(
     endfunction
     wire signed [63:0] w_dep = clip_w($signed(s_w) + dw_dep, rb);
     wire signed [63:0] w_pot = clip_w($signed(s_w) + dw_pot, rb);
-    // trace decay of r_trace by rule `rule` (pre or post), and a bump by a spike
     wire [31:0] tb_base = rule * 10;
-    wire signed [63:0] t_prod = $signed({1'b0, r_trace}) * $signed(m_rules[tb_base + (t_post ? 1 : 0)]);
+    wire signed [63:0] t_prod = $signed({1'b0, r_trace})
+                              * $signed(m_rules[tb_base + (t_post ? 1 : 0)]);
     wire signed [63:0] t_dec = rshift_k(t_prod, F);
     wire [63:0] t_sum = r_trace + m_rules[tb_base + 7];
     wire [TRW-1:0] t_bump = (m_rules[tb_base + 9] == 1) ? m_rules[tb_base + 7][TRW-1:0]
-                          : (t_sum > m_rules[tb_base + 8] ? m_rules[tb_base + 8][TRW-1:0] : t_sum[TRW-1:0]);
+                          : (t_sum > m_rules[tb_base + 8] ? m_rules[tb_base + 8][TRW-1:0]
+                                                          : t_sum[TRW-1:0]);
 
+    // the write ports
+    always @(posedge clk) begin
+        if (state == U_WRITE) begin
+            m_ring_e[slot * NPC + i] <= 0;
+            m_ring_i[slot * NPC + i] <= 0;
+        end else if (state == D_ADD) begin
+            if (s_port) m_ring_i[s_slot * NPC + s_tgt] <= ring_i_rd + s_add;
+            else m_ring_e[s_slot * NPC + s_tgt] <= ring_e_rd + s_add;
+        end
+        if (state == D_DEP) m_syn[r_q] <= with_weight(r_syn, w_dep);
+        else if (state == P_POT) m_syn[r_q] <= with_weight(r_syn, w_pot);
+        if (state == T_WRITE && !t_post) m_xpre[rule * NSRC + t_j] <= t_dec[TRW-1:0];
+        else if (state == B_WRITE) m_xpre[rule * NSRC + src] <= t_bump;
+        if (state == T_WRITE && t_post) m_xpost[rule * NPC + t_j] <= t_dec[TRW-1:0];
+        else if (state == P_WRITE) m_xpost[rule * NPC + p_i] <= t_bump;
+        if (state == U_WRITE) begin
+            m_v[i] <= fire ? r_v_reset : vn[SW-1:0];
+            m_ref[i] <= fire ? r_refsteps : r_next;
+            m_ie[i] <= ec[CW-1:0];
+            m_ii[i] <= gc[CW-1:0];
+            if (fire) m_fired[n_fired] <= i;
+        end
+        if (state == IDLE && in_we) m_inputs[n_in] <= in_id;
+    end
+
+    // the sequencer
     always @(posedge clk) begin
         done <= 1'b0;
         spk_valid <= 1'b0;
@@ -294,17 +383,17 @@ module af_core #(
             case (state)
                 IDLE: begin
                     if (in_we) begin
-                        m_inputs[n_in] <= in_id;
                         n_in <= n_in + 1'b1;
                     end else if (start) begin
                         busy <= 1'b1;
                         i <= 0;
                         n_fired <= 0;
-                        state <= (N > 0) ? U_READ : D_SRC;
                         pos <= 0;
                         on_inputs <= 1'b1;
+                        state <= (N > 0) ? U_READ : D_SRC;
                     end
                 end
+                // ---- UPDATE
                 U_READ: begin
                     r_kind <= m_kind[i];
                     r_a_m <= m_a_m[i];
@@ -320,21 +409,12 @@ module af_core #(
                     r_ie <= m_ie[i];
                     r_ii <= m_ii[i];
                     r_ref <= m_ref[i];
-                    r_in_e <= m_ring_e[slot * NPC + i];
-                    r_in_i <= m_ring_i[slot * NPC + i];
                     state <= U_WRITE;
                 end
                 U_WRITE: begin
-                    m_ring_e[slot * NPC + i] <= 0;
-                    m_ring_i[slot * NPC + i] <= 0;
-                    m_v[i] <= fire ? r_v_reset : vn[SW-1:0];
-                    m_ref[i] <= fire ? r_refsteps : r_next;
-                    m_ie[i] <= ec[CW-1:0];
-                    m_ii[i] <= gc[CW-1:0];
                     if (vn != vr) sat_v <= sat_v + 1;
                     sat_i <= sat_i + (ec != e ? 1 : 0) + (gc != g ? 1 : 0);
                     if (fire) begin
-                        m_fired[n_fired] <= i;
                         n_fired <= n_fired + 1'b1;
                         spk_valid <= 1'b1;
                         spk_id <= i;
@@ -349,34 +429,9 @@ module af_core #(
                         state <= U_READ;
                     end
                 end
-                D_SRC: begin
-                    // the next source: the inputs as written, then this step's spikes
-                    if (on_inputs && pos < n_in) begin
-                        src <= m_inputs[pos];
-                        pos <= pos + 1'b1;
-                        state <= D_PTR0;
-                    end else if (on_inputs) begin
-                        on_inputs <= 1'b0;
-                        pos <= 0;
-                    end else if (pos < n_fired) begin
-                        src <= NI + m_fired[pos];
-                        pos <= pos + 1'b1;
-                        state <= D_PTR0;
-                    end else if (NR > 0) begin
-                        pos <= 0;
-                        state <= P_NEXT;
-                    end else begin
-                        state <= FINISH;
-                    end
-                end
                 // ---- DECAY: every trace of every rule (zeros stay zero)
-                T_READ: begin
-                    r_trace <= t_post ? m_xpost[rule * NPC + t_j] : m_xpre[rule * NSRC + t_j];
-                    state <= T_WRITE;
-                end
+                T_READ: state <= T_WRITE;
                 T_WRITE: begin
-                    if (t_post) m_xpost[rule * NPC + t_j] <= t_dec[TRW-1:0];
-                    else m_xpre[rule * NSRC + t_j] <= t_dec[TRW-1:0];
                     state <= T_READ;
                     if (!t_post && t_j == NSRC - 1) begin
                         t_post <= 1'b1;
@@ -391,88 +446,37 @@ module af_core #(
                         t_j <= t_j + 1'b1;
                     end
                 end
-                // ---- after a source's row: bump its pre trace of every rule
-                B_READ: begin
-                    r_trace <= m_xpre[rule * NSRC + src];
-                    state <= B_WRITE;
-                end
-                B_WRITE: begin
-                    m_xpre[rule * NSRC + src] <= t_bump;
-                    if (rule == NR - 1) state <= D_SRC;
-                    else begin
-                        rule <= rule + 1'b1;
-                        state <= B_READ;
-                    end
-                end
-                // ---- POST: each spike bumps its post traces, then potentiates
-                P_NEXT: begin
-                    if (pos < n_fired) begin
-                        p_i <= m_fired[pos];
-                        pos <= pos + 1'b1;
-                        rule <= 0;
-                        state <= P_READ;
-                    end else begin
-                        state <= FINISH;
-                    end
-                end
-                P_READ: begin
-                    r_trace <= m_xpost[rule * NPC + p_i];
-                    state <= P_WRITE;
-                end
-                P_WRITE: begin
-                    m_xpost[rule * NPC + p_i] <= t_bump;
-                    if (rule == NR - 1) state <= P_PTR0;
-                    else begin
-                        rule <= rule + 1'b1;
-                        state <= P_READ;
-                    end
-                end
-                P_PTR0: begin
-                    z <= m_post_ptr[p_i];
-                    state <= P_PTR1;
-                end
-                P_PTR1: begin
-                    z_end <= m_post_ptr[p_i + 1'b1];
-                    state <= P_ENTRY;
-                end
-                P_ENTRY: begin
-                    if (z < z_end) begin
-                        r_q <= m_post_syn[z];
-                        p_src <= m_post_src[z];
-                        z <= z + 1'b1;
-                        state <= P_SYN;
-                    end else begin
+                // ---- DELIVER: the inputs as written, then this step's spikes
+                D_SRC: begin
+                    // pos addresses the lists; their word arrives in D_SRC2
+                    if (on_inputs && pos < n_in) state <= D_SRC2;
+                    else if (on_inputs) begin
+                        on_inputs <= 1'b0;
+                        pos <= 0;
+                    end else if (pos < n_fired) state <= D_SRC2;
+                    else if (NR > 0) begin
+                        pos <= 0;
                         state <= P_NEXT;
-                    end
+                    end else state <= FINISH;
                 end
-                P_SYN: begin
-                    r_syn <= m_syn[r_q];
-                    r_rule <= m_syn_rule[r_q];
-                    state <= P_TR;
+                D_SRC2: begin
+                    src <= on_inputs ? inputs_rd : NI + fired_rd;
+                    pos <= pos + 1'b1;
+                    state <= D_PTR0;
                 end
-                P_TR: begin
-                    r_trace <= m_xpre[(r_rule - 1) * NSRC + p_src];
-                    state <= P_POT;
+                D_PTR0: state <= D_PTR1;            // read row_ptr[src]
+                D_PTR1: begin                       // read row_ptr[src + 1]
+                    q <= ptr_rd;
+                    state <= D_PTR2;
                 end
-                P_POT: begin
-                    m_syn[r_q] <= with_weight(r_syn, w_pot);
-                    state <= P_ENTRY;
-                end
-                D_PTR0: begin
-                    q <= m_row_ptr[src];
-                    state <= D_PTR1;
-                end
-                D_PTR1: begin
-                    q_end <= m_row_ptr[src + 1'b1];
+                D_PTR2: begin
+                    q_end <= ptr_rd;
                     state <= D_SYN;
                 end
-                D_SYN: begin
+                D_SYN: begin                        // read synapse q
                     if (q < q_end) begin
-                        r_syn <= m_syn[q];
-                        r_rule <= m_syn_rule[q];
                         r_q <= q;
-                        q <= q + 1'b1;
-                        state <= (NR > 0) ? D_XPOST : D_RING;
+                        state <= D_LOAD;
                     end else if (NR > 0) begin
                         rule <= 0;
                         state <= B_READ;
@@ -480,31 +484,67 @@ module af_core #(
                         state <= D_SRC;
                     end
                 end
-                D_XPOST: begin  // a plastic synapse is depressed before it delivers
-                    if (r_rule == 0) begin
-                        state <= D_RING;
-                    end else begin
-                        r_trace <= m_xpost[(r_rule - 1) * NPC + s_tgt];
-                        state <= D_DEP;
-                    end
+                D_LOAD: begin
+                    r_syn <= syn_rd;
+                    r_rule <= rule_rd;
+                    q <= q + 1'b1;
+                    state <= (NR > 0) ? D_XPOST : D_RING;
                 end
-                D_DEP: begin
-                    m_syn[r_q] <= with_weight(r_syn, w_dep);
+                D_XPOST: state <= (r_rule == 0) ? D_RING : D_DEP;  // read x_post[target]
+                D_DEP: begin  // a plastic synapse is depressed before it delivers
                     r_syn <= with_weight(r_syn, w_dep);
                     state <= D_RING;
                 end
-                D_RING: begin
-                    r_addr <= s_slot * NPC + s_tgt;
-                    r_old <= s_port ? m_ring_i[s_slot * NPC + s_tgt] : m_ring_e[s_slot * NPC + s_tgt];
-                    state <= D_ADD;
+                D_RING: state <= D_ADD;             // read the ring entry
+                D_ADD: state <= D_SYN;              // write it back, plus the weight
+                // ---- after a source's row: bump its pre trace of every rule
+                B_READ: state <= B_WRITE;
+                B_WRITE: begin
+                    if (rule == NR - 1) state <= D_SRC;
+                    else begin
+                        rule <= rule + 1'b1;
+                        state <= B_READ;
+                    end
                 end
-                D_ADD: begin
-                    if (s_port)
-                        m_ring_i[r_addr] <= r_old + s_add;
-                    else
-                        m_ring_e[r_addr] <= r_old + s_add;
-                    state <= D_SYN;
+                // ---- POST: each spike bumps its post traces, then potentiates
+                P_NEXT: state <= (pos < n_fired) ? P_NEXT2 : FINISH;
+                P_NEXT2: begin
+                    p_i <= fired_rd;
+                    pos <= pos + 1'b1;
+                    rule <= 0;
+                    state <= P_READ;
                 end
+                P_READ: state <= P_WRITE;
+                P_WRITE: begin
+                    if (rule == NR - 1) state <= P_PTR0;
+                    else begin
+                        rule <= rule + 1'b1;
+                        state <= P_READ;
+                    end
+                end
+                P_PTR0: state <= P_PTR1;
+                P_PTR1: begin
+                    z <= post_ptr_rd;
+                    state <= P_PTR2;
+                end
+                P_PTR2: begin
+                    z_end <= post_ptr_rd;
+                    state <= P_ENTRY;
+                end
+                P_ENTRY: state <= (z < z_end) ? P_SYN : P_NEXT;  // read post_syn[z]
+                P_SYN: begin                        // read the synapse it names
+                    r_q <= post_syn_rd;
+                    p_src <= post_src_rd;
+                    z <= z + 1'b1;
+                    state <= P_LOAD;
+                end
+                P_LOAD: begin
+                    r_syn <= syn_rd;
+                    r_rule <= rule_rd;
+                    state <= P_TR;
+                end
+                P_TR: state <= P_POT;               // read x_pre[source]
+                P_POT: state <= P_ENTRY;
                 FINISH: begin
                     slot <= (slot == L - 1) ? 0 : slot + 1'b1;
                     n_in <= 0;
