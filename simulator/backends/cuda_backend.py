@@ -41,7 +41,6 @@ are the computed ones, as in the Numba and C targets.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import re
 import shutil
@@ -54,7 +53,7 @@ import numpy as np
 from axonforge.engine.args import PREFIX
 from axonforge.engine.backend import Backend
 from axonforge.engine.c_printer import C_RUNTIME, CPrinter
-from axonforge.engine.c_target import TYPES
+from axonforge.engine.c_target import argument_params, build_library
 from axonforge.engine.description import COMMON, RETURNS
 
 #: host build of the CUDA source
@@ -176,16 +175,7 @@ def parameters(description) -> list[tuple[str, str]]:
     """``(name, C type)`` of the entry point's parameters but ``af_ret``: the leading
     scalars, then every kernel argument in signature order (an array is a pointer to its
     first element; a 2-D array is followed by ``<name>_cols``, its row length)."""
-    out = list(LEADING)
-    for name, arg in description.args.decls.items():
-        ctype = TYPES[arg.dtype][0]
-        if not arg.shape:
-            out.append((name, "double" if ctype in ("double", "float") else ctype))
-            continue
-        out.append((name, f"{ctype} *"))
-        if len(arg.shape) == 2:
-            out.append((f"{name}_cols", "int64_t"))
-    return out
+    return list(LEADING) + argument_params(description.args)
 
 
 def cuda_source(description) -> str:
@@ -329,9 +319,6 @@ def _full_host_source(source: str, params) -> str:
     return HOST_HEADER + source + launcher
 
 
-_LIBS: dict = {}
-
-
 def build_host(source: str, params) -> ctypes.CDLL:
     """Compile the CUDA ``source`` for the CPU (after :data:`HOST_HEADER`) into a shared
     library with the launcher ``af_launch`` (cached by the source's hash) and load it."""
@@ -342,24 +329,11 @@ def build_host(source: str, params) -> ctypes.CDLL:
             "(Debian: apt-get install g++)"
         )
     full = _full_host_source(source, params)
-    key = hashlib.sha256(" ".join((cxx, *HOST_FLAGS, full)).encode()).hexdigest()[:24]
-    if key in _LIBS:
-        return _LIBS[key]
-    folder = cache_dir()
-    lib = folder / f"af_{key}.so"
-    if not lib.exists():
-        src = folder / f"af_{key}.cpp"
-        src.write_text(full)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".so.tmp")
-        os.close(fd)
-        cmd = [cxx, *HOST_FLAGS, "-o", tmp, str(src), "-lm"]
-        done = subprocess.run(cmd, capture_output=True, text=True)  # noqa: S603
-        if done.returncode != 0:
-            os.unlink(tmp)
-            raise CompileError(_explain(done.stderr, full, src, "the host build (cuda-host)"))
-        os.replace(tmp, lib)  # atomic: another process never loads half a library
-    _LIBS[key] = ctypes.CDLL(str(lib))
-    return _LIBS[key]
+
+    def failed(stderr, text, path, cmd):
+        return CompileError(_explain(stderr, text, path, "the host build (cuda-host)"))
+
+    return build_library(full, cxx, HOST_FLAGS, cache_dir(), ".cpp", failed)
 
 
 def compile_for_device(source: str, arches=ARCHES, out: Path | None = None) -> Path:

@@ -98,24 +98,52 @@ def build(source: str) -> ctypes.CDLL:
     cc = compiler()
     if cc is None:
         raise RuntimeError("the C target needs a C compiler: none found as $CC or cc")
-    key = hashlib.sha256(" ".join((cc, *CFLAGS, source)).encode()).hexdigest()[:24]
+
+    def failed(stderr, text, path, cmd):
+        return RuntimeError(f"C compilation failed ({' '.join(cmd)}):\n{stderr}")
+
+    return build_library(source, cc, CFLAGS, cache_dir(), ".c", failed)
+
+
+def build_library(source, compiler_path, flags, folder, suffix, failed) -> ctypes.CDLL:
+    """Compile ``source`` with ``compiler_path`` and ``flags`` into a shared library in
+    ``folder``, named by a hash of all three (so a rebuilt source never loads a stale
+    library), load it, and keep it for this process. ``failed(stderr, source, path,
+    command)`` makes the exception a failed compilation raises. Shared by the C target
+    and the cuda-host backend."""
+    key = hashlib.sha256(" ".join((compiler_path, *flags, source)).encode()).hexdigest()[:24]
     if key in _LIBS:
         return _LIBS[key]
-    folder = cache_dir()
-    lib = folder / f"af_{key}.so"
+    lib = Path(folder) / f"af_{key}.so"
     if not lib.exists():
-        src = folder / f"af_{key}.c"
+        src = Path(folder) / f"af_{key}{suffix}"
         src.write_text(source)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".so.tmp")
         os.close(fd)
-        cmd = [cc, *CFLAGS, "-o", tmp, str(src), "-lm"]
+        cmd = [compiler_path, *flags, "-o", tmp, str(src), "-lm"]
         done = subprocess.run(cmd, capture_output=True, text=True)  # noqa: S603
         if done.returncode != 0:
             os.unlink(tmp)
-            raise RuntimeError(f"C compilation failed ({' '.join(cmd)}):\n{done.stderr}")
+            raise failed(done.stderr, source, src, cmd)
         os.replace(tmp, lib)  # atomic: another process never loads half a library
     _LIBS[key] = ctypes.CDLL(str(lib))
     return _LIBS[key]
+
+
+def argument_params(args: ArgTable) -> list[tuple[str, str]]:
+    """``(name, C type)`` of every kernel argument in signature order, as the C ABI
+    passes them: a scalar by value, an array as a pointer to its first element followed,
+    for a 2-D array, by ``<name>_cols`` (its row length)."""
+    out = []
+    for name, arg in args.decls.items():
+        ctype = TYPES[arg.dtype][0]
+        if not arg.shape:
+            out.append((name, "double" if ctype in ("double", "float") else ctype))
+            continue
+        out.append((name, f"{ctype} *"))
+        if len(arg.shape) == 2:
+            out.append((f"{name}_cols", "int64_t"))
+    return out
 
 
 @dataclass
@@ -129,16 +157,7 @@ class Kernel:
 
     def params(self) -> list[tuple[str, str]]:
         """``(name, C type)`` of every parameter but ``af_ret``, in ABI order."""
-        out = list(COMMON)
-        for name, arg in self.args.decls.items():
-            ctype = TYPES[arg.dtype][0]
-            if not arg.shape:
-                out.append((name, "double" if ctype in ("double", "float") else ctype))
-                continue
-            out.append((name, f"{ctype} *"))
-            if len(arg.shape) == 2:
-                out.append((f"{name}_cols", "int64_t"))
-        return out
+        return list(COMMON) + argument_params(self.args)
 
     def c_source(self) -> str:
         printer = CPrinter()
