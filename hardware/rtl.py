@@ -237,9 +237,12 @@ def synthesize(config, workdir=None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="af_syn_") if workdir is None else workdir)
     folder.mkdir(parents=True, exist_ok=True)
     write_memories(config, folder)
+    # Yosys from pip runs in a WebAssembly sandbox that sees the working folder for sure
+    # (absolute paths elsewhere may not be mounted): give it the source there
+    shutil.copy(CORE, folder / CORE.name)
     chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
     script = (
-        f"read_verilog -sv {CORE}; chparam {chparam} af_core; "
+        f"read_verilog -sv {CORE.name}; chparam {chparam} af_core; "
         "synth_ice40 -dsp -spram -top af_core -json core.json; tee -q -o stat.txt stat"
     )
     run = subprocess.run([*yosys(), "-q", "-l", "yosys.log", "-p", script], cwd=folder,  # noqa: S603
