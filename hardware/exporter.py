@@ -18,7 +18,12 @@ Formats (``format=``, one name or a sequence):
     interface (``config.uart_stream()``; NeuroCoreX);
 ``nir``
     ``network.nir``: the network as a NIR graph (:func:`axonforge.hardware.to_nir`,
-    written by :func:`nir.write`); needs no target.
+    written by :func:`nir.write`); needs no target;
+``bitstream``
+    ``top.bin`` for the iCE40 UP5K (target ``ice40-up5k``; the iCEBreaker's pins), with
+    the sources it was built from (``af_core.v``, ``top.v``, ``top.pcf``) and
+    ``bitstream_report.json`` (cells, fmax, cycles per step, real-time factor):
+    :func:`axonforge.hardware.bitstream.build` runs Yosys, nextpnr and icepack.
 
 and always ``manifest.json`` (layout in :func:`export`).
 """
@@ -39,7 +44,7 @@ import numpy as np
 from axonforge.hardware import memfiles, targets
 
 #: the formats :func:`export` writes
-FORMATS = ("mem", "coe", "mif", "uart", "nir")
+FORMATS = ("mem", "coe", "mif", "uart", "nir", "bitstream")
 #: the manifest's file name in the output folder
 MANIFEST = "manifest.json"
 #: the manifest's ``"format"`` value and layout version
@@ -150,6 +155,29 @@ def _nir_bytes(net) -> bytes:
     return buffer.getvalue()
 
 
+def _bitstream_files(config, target) -> list:
+    """``top.bin``, its sources and report, built in a temporary folder."""
+    import tempfile
+
+    from axonforge.hardware import bitstream
+
+    if target.name != "ice40-up5k":
+        raise ValueError(
+            f"export: format 'bitstream' is built for the iCE40 UP5K with the open flow "
+            f"(target 'ice40-up5k'); for {target.name!r} write the memories (mem, coe, "
+            "mif) for its vendor tool"
+        )
+    with tempfile.TemporaryDirectory(prefix="af_bitstream_") as tmp:
+        report = bitstream.build(config, tmp)
+        folder = Path(tmp)
+        out = [(name, "bitstream", None, (folder / name).read_bytes())
+               for name in ("top.bin", "af_core.v", "top.v", "top.pcf")]  # fmt: skip
+    report["files"] = {k: Path(v).name for k, v in report["files"].items()}
+    text = json.dumps(report, indent=2, allow_nan=False) + "\n"
+    out.append(("bitstream_report.json", "bitstream", None, text.encode("utf-8")))
+    return out
+
+
 def export(net, target, format, out, *, radix: int = 16, **options) -> list[Path]:
     """Map ``net`` onto ``target`` and write it in ``format`` to the folder ``out``;
     returns the paths written, the manifest last.
@@ -166,8 +194,8 @@ def export(net, target, format, out, *, radix: int = 16, **options) -> list[Path
         ``"artix7"``, ``"neurocorex"``) or a :class:`~axonforge.hardware.targets.Target`;
         None only for ``format="nir"``, which needs no mapping.
     format : str or sequence of str
-        ``"mem"``, ``"coe"``, ``"mif"``, ``"uart"``, ``"nir"`` (module docstring), or
-        several.
+        ``"mem"``, ``"coe"``, ``"mif"``, ``"uart"``, ``"nir"``, ``"bitstream"`` (module
+        docstring), or several.
     out : path
         The output folder, created if missing (only once every file is ready).
     radix : int
@@ -277,6 +305,8 @@ def export(net, target, format, out, *, radix: int = 16, **options) -> list[Path
             files.append((f"{target.name}.uart.bin", fmt, None, stream))
         elif fmt == "nir":
             files.append(("network.nir", fmt, None, _nir_bytes(net)))
+        elif fmt == "bitstream":
+            files += _bitstream_files(config, target)
     names = [f[0] for f in files]
     clash = sorted({n for n in names if names.count(n) > 1})
     if clash:

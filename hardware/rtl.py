@@ -266,3 +266,36 @@ def synthesize(config, workdir=None) -> dict:
     }
     out["fits_up5k"] = all(out[k] <= UP5K[k] for k in UP5K) and flops <= UP5K["SB_LUT4"]
     return out
+
+
+def cycles(config, input_steps, input_ids, result) -> int:
+    """Clock cycles ``af_core`` takes for the steps of an emulator ``result`` (run with
+    these inputs), counted from the core's state machine (two cycles a neuron, six a
+    spiking source and four a synaptic event, with STDP also the trace decay, the
+    depression, the trace bumps and the potentiations); equal to what the Verilog
+    simulation counts (tested), so a clock frequency gives the real-time factor."""
+    p = core_parameters(config)
+    a = config.arrays
+    steps = int(result.n_steps)
+    ids = np.asarray(input_ids, np.int64).ravel()
+    st = np.asarray(input_steps, np.int64).ravel()
+    keep = (st >= 0) & (st < steps)
+    inputs = np.unique(np.stack([st[keep], ids[keep]], axis=1), axis=0)[:, 1]
+    fired = result.spike_ids
+    ptr = a["ptr"]
+    row = np.diff(ptr)
+    srcs = np.concatenate([inputs, config.n_inputs + fired])
+    events = int(row[srcs].sum())
+    nr = p["NR"]
+    total = steps * (2 * p["N"] + 2 + 1 + 1) + 6 * len(srcs) + 4 * events
+    if nr:
+        plastic = a["rule"] >= 0
+        plastic_events = int(np.add.reduceat(np.r_[plastic, False].astype(np.int64),
+                                             ptr[:-1])[srcs].sum()) if len(srcs) else 0  # fmt: skip
+        tcount = np.diff(a["tptr"]) if len(a["tptr"]) else np.zeros(config.n_neurons, np.int64)
+        entries = int(tcount[fired].sum())
+        total += steps * 2 * nr * (p["NSRC"] + p["N"])  # trace decay
+        total += events + plastic_events  # D_XPOST, D_DEP
+        total += len(srcs) * 2 * nr  # pre-trace bumps
+        total += steps * 1 + len(fired) * (2 + 2 * nr + 3 + 1) + 5 * entries  # POST
+    return int(total)

@@ -194,6 +194,12 @@ def _export(args, parser):
     paths = hardware.export(net, target=args.target, format=formats, out=out)
     for path in paths:
         print(path)
+    if "bitstream" in formats:
+        import json
+
+        from axonforge.hardware.bitstream import report_text
+
+        print(report_text(json.loads((out / "bitstream_report.json").read_text())))
     if args.check:
         if args.target is None:
             raise ValueError("export --check compares the float network with a target's "
@@ -294,14 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="export a saved network to a hardware target's files",
         description="Map a saved network onto a hardware target (design-rule checks "
         "first: nothing is written when it does not fit) and write memory files (.mem, "
-        ".coe, .mif), the UART stream or a NIR graph, with a manifest. The files equal "
-        "those of axonforge.hardware.export(net, ...), byte for byte.",
+        ".coe, .mif), the UART stream, a NIR graph or an iCE40 bitstream (Yosys, nextpnr, "
+        "icepack; prints its report), with a manifest. The files equal those of "
+        "axonforge.hardware.export(net, ...), byte for byte.",
         formatter_class=_Formatter,
     )
     exp.add_argument("network", help="network file saved with net.save()")
     exp.add_argument("--target", help="ice40-up5k, artix7 or neurocorex (optional for nir)")
     exp.add_argument(
-        "--format", required=True, help="mem, coe, mif, uart or nir (or a list: mem,coe)"
+        "--format", required=True, help="mem, coe, mif, uart, nir or bitstream (or a list: mem,coe)"
     )
     exp.add_argument("--out", help="folder for the files (default: NETWORK_TARGET)")
     exp.add_argument("--check", action="store_true",

@@ -207,7 +207,7 @@ def test_unknown_target_and_format_list_the_valid_ones(fake_targets, tmp_path):
     with pytest.raises(ValueError, match="need a target"):
         export(Net(), None, "mem", tmp_path)
     assert list(tmp_path.iterdir()) == []
-    assert FORMATS == ("mem", "coe", "mif", "uart", "nir")
+    assert FORMATS == ("mem", "coe", "mif", "uart", "nir", "bitstream")
 
 
 def test_radix(fake_targets, tmp_path):

