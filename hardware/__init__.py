@@ -14,7 +14,10 @@
   ``.coe``, ``.mif`` files, the UART stream and a manifest;
 * :mod:`~axonforge.hardware.nir_io`: NIR graphs (``to_nir``, ``from_nir``);
 * :mod:`~axonforge.hardware.report`: float against emulator (fidelity) and activity /
-  energy figures.
+  energy figures;
+* :mod:`~axonforge.hardware.rtl`: the Verilog core (``rtl/af_core.v``), its Icarus
+  co-simulation against the emulator and its Yosys synthesis;
+  :mod:`~axonforge.hardware.bitstream`: an iCE40 UP5K bitstream and its report.
 
 The hardware layer reads a network's structure and parameters; it never needs a compiled
 kernel. Entry points: :func:`export`, :func:`to_nir`, :func:`from_nir`.

@@ -126,3 +126,16 @@ def test_astrocytes_change_the_network_state():
     (r0, cv0, ca0), (r1, cv1, ca1) = out[False], out[True]
     assert 3.0 < r0 < 5.5 and ca0 < 0.19669  # astrocytes never reach the SIC threshold
     assert ca1 > 1.0 and r1 > 2.5 * r0 and cv1 < 0.75 * cv0, out
+
+
+def test_ice40_board_example_learns_and_the_board_predicts_the_simulator(tmp_path):
+    """examples/ice40_board.py: STDP makes the correlated inputs' weights ~4x the others';
+    the frozen layer on the iCE40 core (emulator) fires for the learnt group and not for
+    the other, as the float simulator does (counts within 10 %)."""
+    ex = load_example("ice40_board")
+    results, weights = ex.main(["--out", str(tmp_path / "board"), "--no-bitstream", "--seed", "1"])
+    assert weights["correlated"] > 3 * weights["independent"]
+    (emu_a, float_a), (emu_b, float_b) = results[0], results[1]
+    assert emu_a > 200 and emu_b < 0.1 * emu_a and float_b < 0.1 * float_a
+    assert abs(emu_a - float_a) <= 0.1 * float_a
+    assert (tmp_path / "board" / "core0_synapses.mem").exists()
