@@ -240,3 +240,52 @@ def report_text(report: dict) -> str:
             + f" {report['real_time_factor_at_12mhz']:.0f}x at the board's 12 MHz",
         ]
     )
+
+
+#: the Xilinx project: a common Artix-7 part (Digilent Arty A7-35T, Basys 3 use it)
+ARTIX7_PART = "xc7a35ticsg324-1L"
+
+
+def vendor_project(config) -> dict:
+    """A Vivado project folder for the ``artix7`` target, as ``{file name: text}``: the
+    core, a top level with the spike interface as ports (``top.v``), the memories
+    (``<name>.mem``, read by ``$readmemh``), a constraints template (``top.xdc``: the
+    clock constrained to the target's clock, the pins left for the board) and a
+    non-project build script (``build.tcl``: ``vivado -mode batch -source build.tcl``
+    writes ``top.bit`` and timing and utilisation reports)."""
+    params = rtl.core_parameters(config)
+    files = {"af_core.v": rtl.CORE.read_text(), "top.v": top_verilog(params)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in rtl.write_memories(config, tmp):
+            files[Path(path).name] = Path(path).read_text()
+    period = 1e9 / config.target.clock_hz
+    xdc = [
+        f"# axonforge: constraints template for {config.target.name} (part {ARTIX7_PART})",
+        "# The clock is constrained to the target's clock; assign every pin of your board.",
+        f"create_clock -period {period:.3f} -name clk [get_ports clk]",
+        "# set_property -dict {PACKAGE_PIN E3 IOSTANDARD LVCMOS33} [get_ports clk]",
+    ]
+    for name, _direction, width in ports(params):
+        for bit in range(width):
+            sig = f"{name}[{bit}]" if width > 1 else name
+            xdc.append(f"# set_property -dict {{PACKAGE_PIN ?? IOSTANDARD LVCMOS33}} "
+                       f"[get_ports {{{sig}}}]")  # fmt: skip
+    xdc.append("# led_red_n, led_green_n: the board's LEDs (active low)")
+    files["top.xdc"] = "\n".join(xdc) + "\n"
+    files["build.tcl"] = "\n".join(
+        [
+            f"# axonforge: Vivado non-project build for {config.target.name}",
+            "# vivado -mode batch -source build.tcl   (in this folder)",
+            "read_verilog af_core.v top.v",
+            "read_xdc top.xdc",
+            f"synth_design -top top -part {ARTIX7_PART}",
+            "opt_design",
+            "place_design",
+            "route_design",
+            "report_utilization -file utilization.txt",
+            "report_timing_summary -file timing.txt",
+            "write_bitstream -force top.bit",
+            "",
+        ]
+    )
+    return files

@@ -23,7 +23,10 @@ Formats (``format=``, one name or a sequence):
     ``top.bin`` for the iCE40 UP5K (target ``ice40-up5k``; the iCEBreaker's pins), with
     the sources it was built from (``af_core.v``, ``top.v``, ``top.pcf``) and
     ``bitstream_report.json`` (cells, fmax, cycles per step, real-time factor):
-    :func:`axonforge.hardware.bitstream.build` runs Yosys, nextpnr and icepack.
+    :func:`axonforge.hardware.bitstream.build` runs Yosys, nextpnr and icepack. For
+    ``artix7`` (no open flow): a Vivado project folder
+    (:func:`axonforge.hardware.bitstream.vendor_project`: sources, memories, a
+    constraints template and ``build.tcl``).
 
 and always ``manifest.json`` (layout in :func:`export`).
 """
@@ -161,11 +164,14 @@ def _bitstream_files(config, target) -> list:
 
     from axonforge.hardware import bitstream
 
+    if target.name == "artix7":  # no open flow: the project folder for Vivado
+        project = bitstream.vendor_project(config)
+        return [(name, "bitstream", None, text.encode("utf-8")) for name, text in project.items()]
     if target.name != "ice40-up5k":
         raise ValueError(
             f"export: format 'bitstream' is built for the iCE40 UP5K with the open flow "
-            f"(target 'ice40-up5k'); for {target.name!r} write the memories (mem, coe, "
-            "mif) for its vendor tool"
+            f"(target 'ice40-up5k'), or written as a Vivado project for 'artix7'; for "
+            f"{target.name!r} write the memories (mem, coe, mif) or its uart stream"
         )
     with tempfile.TemporaryDirectory(prefix="af_bitstream_") as tmp:
         report = bitstream.build(config, tmp)

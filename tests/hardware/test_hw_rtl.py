@@ -205,8 +205,29 @@ def test_bitstream_of_a_network_too_large_fails_before_synthesis(tmp_path):
     with pytest.raises(DesignRuleError, match=r"block RAM: .* RAM40_4K blocks, the UP5K has 30"):
         hardware.export(net, target="ice40-up5k", format="bitstream", out=tmp_path / "x")
     assert not (tmp_path / "x").exists()
+    import dataclasses
+
+    other = dataclasses.replace(targets.get("ice40-up5k"), name="my-board")
     with pytest.raises(ValueError, match="built for the iCE40 UP5K"):
-        hardware.export(recurrent(), target="artix7", format="bitstream", out=tmp_path / "y")
+        hardware.export(recurrent(), target=other, format="bitstream", out=tmp_path / "y")
+
+
+def test_artix7_bitstream_format_writes_a_vivado_project(tmp_path):
+    # no open flow for Xilinx: the sources, the memories (the same bytes as format
+    # "mem"), a constraints template with the target's clock, and a build script
+    from axonforge import hardware
+
+    net = recurrent()
+    hardware.export(net, target="artix7", format=["bitstream"], out=tmp_path / "p")
+    hardware.export(net, target="artix7", format=["mem"], out=tmp_path / "m")
+    p = tmp_path / "p"
+    assert (p / "af_core.v").read_text() == rtl.CORE.read_text()
+    assert "module top" in (p / "top.v").read_text()
+    assert "create_clock -period 10.000" in (p / "top.xdc").read_text()  # 100 MHz
+    tcl = (p / "build.tcl").read_text()
+    assert "synth_design -top top -part xc7a35t" in tcl and "write_bitstream" in tcl
+    syn = (p / "core0_synapses.mem").read_text()
+    assert syn == (tmp_path / "m" / "core0_synapses.mem").read_text()
 
 
 def test_a_missing_toolchain_names_its_package(monkeypatch):
