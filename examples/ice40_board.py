@@ -1,5 +1,8 @@
-"""From STDP in the simulator to an iCE40 bitstream: a neuron layer learns which inputs
-fire together, and its learnt weights go to an iCEBreaker board.
+"""From STDP in the simulator to an iCE40 bitstream
+================================================
+
+A neuron layer learns which inputs fire together, and its learnt weights go to an
+iCEBreaker board.
 
 1. **Train** (float simulator, dt = 1 ms): 16 inputs, of which inputs 0-7 fire together
    in volleys (20 per second, plus background) and 8-15 independently at the same mean
@@ -98,7 +101,7 @@ def layer(times, ids, weights, seed, plastic):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])  # the title
     ap.add_argument("--out", default="ice40_board", help="folder for the exported files")
     ap.add_argument("--no-bitstream", action="store_true", help="memory files only")
     ap.add_argument("--seed", type=int, default=1)
