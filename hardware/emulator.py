@@ -268,9 +268,53 @@ _LIF_UNIFORM = tuple(
 _lif_uniform, _lif_uniform_e, _lif_uniform_i, _lif_uniform_ei = _LIF_UNIFORM[1]
 _lif_uniform_f, _lif_uniform_fe, _lif_uniform_fi, _lif_uniform_fei = _LIF_UNIFORM[0]
 
+
+@njit(cache=True)
+def _lif_uniform_signed(
+    lo, hi, s1, v, ie, ii, until, ring_e, ring_i, fire, prm, frac, rh, rm, vlo, vhi, ilo, ihi
+):  # fmt: skip
+    """:func:`_make_lif_uniform`'s kernel for a run whose signs are known (see
+    :func:`_signed_run`): the excitatory current never negative, the inhibitory one never
+    positive, rounding half away from zero, no current clamp, and a membrane that can
+    leave its range only downwards. Rounding a number of known sign needs no sign test
+    (``(x + half) >> F`` for ``x >= 0``, ``(x + half - 1) >> F`` for ``x <= 0``) and the
+    membrane one clamp: the same arithmetic, ~15 % fewer instructions."""
+    a_m, a_e, a_i, p_e, p_i, bias, theta = (
+        prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6]
+    )  # fmt: skip
+    v, ie, ii, until = v[lo:hi], ie[lo:hi], ii[lo:hi], until[lo:hi]
+    ring_e, ring_i, fire = ring_e[lo:hi], ring_i[lo:hi], fire[lo:hi]
+    rh1 = rh - 1
+    nspk = 0
+    sv = 0
+    for i in range(len(v)):
+        end = until[i]
+        held = s1 <= end
+        vi = v[i]
+        e = ie[i]
+        g = ii[i]
+        x = a_m * vi + p_e * e + p_i * g + bias
+        x = (x + rh + (x >> 63)) >> frac
+        in_e = ring_e[i]
+        in_i = ring_i[i]
+        ring_e[i] = 0
+        ring_i[i] = 0
+        vr = vi if held else x
+        vn = max(vr, vlo)
+        sv += np.int64(vr < vlo)
+        ie[i] = ((e * a_e + rh) >> frac) + in_e
+        ii[i] = ((g * a_i + rh1) >> frac) + in_i
+        f = (vn >= theta) & (end <= s1)
+        v[i] = vn
+        fire[i] = f
+        nspk += np.int64(f)
+    return nspk, sv, 0
+
+
 #: segment modes of :func:`_run` (column 3 of its segment table); ``UNIFORM + 1``: the
-#: excitatory current needs its clamp, ``+ 2``: the inhibitory one
-GENERAL, VECTOR, UNIFORM = 0, 1, 2
+#: excitatory current needs its clamp, ``+ 2``: the inhibitory one; ``SIGNED``: the run
+#: :func:`_lif_uniform_signed` computes
+GENERAL, VECTOR, UNIFORM, SIGNED = 0, 1, 2, 6
 #: the per-neuron LIF parameters, in the order of a uniform run's scalars
 LIF_PARAMS = ("a_m", "a_e", "a_i", "p_e", "p_i", "bias", "theta", "v_reset", "refsteps")
 
@@ -337,6 +381,43 @@ def current_bound(config):
     return out
 
 
+def _signed_run(config, lo, hi, prm, bound_e) -> bool:
+    """Whether neurons ``lo..hi-1`` (one uniform run, currents free of clamps) qualify
+    for :func:`_lif_uniform_signed`: nearest rounding; non-negative decays and
+    propagators; every synapse onto the excitatory port non-negative (a plastic one by
+    its rule's ``w_min``) and every inhibitory one non-positive (``w_max``), with initial
+    currents of the same signs, so ``i_exc >= 0`` and ``i_inh <= 0`` at every step; and
+    the membrane's upper clamp idle: before an update ``v`` is below ``theta``, at
+    ``v_reset`` or at its initial value, and the update adds at most
+    ``(a_m max(v, 0) + p_e B_e + max(bias, 0) + half) >> F`` (``B_e`` the
+    excitatory current's bound), which must stay within range."""
+    a = config.arrays
+    a_m, a_e, a_i, p_e, p_i, bias, theta, v_reset = (int(x) for x in prm[:8])
+    if config.rounding_mode != NEAREST or min(a_m, a_e, a_i, p_e, p_i) < 0:
+        return False
+    if (a["ie"][lo:hi] < 0).any() or (a["ii"][lo:hi] > 0).any():
+        return False
+    mine = (a["tgt"] >= lo) & (a["tgt"] < hi)
+    w = a["w"].astype(np.int64)
+    rule = a["rule"]
+    for port, bad in ((0, lambda x: x < 0), (1, lambda x: x > 0)):
+        sel = mine & (a["port"] == port)
+        static = sel & (rule < 0)
+        if bad(w[static]).any():
+            return False
+        plastic = sel & (rule >= 0)
+        if plastic.any():
+            rp = a["rp"][rule[plastic]]
+            extreme = rp[:, 4] if port == 0 else rp[:, 5]
+            if bad(extreme).any():
+                return False
+    vhi = (1 << (config.target.state_bits - 1)) - 1
+    v_up = max(theta - 1, v_reset, int(a["v"][lo:hi].max()), 0)
+    half = 1 << (config.frac_bits - 1)
+    top = (a_m * v_up + p_e * int(bound_e.max()) + max(bias, 0) + half) >> config.frac_bits
+    return max(top, v_up) <= vhi
+
+
 def _segment_table(config, kernels="fast"):
     """The mapping's runs of equal neuron kind, refined for :func:`_run`: LIF runs with
     exponential currents and multiplier decay split into runs of equal parameters
@@ -366,7 +447,11 @@ def _segment_table(config, kernels="fast"):
             bound = current_bound(config)
         for s, e in zip(np.r_[0, cut], np.r_[cut, hi - lo]):
             clamp_e, clamp_i = (bool(b[lo + s : lo + e].max() > ihi) for b in bound)
-            rows.append((lo + s, lo + e, k, UNIFORM + clamp_e + 2 * clamp_i))
+            mode = UNIFORM + clamp_e + 2 * clamp_i
+            if mode == UNIFORM and _signed_run(config, lo + s, lo + e, table[s],
+                                               bound[0][lo + s : lo + e]):  # fmt: skip
+                mode = SIGNED
+            rows.append((lo + s, lo + e, k, mode))
             prm.append(table[s])
     seg = np.asarray(rows, np.int64).reshape(-1, 4)
     return seg, np.asarray(prm, np.int64).reshape(-1, len(LIF_PARAMS))
@@ -484,7 +569,9 @@ def _run(
                 else:
                     args = (lo, hi, s + 1, v, ie, ii, until, ring[slot, 0], ring[slot, 1], fire,
                             uprm[g], frac, rh, rm, vlo, vhi, ilo, ihi)  # fmt: skip
-                    if rmode == FLOOR:
+                    if mode == SIGNED:
+                        cnt, sv, si = _lif_uniform_signed(*args)
+                    elif rmode == FLOOR:
                         if mode == UNIFORM:
                             cnt, sv, si = _lif_uniform_f(*args)
                         elif mode == UNIFORM + 1:
