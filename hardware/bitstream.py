@@ -1,8 +1,9 @@
 """A bitstream for the iCE40 UP5K from a mapped network, with the open toolchain from pip.
 
 :func:`build` checks that the network fits the device before anything runs
-(:func:`check_fit`: block RAM, DSP multipliers and pins, each violation naming the
-limit), writes the core (``af_core.v``), a top level for the iCEBreaker board
+(:func:`check_fit`: block RAM and pins, each violation naming the limit; the
+synthesised cell counts are checked again before place and route), writes the core
+(``af_core.v``), a top level for the iCEBreaker board
 (:func:`top_verilog`, pins in :func:`pcf`) and the memories into a folder, and runs
 Yosys (``synth_ice40 -dsp -spram``), nextpnr-ice40 (``--up5k --package sg48``, timing
 for the board's 12 MHz clock) and icepack: ``top.bin`` and a report (cells used, the
@@ -64,8 +65,12 @@ def ports(params: dict) -> list[tuple[str, str, int]]:
 
 
 def check_fit(config) -> dict:
-    """The block RAMs, multipliers and pins the core needs for ``config`` on the UP5K;
-    raises :class:`DesignRuleError` (before any synthesis) naming each limit exceeded."""
+    """What the core needs of the UP5K for ``config``, checked before any synthesis:
+    the block RAMs its three large memories need at the least (synapse words, ring
+    buffers, row pointers: Yosys may place the small neuron memories in logic, so they
+    are not counted here; :func:`build` checks the synthesised count again before
+    place and route), and the pins of the spike interface. Raises
+    :class:`DesignRuleError` naming each limit exceeded."""
     params = rtl.core_parameters(config)
     p = params
     n = max(1, config.n_neurons)
@@ -73,23 +78,20 @@ def check_fit(config) -> dict:
         "synapses": (p["SYN"], p["TB"] + 1 + p["DB"] + 4 + p["WB"]),
         "ring buffers": (2 * p["L"] * n, p["RW"]),
         "row pointers": (p["NSRC"] + 1, p["PW"]),
-        "neuron parameters and state": (
-            n,
-            2 + 5 * p["KW"] + (p["SW"] + p["F"] + 1) + 3 * p["SW"] + 8 + 2 * p["CW"] + 8,
-        ),  # fmt: skip
     }
     if p["NR"]:
         mems["STDP traces"] = (p["NR"] * (p["NSRC"] + n), p["TRW"])
         mems["STDP index"] = (p["NPOST"], p["PW"] + math.ceil(math.log2(p["NSRC"] + 1)))
     blocks = {k: _ram_blocks(d, w) for k, (d, w) in mems.items()}
     pins = sum(w for _, _, w in ports(params))
-    need = {"RAM40_4K": sum(blocks.values()), "MAC16": 5, "pins": pins}
+    need = {"RAM40_4K_at_least": sum(blocks.values()), "MAC16": 5, "pins": pins}
     problems = []
-    if need["RAM40_4K"] > UP5K_RAM40_4K:
+    if need["RAM40_4K_at_least"] > UP5K_RAM40_4K:
         detail = ", ".join(f"{k} {mems[k][0]:,} x {mems[k][1]} bit: {b}" for k, b in blocks.items())
         problems.append(
-            f"block RAM: the core needs about {need['RAM40_4K']} RAM40_4K blocks, the UP5K "
-            f"has {UP5K_RAM40_4K} ({detail}); fewer synapses or neurons, or a larger device"
+            f"block RAM: the core needs at least {need['RAM40_4K_at_least']} RAM40_4K "
+            f"blocks, the UP5K has {UP5K_RAM40_4K} ({detail}); fewer synapses or neurons, "
+            "or a larger device"
         )
     if pins > len(PMOD_PINS):
         problems.append(
@@ -100,6 +102,23 @@ def check_fit(config) -> dict:
         raise DesignRuleError("ice40-up5k bitstream", problems)
     need["ram_by_memory"] = blocks
     return need
+
+
+def _synthesised_fit(stat_text: str):
+    """Raise :class:`DesignRuleError` when Yosys's cell counts exceed the UP5K."""
+    cells = {}
+    for line in stat_text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].startswith("SB_"):
+            cells[parts[1]] = cells.get(parts[1], 0) + int(parts[0])
+    problems = []
+    for cell, limit in (("SB_RAM40_4K", UP5K_RAM40_4K), ("SB_MAC16", UP5K_MAC16),
+                        ("SB_LUT4", UP5K_LUT4)):  # fmt: skip
+        if cells.get(cell, 0) > limit:
+            problems.append(f"{cell}: synthesis used {cells[cell]}, the UP5K has {limit}")
+    if problems:
+        raise DesignRuleError("ice40-up5k bitstream (after synthesis)", problems)
+    return cells
 
 
 def top_verilog(params: dict) -> str:
@@ -188,6 +207,7 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None) 
         "-json top.json; tee -q -o stat.txt stat"
     )
     _run([*yosys, "-q", "-l", "yosys.log", "-p", script], folder, "Yosys")
+    _synthesised_fit((folder / "stat.txt").read_text())  # before place and route
     _run([*nextpnr, "--up5k", "--package", "sg48", "--json", "top.json", "--pcf", "top.pcf",
           "--asc", "top.asc", "--freq", str(BOARD_CLOCK_HZ / 1e6), "--seed", "1",
           "-l", "nextpnr.log", "-q"], folder, "nextpnr-ice40")  # fmt: skip
@@ -210,7 +230,7 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None) 
         "neurons": config.n_neurons,
         "synapses": int(len(config.arrays["tgt"])),
         "used": used,
-        "estimated_ram40_4k": need["RAM40_4K"],
+        "ram40_4k_at_least": need["RAM40_4K_at_least"],
         "fmax_mhz": fmax[-1] if fmax else None,
         "cycles_per_step": per_step,
         "dt_s": config.dt,

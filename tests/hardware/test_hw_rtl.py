@@ -202,9 +202,16 @@ def test_bitstream_of_a_network_too_large_fails_before_synthesis(tmp_path):
     net.connect(inp, pop, rule=sim.FixedProbability(0.25), weight=30e-12, name="ff")
     net.connect(pop, pop, rule=sim.FixedProbability(0.18), weight=-15e-12, port="inh",
                 name="rec")  # fmt: skip
-    with pytest.raises(DesignRuleError, match=r"block RAM: .* RAM40_4K blocks, the UP5K has 30"):
+    with pytest.raises(
+        DesignRuleError, match=r"block RAM: .* at least \d+ RAM40_4K blocks, the UP5K has 30"
+    ):
         hardware.export(net, target="ice40-up5k", format="bitstream", out=tmp_path / "x")
     assert not (tmp_path / "x").exists()
+    # counts beyond the device after synthesis are refused before place and route
+    from axonforge.hardware import bitstream
+
+    with pytest.raises(DesignRuleError, match="SB_RAM40_4K: synthesis used 31, the UP5K has 30"):
+        bitstream._synthesised_fit("     31   SB_RAM40_4K\n      5   SB_MAC16\n")
     import dataclasses
 
     other = dataclasses.replace(targets.get("ice40-up5k"), name="my-board")
