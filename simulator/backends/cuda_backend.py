@@ -53,7 +53,7 @@ import numpy as np
 from axonforge.engine.args import PREFIX
 from axonforge.engine.backend import Backend
 from axonforge.engine.c_printer import C_RUNTIME, CPrinter
-from axonforge.engine.c_target import argument_params, build_library
+from axonforge.engine.c_target import argument_params, build_library, cache_dir
 from axonforge.engine.description import COMMON, RETURNS
 
 #: host build of the CUDA source
@@ -270,13 +270,6 @@ def nvcc() -> str | None:
     return shutil.which(os.environ.get("NVCC", "nvcc"))
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("AXONFORGE_CACHE") or Path.home() / ".cache" / "axonforge"
-    path = Path(root) / "cuda-host"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 class CompileError(RuntimeError):
     """The generated CUDA C did not compile: the compiler's message, with the generated
     lines it points at."""
@@ -333,7 +326,7 @@ def build_host(source: str, params) -> ctypes.CDLL:
     def failed(stderr, text, path, cmd):
         return CompileError(_explain(stderr, text, path, "the host build (cuda-host)"))
 
-    return build_library(full, cxx, HOST_FLAGS, cache_dir(), ".cpp", failed)
+    return build_library(full, cxx, HOST_FLAGS, cache_dir("cuda-host"), ".cpp", failed)
 
 
 def compile_for_device(source: str, arches=ARCHES, out: Path | None = None) -> Path:

