@@ -186,14 +186,18 @@ def _lif_segment(
     return nspk, sv, si
 
 
-def _make_lif_uniform(clamp_e, clamp_i, nearest):
+def _make_lif_uniform(clamp_e, clamp_i, nearest, ring_in=True):
     """Steps 1-3 for a run of LIF neurons (exponential currents, multiplier decay) that
     share every parameter, passed as scalars (``prm`` = a_m, a_e, a_i, p_e, p_i, bias,
     theta, v_reset, refsteps). ``clamp_e=False`` (``clamp_i``) is compiled for runs whose
     excitatory (inhibitory) current the static bound of :func:`current_bound` proves can
     never leave its range: that saturating adder is then the identity, and its clamp is
     left out. ``nearest``: the rounding mode (half away from zero, or floor), also fixed at
-    compile time.
+    compile time. ``ring_in=False`` (only without clamps): the step's synaptic input is not
+    read from the dense ring here; :func:`_run` adds it afterwards from its spike queue
+    (an integer sum with no clamp in between, so the order does not matter); and the
+    spikes are not counted (-1): :func:`_collect` scans the whole run instead, which costs
+    less than counting in the kernel.
 
     Same arithmetic as :func:`_lif_segment`, with two changes of bookkeeping that the
     float simulator's kernels also make: the refractory counter is kept as the step
@@ -225,21 +229,22 @@ def _make_lif_uniform(clamp_e, clamp_i, nearest):
                 x = (x + rh + (x >> 63)) >> frac
             else:
                 x = x >> frac
-            in_e = ring_e[i]
-            in_i = ring_i[i]
-            ring_e[i] = 0
-            ring_i[i] = 0
             vr = vi if held else x
             vn = min(max(vr, vlo), vhi)
             sv += np.int64(vn != vr)
             e = e * a_e
             g = g * a_i
             if nearest:
-                e = ((e + rh + (e >> 63)) >> frac) + in_e
-                g = ((g + rh + (g >> 63)) >> frac) + in_i
+                e = (e + rh + (e >> 63)) >> frac
+                g = (g + rh + (g >> 63)) >> frac
             else:
-                e = (e >> frac) + in_e
-                g = (g >> frac) + in_i
+                e = e >> frac
+                g = g >> frac
+            if ring_in:
+                e += ring_e[i]
+                g += ring_i[i]
+                ring_e[i] = 0
+                ring_i[i] = 0
             # compile-time constants: each variant has only the clamps it needs
             if clamp_e:
                 ec = min(max(e, ilo), ihi)
@@ -251,11 +256,15 @@ def _make_lif_uniform(clamp_e, clamp_i, nearest):
                 g = gc
             ie[i] = e
             ii[i] = g
-            f = (vn >= theta) & (end <= s1)  # the counter is 0 after this step's decrement
+            if ring_in:  # the counter is 0 after this step's decrement
+                f = (vn >= theta) & (end <= s1)
+            else:  # a held v is below theta (checked by _spike_queue): no counter test
+                f = vn >= theta
             v[i] = vn
             fire[i] = f
-            nspk += np.int64(f)
-        return nspk, sv, si
+            if ring_in:
+                nspk += np.int64(f)
+        return nspk if ring_in else -1, sv, si
 
     return lif_uniform
 
@@ -269,46 +278,65 @@ _lif_uniform, _lif_uniform_e, _lif_uniform_i, _lif_uniform_ei = _LIF_UNIFORM[1]
 _lif_uniform_f, _lif_uniform_fe, _lif_uniform_fi, _lif_uniform_fei = _LIF_UNIFORM[0]
 
 
-@njit(cache=True)
-def _lif_uniform_signed(
-    lo, hi, s1, v, ie, ii, until, ring_e, ring_i, fire, prm, frac, rh, rm, vlo, vhi, ilo, ihi
-):  # fmt: skip
+def _make_lif_signed(ring_in):
     """:func:`_make_lif_uniform`'s kernel for a run whose signs are known (see
     :func:`_signed_run`): the excitatory current never negative, the inhibitory one never
     positive, rounding half away from zero, no current clamp, and a membrane that can
     leave its range only downwards. Rounding a number of known sign needs no sign test
     (``(x + half) >> F`` for ``x >= 0``, ``(x + half - 1) >> F`` for ``x <= 0``) and the
-    membrane one clamp: the same arithmetic, ~15 % fewer instructions."""
-    a_m, a_e, a_i, p_e, p_i, bias, theta = (
-        prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6]
-    )  # fmt: skip
-    v, ie, ii, until = v[lo:hi], ie[lo:hi], ii[lo:hi], until[lo:hi]
-    ring_e, ring_i, fire = ring_e[lo:hi], ring_i[lo:hi], fire[lo:hi]
-    rh1 = rh - 1
-    nspk = 0
-    sv = 0
-    for i in range(len(v)):
-        end = until[i]
-        held = s1 <= end
-        vi = v[i]
-        e = ie[i]
-        g = ii[i]
-        x = a_m * vi + p_e * e + p_i * g + bias
-        x = (x + rh + (x >> 63)) >> frac
-        in_e = ring_e[i]
-        in_i = ring_i[i]
-        ring_e[i] = 0
-        ring_i[i] = 0
-        vr = vi if held else x
-        vn = max(vr, vlo)
-        sv += np.int64(vr < vlo)
-        ie[i] = ((e * a_e + rh) >> frac) + in_e
-        ii[i] = ((g * a_i + rh1) >> frac) + in_i
-        f = (vn >= theta) & (end <= s1)
-        v[i] = vn
-        fire[i] = f
-        nspk += np.int64(f)
-    return nspk, sv, 0
+    membrane one clamp: the same arithmetic, ~15 % fewer instructions. ``ring_in``: as
+    in :func:`_make_lif_uniform`."""
+
+    @njit(cache=True)
+    def lif_signed(
+        lo, hi, s1, v, ie, ii, until, ring_e, ring_i, fire, prm, frac, rh, rm, vlo, vhi, ilo, ihi
+    ):  # fmt: skip
+        a_m, a_e, a_i, p_e, p_i, bias, theta = (
+            prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6]
+        )  # fmt: skip
+        v, ie, ii, until = v[lo:hi], ie[lo:hi], ii[lo:hi], until[lo:hi]
+        ring_e, ring_i, fire = ring_e[lo:hi], ring_i[lo:hi], fire[lo:hi]
+        rh1 = rh - 1
+        nspk = 0
+        sv = 0
+        for i in range(len(v)):
+            end = until[i]
+            held = s1 <= end
+            vi = v[i]
+            e = ie[i]
+            g = ii[i]
+            x = a_m * vi + p_e * e + p_i * g + bias
+            x = (x + rh + (x >> 63)) >> frac
+            vr = vi if held else x
+            vn = max(vr, vlo)
+            sv += np.int64(vr < vlo)
+            e = (e * a_e + rh) >> frac
+            g = (g * a_i + rh1) >> frac
+            if ring_in:
+                e += ring_e[i]
+                g += ring_i[i]
+                ring_e[i] = 0
+                ring_i[i] = 0
+            ie[i] = e
+            ii[i] = g
+            if ring_in:
+                f = (vn >= theta) & (end <= s1)
+            else:
+                f = vn >= theta
+            v[i] = vn
+            fire[i] = f
+            if ring_in:
+                nspk += np.int64(f)
+        return nspk if ring_in else -1, sv, 0
+
+    return lif_signed
+
+
+_lif_uniform_signed = _make_lif_signed(True)
+# the clamp-free kernels that leave the step's input to the event lists of :func:`_run`
+_lif_signed_ev = _make_lif_signed(False)
+_lif_uniform_ev = _make_lif_uniform(False, False, True, ring_in=False)
+_lif_uniform_fev = _make_lif_uniform(False, False, False, ring_in=False)
 
 
 #: segment modes of :func:`_run` (column 3 of its segment table); ``UNIFORM + 1``: the
@@ -418,6 +446,68 @@ def _signed_run(config, lo, hi, prm, bound_e) -> bool:
     return max(top, v_up) <= vhi
 
 
+#: the average synapses per (source, delay) group from which spike-queue delivery is used
+QUEUE_MIN_GROUP = 16
+
+
+def _spike_queue_empty(n_slots):
+    return np.zeros((0, n_slots + 1), np.int64), np.zeros(0, np.uint32), np.zeros(0, np.int32)
+
+
+def _spike_queue(config, segments, uprm):
+    """The synapses regrouped for spike-queue delivery, or empty arrays where it does not
+    apply: ``(q_ptr, q_tgt, q_w)`` with the synapses of source ``src`` that arrive ``D``
+    steps after its spike (``D`` = the ring delay, or ``n_slots`` for delay 0: the slot
+    just read) at ``q_ptr[src, D-1]..q_ptr[src, D]-1``, their word in the currents
+    (``port * n + tgt``) and their shifted weight.
+
+    It applies where every run's kernel is free of current clamps (UNIFORM, SIGNED), no
+    synapse is plastic, and ``v_reset < theta``: then a step's input is a plain integer sum added after the decay,
+    whatever its order, so adding each due synapse straight into the current gives the
+    ring's result without the ring (which every neuron reads and clears every step).
+
+    It pays where the (source, delay) groups are long: a step then visits, per delay, the
+    sources that spiked that many steps ago, and a short group costs a loop of its own
+    (with branch misses) where the ring's delivery visits each source once. So it is
+    used when the groups hold at least ``QUEUE_MIN_GROUP`` synapses on average (CUBA,
+    one delay: 80; the 256-neuron benchmark, delays 1-8 ms: 6, where the ring is 2x
+    faster)."""
+    a = config.arrays
+    n, n_slots = len(a["kind"]), config.n_slots
+    n_src = len(a["ptr"]) - 1
+    # a held membrane is below threshold (at v_reset after a spike, or at its initial
+    # value while an initial refractory period runs), so those kernels test no counter
+    theta, v_reset = uprm[:, LIF_PARAMS.index("theta")], uprm[:, LIF_PARAMS.index("v_reset")]
+    held0 = a["ref"] > 0
+    ok = (
+        len(segments)
+        and np.isin(segments[:, 3], (UNIFORM, SIGNED)).all()
+        and not (a["rule"] >= 0).any()
+        and a["rp"].shape[0] == 0
+        and (v_reset < theta).all()
+        and all(
+            (a["v"][lo:hi][held0[lo:hi]] < t).all() for (lo, hi, _, _), t in zip(segments, theta)
+        )
+    )
+    if not ok:
+        return _spike_queue_empty(n_slots)
+    src = np.repeat(np.arange(n_src), np.diff(a["ptr"]))
+    arrive = np.where(a["delay"] > 0, a["delay"], n_slots) - 1
+    key = src * n_slots + arrive
+    if len(key) < QUEUE_MIN_GROUP * len(np.unique(key)):
+        return _spike_queue_empty(n_slots)
+    order = np.argsort(key, kind="stable")
+    starts = np.r_[0, np.cumsum(np.bincount(key, minlength=n_src * n_slots))]
+    q_ptr = starts[np.arange(n_src)[:, None] * n_slots + np.arange(n_slots + 1)]
+    # 32-bit words where they fit: half the memory traffic of the synapse stream
+    q_tgt = (a["port"].astype(np.int64) * n + a["tgt"])[order]
+    q_tgt = q_tgt.astype(np.uint32 if 2 * n < 2**32 else np.uint64)
+    q_w = (a["w"].astype(np.int64) << a["shift"])[order]
+    if len(q_w) == 0 or np.abs(q_w).max() < 2**31:
+        q_w = q_w.astype(np.int32)
+    return q_ptr.astype(np.int64), q_tgt, q_w
+
+
 def _segment_table(config, kernels="fast"):
     """The mapping's runs of equal neuron kind, refined for :func:`_run`: LIF runs with
     exponential currents and multiplier decay split into runs of equal parameters
@@ -461,8 +551,27 @@ def _segment_table(config, kernels="fast"):
 def _collect(fire, fire64, lo, hi, cnt, fired, nf):
     """Append to ``fired[nf:]`` the ``cnt`` indices ``i`` in ``lo..hi-1`` whose flag
     ``fire[i]`` is set, in ascending order, reading eight flags at a time (``fire64``
-    views the same bytes); returns the new ``nf``. A function of its own: inside
-    :func:`_run` the loop's registers spill, and it costs ten times as much."""
+    views the same bytes; ``cnt = -1``: however many there are, 512 at a time);
+    returns the new ``nf``. A function of its own: inside :func:`_run` the loop's
+    registers spill, and it costs ten times as much."""
+    if cnt < 0:
+        # 512 flags (64 words) OR-ed at a time, a loop that vectorises; then the words of
+        # the rare block with a spike
+        for blk in range(lo >> 9, (hi + 511) >> 9):
+            acc = np.uint64(0)
+            for j in range(64 * blk, 64 * blk + 64):
+                acc |= fire64[j]
+            if acc == 0:
+                continue
+            for j in range(64 * blk, 64 * blk + 64):
+                word = fire64[j]
+                if word != 0:
+                    for b in range(8):
+                        i = 8 * j + b
+                        if (word >> np.uint64(8 * b)) & np.uint64(0xFF) and lo <= i < hi:
+                            fired[nf] = i
+                            nf += 1
+        return nf
     j = lo >> 3
     while cnt > 0:
         word = fire64[j]
@@ -525,8 +634,19 @@ def _run(
     segments,
     uprm,
     ring,
+    cur,
+    q_ptr,
+    q_tgt,
+    q_w,
 ):
     n = len(kind)
+    # Spike-queue delivery (``queue``, see _spike_queue): this step's kernels leave the
+    # currents without input, and the synapses due now are added straight into them
+    # afterwards, from the sources that spiked D steps ago; sources are queued, not
+    # synapses, and no ring is read or cleared per neuron.
+    events = len(q_tgt) > 0 or len(q_ptr) > 0
+    hist = np.empty((n_slots if events else 0, n_in + n), np.int64)
+    hist_n = np.zeros(n_slots, np.int64)
     flat = ring.reshape(n_slots * 2 * n)  # the same memory, for the static fast path
     # static synapses (no rule): where each lands in a ring slot, and its shifted weight
     static = rp.shape[0] == 0
@@ -537,8 +657,8 @@ def _run(
     wsh = w << shift
     fired = np.empty(n, np.int64)
     until = ref.copy()  # refractory counters of the uniform runs, as the step they end
-    # spike flags as bytes, scanned eight at a time through a 64-bit view
-    fire = np.zeros((n + 7) // 8 * 8, np.uint8)
+    # spike flags as bytes, scanned through a 64-bit view (see _collect)
+    fire = np.zeros((n + 511) // 512 * 512, np.uint8)
     fire64 = fire.view(np.uint64)
     delta = (kind == 1).astype(np.int64)
     cap = 1024
@@ -569,7 +689,14 @@ def _run(
                 else:
                     args = (lo, hi, s + 1, v, ie, ii, until, ring[slot, 0], ring[slot, 1], fire,
                             uprm[g], frac, rh, rm, vlo, vhi, ilo, ihi)  # fmt: skip
-                    if mode == SIGNED:
+                    if events:
+                        if mode == SIGNED:
+                            cnt, sv, si = _lif_signed_ev(*args)
+                        elif rmode == FLOOR:
+                            cnt, sv, si = _lif_uniform_fev(*args)
+                        else:
+                            cnt, sv, si = _lif_uniform_ev(*args)
+                    elif mode == SIGNED:
                         cnt, sv, si = _lif_uniform_signed(*args)
                     elif rmode == FLOOR:
                         if mode == UNIFORM:
@@ -635,6 +762,13 @@ def _run(
                         ref[i] = refsteps[i]
                     fired[nf] = i
                     nf += 1
+        if events:  # this step's input, after every kernel has decayed the currents
+            for dd in range(1, min(n_slots, s) + 1):
+                h = (s - dd) % n_slots
+                for j in range(hist_n[h]):
+                    src = hist[h, j]
+                    for q in range(q_ptr[src, dd - 1], q_ptr[src, dd]):
+                        cur[q_tgt[q]] += q_w[q]
         if len(rec_ids):
             for j in range(len(rec_ids)):
                 rec_v[s, j] = v[rec_ids[j]]
@@ -667,8 +801,16 @@ def _run(
         ip_end = ip
         while ip_end < len(in_steps) and in_steps[ip_end] == s:
             ip_end += 1
+        if events:
+            hist_n[s % n_slots] = 0  # its sources, of step s - n_slots, are all delivered
         for e in range(ip_end - ip + nf):
             src = in_ids[ip + e] if e < ip_end - ip else n_in + fired[e - (ip_end - ip)]
+            if events:  # queued; delivered in the steps it reaches its targets
+                h = s % n_slots
+                hist[h, hist_n[h]] = src
+                hist_n[h] += 1
+                n_ev += ptr[src + 1] - ptr[src]
+                continue
             if static:  # the same sums as below, without the rule and index arithmetic
                 base = np.uint64(slot * 2 * n)
                 for q in range(uptr[src], uptr[src + 1]):
@@ -746,7 +888,11 @@ def run(config, input_steps, input_ids, n_steps, record=None, kernels="fast") ->
     steps, ids = np.ascontiguousarray(steps[keep]), np.ascontiguousarray(ids[keep])
     rec = np.asarray([] if record is None else record, np.int64)
     rec_v = np.zeros((n_steps if len(rec) else 0, len(rec)), np.int64)
-    state = {k: a[k].copy() for k in ("v", "ie", "ii", "u", "ref", "w", "x_pre", "x_post")}
+    state = {k: a[k].copy() for k in ("v", "u", "ref", "w", "x_pre", "x_post")}
+    n = len(a["kind"])
+    cur = np.concatenate([a["ie"], a["ii"]]).astype(np.int64)  # ie, ii back to back
+    state["ie"], state["ii"] = cur[:n], cur[n:]
+    segments, uprm = _segment_table(config, kernels)
     sp_step, sp_id, sat, n_ev = _run(
         n_steps,
         config.n_inputs,
@@ -791,8 +937,11 @@ def run(config, input_steps, input_ids, n_steps, record=None, kernels="fast") ->
         ids,
         rec,
         rec_v,
-        *_segment_table(config, kernels),
+        segments,
+        uprm,
         _ring(config),
+        cur,
+        *_spike_queue(config, segments, uprm),
     )
     extra = {
         "saturated": {"v": int(sat[0]), "current": int(sat[1]), "u": int(sat[2])},

@@ -257,6 +257,44 @@ def test_fast_kernels_are_the_reference_arithmetic(target, rounding, headroom, p
         emulator.run(cfg, st, ids, 10, kernels="fastest")
 
 
+@pytest.mark.parametrize("rounding", ["nearest", "floor"])
+@pytest.mark.parametrize("min_group", [None, 1])
+def test_spike_queue_delivery_is_the_ring(rounding, min_group, monkeypatch):
+    # delivery straight into the currents from the queue of sources (static synapses,
+    # clamp-free kernels) gives the ring's result: with one delay (the default uses the
+    # queue), and with delays of 1-4 steps where min_group=1 forces it (several groups
+    # per source, delay 0 = the slot just read)
+    net = sim.Network(dt=1e-3, seed=5)
+    delay = {} if min_group is None else {"delay": sim.uniform(1e-3, 4e-3), "round_delays": True}
+    if min_group is not None:
+        monkeypatch.setattr(emulator, "QUEUE_MIN_GROUP", min_group)
+    inp = net.population(PoissonSource(rate=40.0), n=24, name="in")
+    pop = net.population(LIF(t_ref=2e-3, i_offset=0.1e-9), n=300, name="a",
+                         v=sim.uniform(-70e-3, -55e-3))  # fmt: skip
+    net.connect(inp, pop, rule=sim.FixedProbability(0.5), weight=60e-12, name="in", **delay)
+    net.connect(pop, pop, rule=sim.FixedProbability(0.1), weight=-40e-12, port="inh",
+                name="rec", **delay)  # fmt: skip
+    net.connect(pop, pop, rule=sim.FixedProbability(0.1), weight=20e-12, name="exc", **delay)
+    cfg = map_network(net, "artix7", rounding=rounding)
+    segments = emulator._segment_table(cfg)
+    assert len(emulator._spike_queue(cfg, *segments)[1]) == len(cfg.arrays["tgt"])
+    assert (cfg.n_slots > 1) == (min_group is not None)
+    steps = 2000
+    rng = np.random.default_rng(2)
+    k = 24 * 40 * 2
+    st, ids = rng.integers(0, steps, k), rng.integers(0, cfg.n_inputs, k)
+    fast = emulator.run(cfg, st, ids, steps, record=[0, 7])
+    ref = emulator.run(cfg, st, ids, steps, record=[0, 7], kernels="reference")
+    assert len(ref.spike_ids) > 1000
+    assert np.array_equal(fast.spike_steps, ref.spike_steps)
+    assert np.array_equal(fast.spike_ids, ref.spike_ids)
+    assert np.array_equal(fast.extra["v"], ref.extra["v"])
+    for key in ("v", "ie", "ii", "ref"):
+        assert np.array_equal(fast.extra["state"][key], ref.extra["state"][key]), key
+    assert fast.extra["saturated"] == ref.extra["saturated"]
+    assert fast.extra["synaptic_events"] == ref.extra["synaptic_events"]
+
+
 def test_current_bound_holds_and_is_tight():
     # one neuron, one input spiking every step: the current climbs to its fixed point
     # w / (1 - alpha) (in LSBs, give or take the rounding's 1 / (1 - alpha)); the bound
