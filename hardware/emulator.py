@@ -462,9 +462,10 @@ def _spike_queue(config, segments, uprm):
     (``port * n + tgt``) and their shifted weight.
 
     It applies where every run's kernel is free of current clamps (UNIFORM, SIGNED), no
-    synapse is plastic, and ``v_reset < theta``: then a step's input is a plain integer sum added after the decay,
-    whatever its order, so adding each due synapse straight into the current gives the
-    ring's result without the ring (which every neuron reads and clears every step).
+    synapse is plastic, and ``v_reset < theta``: then a step's input is a plain integer
+    sum added after the decay, whatever its order, so adding each due synapse straight
+    into the current gives the ring's result without the ring (which every neuron reads
+    and clears every step).
 
     It pays where the (source, delay) groups are long: a step then visits, per delay, the
     sources that spiked that many steps ago, and a short group costs a loop of its own

@@ -34,6 +34,7 @@ from axonforge.hardware.targets import EmulatorResult, UnsupportedError
 RTL_DIR = Path(__file__).resolve().parent / "rtl"
 CORE = RTL_DIR / "af_core.v"
 TESTBENCH = RTL_DIR / "tb_af_core.v"
+LOADER = RTL_DIR / "af_uart_loader.v"
 
 
 def check_supported(config):
@@ -100,15 +101,14 @@ NEURON_MEMORIES = frozenset(
 )
 
 
-def write_memories(config, folder) -> list:
-    """Write every memory of ``config`` as ``<name>.mem`` into ``folder``, the neuron
-    memories cut to the neurons in use (the core's ``NPC``); an empty memory gets one
-    zero word (a Verilog array needs one)."""
+def core_memories(config) -> list:
+    """The memories the core reads (:class:`~axonforge.hardware.memfiles.Memory`), in
+    :meth:`CoreConfig.memories` order: the neuron memories cut to the neurons in use (the
+    core's ``NPC``); an empty memory gets one zero word (a Verilog array needs one)."""
     from axonforge.hardware.memfiles import Memory
 
-    folder = Path(folder)
     n = max(1, config.n_neurons)
-    paths = []
+    out = []
     for mem in config.memories():
         words = mem.words
         field = mem.name.split("_", 1)[-1]
@@ -118,9 +118,155 @@ def write_memories(config, folder) -> list:
             words = words[: n + 1]
         if len(words) == 0:
             words = np.zeros(1, np.int64)
-        mem = Memory(mem.name, mem.width, words, mem.signed, mem.description)
-        paths.append(write_mem(folder / f"{mem.name}.mem", mem))
-    return paths
+        out.append(Memory(mem.name, mem.width, words, mem.signed, mem.description))
+    return out
+
+
+def write_memories(config, folder) -> list:
+    """Write every memory of :func:`core_memories` as ``<name>.mem`` into ``folder``."""
+    folder = Path(folder)
+    return [write_mem(folder / f"{mem.name}.mem", mem) for mem in core_memories(config)]
+
+
+# ------------------------------------------------------------------ UART configuration
+#: the core parameters a UART header carries, in order (``af_uart_loader.v``)
+UART_PARAMS = (
+    "NI", "N", "NPC", "NSRC", "SW", "CW", "KW", "WB", "F", "L", "TB", "DB", "PW", "SYN", "RW",
+    "NEAREST", "NR", "TRW", "NPOST",
+)  # fmt: skip
+#: the loader's error codes (``err``)
+UART_ERRORS = {
+    1: "a packet without the A5 sync byte, or an unknown command",
+    2: "a header whose parameters are not this core's",
+    3: "a write before an accepted header",
+    4: "a memory id this core does not have",
+    5: "a write past the end of its memory",
+    6: "a checksum that does not match",
+    7: "a framing error on the serial line",
+}
+
+
+def _packet(cmd: bytes, payload: bytes) -> bytes:
+    chk = cmd[0]
+    for b in payload:
+        chk ^= b
+    return b"\xa5" + cmd + payload + bytes([chk])
+
+
+def _mem_file_words(path, mem, exported_depth) -> np.ndarray:
+    """The words of the ``$readmemh`` file ``path``, checked against the core's memory
+    ``mem`` before anything is sent: as many words as the core holds, or as the export
+    writes (``exported_depth``: every neuron slot of the device, cut here to the neurons
+    in use as :func:`core_memories` does), each within the memory's width."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"uart_stream: {path} is missing (memory {mem.name})")
+    words = []
+    for n_line, line in enumerate(Path(path).read_text().splitlines(), 1):
+        for tok in line.split("//")[0].split():
+            try:
+                words.append(int(tok, 16))
+            except ValueError:
+                raise ValueError(
+                    f"uart_stream: {path}:{n_line}: {tok!r} is not a hex word"
+                ) from None
+    if len(words) not in (len(mem.words), exported_depth):
+        raise ValueError(
+            f"uart_stream: {path} has {len(words)} words, but this core's {mem.name} holds "
+            f"{len(mem.words)} (the file was written for other core parameters: re-export it)"
+        )
+    words = (words + [0] * len(mem.words))[: len(mem.words)]  # an empty memory: one 0
+    big = [w for w in words if w >= 1 << mem.width]
+    if big:
+        raise ValueError(
+            f"uart_stream: {path} has a word {big[0]:x} wider than this core's {mem.name} "
+            f"({mem.width} bits): the file was written for other core parameters"
+        )
+    return np.asarray(words, np.int64)
+
+
+def uart_stream(config, *, mem_dir=None, chunk=256) -> bytes:
+    """The configuration packet stream of ``af_uart_loader.v`` for ``config``: a header
+    with the core parameters (:data:`UART_PARAMS`, 24 bits each), one write packet per
+    ``chunk`` words of every memory of :func:`core_memories` (memory id = its index
+    there), then ``G``. Layout in the loader's source; every field big-endian.
+
+    ``mem_dir``: send the words of the ``<name>.mem`` files there (as exported) instead
+    of ``config``'s own, each checked first against the core's memory (word count and
+    width): a file written for other parameters raises ValueError naming it."""
+    params = core_parameters(config)
+    for name, value in params.items():
+        if not 0 <= value < 1 << 24:
+            raise ValueError(
+                f"uart_stream: core parameter {name} = {value} needs more than 24 bits"
+            )
+    out = bytearray(
+        _packet(b"H", b"AF\x01" + b"".join(params[k].to_bytes(3, "big") for k in UART_PARAMS))
+    )
+    exported = {m.name: len(m.words) for m in config.memories()}
+    for mem_id, mem in enumerate(core_memories(config)):
+        nbytes = (mem.width + 7) // 8
+        words = np.asarray(mem.words, np.int64) & ((1 << mem.width) - 1)
+        if mem_dir is not None:
+            words = _mem_file_words(Path(mem_dir) / f"{mem.name}.mem", mem, exported[mem.name])
+        for start in range(0, len(words), chunk):
+            part = words[start : start + chunk]
+            head = bytes([mem_id]) + start.to_bytes(3, "big") + len(part).to_bytes(3, "big")
+            body = b"".join(int(w).to_bytes(nbytes, "big") for w in part)
+            out += _packet(b"W", head + body)
+    out += _packet(b"G", b"")
+    return bytes(out)
+
+
+def loader_parameters(config, clks_per_bit=104) -> dict:
+    """The Verilog parameters of ``af_uart_loader`` for ``config``'s core."""
+    params = core_parameters(config)
+    mems = core_memories(config)
+    expect = 0
+    for k in UART_PARAMS:
+        expect = (expect << 24) | params[k]
+    widths = depths = 0
+    for mem in mems:
+        widths = (widths << 8) | mem.width
+        depths = (depths << 24) | len(mem.words)
+    return {
+        "CLKS_PER_BIT": int(clks_per_bit),
+        "NPARAM": len(UART_PARAMS),
+        "EXPECT": f"{24 * len(UART_PARAMS)}'h{expect:x}",
+        "NMEM": len(mems),
+        "WIDTHS": f"{8 * len(mems)}'h{widths:x}",
+        "DEPTHS": f"{24 * len(mems)}'h{depths:x}",
+        "DW": max(8, max(-(-m.width // 8) * 8 for m in mems)),
+    }
+
+
+def simulate_loader(config, stream: bytes, workdir=None) -> dict:
+    """Send ``stream`` to ``af_uart_loader`` built for ``config`` in Icarus Verilog (4
+    clocks a bit). Returns ``{"writes": {memory name: {address: word}}, "err": code,
+    "err_info": byte, "done": bool}``."""
+    iverilog, vvp = icarus()
+    folder = Path(tempfile.mkdtemp(prefix="af_uart_") if workdir is None else workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = bytes(stream)
+    (folder / "stream.hex").write_text("".join(f"{b:02x}\n" for b in data) or "00\n")
+    defs = {**loader_parameters(config, clks_per_bit=4), "NBYTES": max(1, len(data))}
+    cmd = [iverilog, "-g2012", "-s", "tb_af_uart_loader", "-o", "loader.vvp"]
+    cmd += [f"-Ptb_af_uart_loader.{k}={v}" for k, v in defs.items()]
+    cmd += [str(RTL_DIR / "tb_af_uart_loader.v"), str(LOADER)]
+    run = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)  # noqa: S603
+    if run.returncode != 0:
+        raise RuntimeError(f"iverilog failed in {folder}:\n{run.stderr}")
+    run = subprocess.run([vvp, "-n", "loader.vvp"], cwd=folder, capture_output=True, text=True)  # noqa: S603
+    names = [m.name for m in core_memories(config)]
+    writes, status = {}, None
+    for line in run.stdout.splitlines():
+        tok = line.split()
+        if tok[:1] == ["W"]:
+            writes.setdefault(names[int(tok[1])], {})[int(tok[2])] = int(tok[3], 16)
+        elif tok[:1] == ["E"]:
+            status = [int(x) for x in tok[1:]]
+    if run.returncode != 0 or status is None:
+        raise RuntimeError(f"vvp failed in {folder}:\n{run.stdout}\n{run.stderr}")
+    return {"writes": writes, "err": status[0], "err_info": status[1], "done": bool(status[2])}
 
 
 def icarus() -> tuple[str, str]:
@@ -227,6 +373,37 @@ def yosys() -> list:
 UP5K = {"SB_LUT4": 5280, "SB_RAM40_4K": 30, "SB_SPRAM256KA": 4, "SB_MAC16": 8}
 
 
+def _synth_ice40(folder, source, top, params) -> dict:
+    """Run ``synth_ice40 -dsp -spram`` on ``source`` (top ``top``, parameters ``params``)
+    in ``folder``; the cell counts by type (``core.json`` the netlist)."""
+    # Yosys from pip runs in a WebAssembly sandbox that sees the working folder for sure
+    # (absolute paths elsewhere may not be mounted): give it the source there
+    shutil.copy(source, Path(folder) / source.name)
+    chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
+    script = (
+        f"read_verilog -sv {source.name}; chparam {chparam} {top}; "
+        f"synth_ice40 -dsp -spram -top {top} -json core.json; tee -q -o stat.txt stat"
+    )
+    run = subprocess.run([*yosys(), "-q", "-l", "yosys.log", "-p", script], cwd=folder,  # noqa: S603
+                         capture_output=True, text=True)  # fmt: skip
+    if run.returncode != 0:
+        raise RuntimeError(f"Yosys failed in {folder} (see yosys.log):\n{run.stderr[-3000:]}")
+    cells = {}
+    for line in (Path(folder) / "stat.txt").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].startswith("SB_"):
+            cells[parts[1]] = cells.get(parts[1], 0) + int(parts[0])
+    return cells
+
+
+def synthesize_loader(config, workdir=None) -> dict:
+    """Synthesise ``af_uart_loader`` for ``config``'s core for the iCE40 (12 MHz, 115200
+    baud); its cell counts by type."""
+    folder = Path(tempfile.mkdtemp(prefix="af_syn_") if workdir is None else workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return _synth_ice40(folder, LOADER, "af_uart_loader", loader_parameters(config))
+
+
 def synthesize(config, workdir=None) -> dict:
     """Synthesise ``af_core`` for ``config`` with Yosys (``synth_ice40 -dsp -spram``) in
     ``workdir`` (its memories written there, read by ``$readmemh``). Returns the cell
@@ -237,23 +414,7 @@ def synthesize(config, workdir=None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="af_syn_") if workdir is None else workdir)
     folder.mkdir(parents=True, exist_ok=True)
     write_memories(config, folder)
-    # Yosys from pip runs in a WebAssembly sandbox that sees the working folder for sure
-    # (absolute paths elsewhere may not be mounted): give it the source there
-    shutil.copy(CORE, folder / CORE.name)
-    chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
-    script = (
-        f"read_verilog -sv {CORE.name}; chparam {chparam} af_core; "
-        "synth_ice40 -dsp -spram -top af_core -json core.json; tee -q -o stat.txt stat"
-    )
-    run = subprocess.run([*yosys(), "-q", "-l", "yosys.log", "-p", script], cwd=folder,  # noqa: S603
-                         capture_output=True, text=True)  # fmt: skip
-    if run.returncode != 0:
-        raise RuntimeError(f"Yosys failed in {folder} (see yosys.log):\n{run.stderr[-3000:]}")
-    cells = {}
-    for line in (folder / "stat.txt").read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].startswith("SB_"):
-            cells[parts[1]] = cells.get(parts[1], 0) + int(parts[0])
+    cells = _synth_ice40(folder, CORE, "af_core", params)
     flops = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
     out = {
         "SB_LUT4": cells.get("SB_LUT4", 0),
