@@ -24,6 +24,7 @@ async def run_steps(dut):
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
     dut.in_we.value = 0
+    dut.cfg_we.value = 0  # no configuration writes: the memories are the .mem files
     dut.in_id.value = 0
     dut.start.value = 0
     for _ in range(2):

@@ -175,9 +175,8 @@ def _bitstream_files(config, target) -> list:
         )
     with tempfile.TemporaryDirectory(prefix="af_bitstream_") as tmp:
         report = bitstream.build(config, tmp)
-        folder = Path(tmp)
-        out = [(name, "bitstream", None, (folder / name).read_bytes())
-               for name in ("top.bin", "af_core.v", "top.v", "top.pcf")]  # fmt: skip
+        out = [(Path(path).name, "bitstream", None, Path(path).read_bytes())
+               for path in report["files"].values()]  # fmt: skip
     report["files"] = {k: Path(v).name for k, v in report["files"].items()}
     text = json.dumps(report, indent=2, allow_nan=False) + "\n"
     out.append(("bitstream_report.json", "bitstream", None, text.encode("utf-8")))

@@ -129,6 +129,14 @@ def write_memories(config, folder) -> list:
 
 
 # ------------------------------------------------------------------ UART configuration
+#: the memory ids the core's configuration port decodes (``af_core.v``): positions in
+#: :func:`core_memories` (the tests check them)
+CORE_MEMORY_IDS = {
+    "kind": 0, "a_m": 1, "a_e": 2, "a_i": 3, "p_e": 4, "p_i": 5, "bias": 6, "theta": 7,
+    "v_reset": 8, "refsteps": 9, "v_init": 15, "ie_init": 17, "ii_init": 18, "ref_init": 19,
+    "row_ptr": 20, "synapses": 21, "syn_rule": 22, "post_ptr": 23, "post_syn": 24,
+    "post_src": 25, "stdp_rules": 27,
+}  # fmt: skip
 #: the core parameters a UART header carries, in order (``af_uart_loader.v``)
 UART_PARAMS = (
     "NI", "N", "NPC", "NSRC", "SW", "CW", "KW", "WB", "F", "L", "TB", "DB", "PW", "SYN", "RW",
@@ -221,6 +229,8 @@ def loader_parameters(config, clks_per_bit=104) -> dict:
     """The Verilog parameters of ``af_uart_loader`` for ``config``'s core."""
     params = core_parameters(config)
     mems = core_memories(config)
+    if max(m.width for m in mems) > 64:
+        raise ValueError("loader_parameters: a memory word wider than 64 bits (the core's bus)")
     expect = 0
     for k in UART_PARAMS:
         expect = (expect << 24) | params[k]
@@ -235,7 +245,7 @@ def loader_parameters(config, clks_per_bit=104) -> dict:
         "NMEM": len(mems),
         "WIDTHS": f"{8 * len(mems)}'h{widths:x}",
         "DEPTHS": f"{24 * len(mems)}'h{depths:x}",
-        "DW": max(8, max(-(-m.width // 8) * 8 for m in mems)),
+        "DW": max(16, max(-(-m.width // 8) * 8 for m in mems)),
     }
 
 
@@ -294,11 +304,17 @@ def _read_hex(path, bits, n, signed=True):
     return _signed(vals, bits) if signed else vals
 
 
-def simulate(config, input_steps, input_ids, n_steps, workdir=None) -> EmulatorResult:
+def simulate(
+    config, input_steps, input_ids, n_steps, workdir=None, via_uart=False
+) -> EmulatorResult:
     """Run the Verilog core on ``config`` for ``n_steps`` steps with these input spikes
     (as :meth:`CoreConfig.emulate` takes them) in Icarus Verilog. Returns the spikes,
     ``extra["state"]`` (v, ie, ii, ref of the used neurons), ``extra["saturated"]``
-    and ``extra["cycles"]`` (clock cycles the steps took)."""
+    and ``extra["cycles"]`` (clock cycles the steps took).
+
+    ``via_uart=True``: the core starts from blank memories and is configured by
+    ``af_uart_loader`` from :func:`uart_stream` sent on its serial line (4 clocks a bit)
+    before the first step, as a board is configured at run time."""
     params = core_parameters(config)
     iverilog, vvp = icarus()
     steps = np.asarray(input_steps, np.int64).ravel()
@@ -313,13 +329,28 @@ def simulate(config, input_steps, input_ids, n_steps, workdir=None) -> EmulatorR
     write_memories(config, folder)
     (folder / "inputs.txt").write_text("".join(f"{s} {i}\n" for s, i in pairs.astype(int)))
     defs = {**params, "STEPS": int(n_steps)}
+    if via_uart:
+        from axonforge.hardware.memfiles import Memory
+
+        for mem in core_memories(config):  # blank: the loader writes every word
+            blank = Memory(mem.name, mem.width, np.zeros(len(mem.words), np.int64), False, "")
+            write_mem(folder / f"{mem.name}.mem", blank)
+        stream = uart_stream(config)
+        (folder / "stream.hex").write_text("".join(f"{b:02x}\n" for b in stream))
+        defs.update(loader_parameters(config, clks_per_bit=4), UART=1, NBYTES=len(stream))
     cmd = [iverilog, "-g2012", "-s", "tb_af_core", "-o", "sim.vvp"]
     cmd += [f"-Ptb_af_core.{k}={v}" for k, v in defs.items()]
-    cmd += [str(TESTBENCH), str(CORE)]
+    cmd += [str(TESTBENCH), str(CORE), str(LOADER)]
     run = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)  # noqa: S603
     if run.returncode != 0:
         raise RuntimeError(f"iverilog failed in {folder}:\n{run.stderr}")
     run = subprocess.run([vvp, "-n", "sim.vvp"], cwd=folder, capture_output=True, text=True)  # noqa: S603
+    if (folder / "uart_error.txt").exists():
+        code, info, _ = (int(x) for x in (folder / "uart_error.txt").read_text().split())
+        raise RuntimeError(
+            f"the UART loader refused the configuration in {folder}: error {code} "
+            f"({UART_ERRORS.get(code, 'not configured')}), info {info}"
+        )
     if run.returncode != 0 or not (folder / "saturation.txt").exists():
         raise RuntimeError(f"vvp failed in {folder}:\n{run.stdout}\n{run.stderr}")
     text = (folder / "spikes.txt").read_text().split()
@@ -404,13 +435,15 @@ def synthesize_loader(config, workdir=None) -> dict:
     return _synth_ice40(folder, LOADER, "af_uart_loader", loader_parameters(config))
 
 
-def synthesize(config, workdir=None) -> dict:
+def synthesize(config, workdir=None, uart=False) -> dict:
     """Synthesise ``af_core`` for ``config`` with Yosys (``synth_ice40 -dsp -spram``) in
     ``workdir`` (its memories written there, read by ``$readmemh``). Returns the cell
     counts (``SB_LUT4``, ``SB_CARRY``, flip-flops, ``SB_RAM40_4K``, ``SB_SPRAM256KA``,
     ``SB_MAC16``), ``fits_up5k`` (every count within the UP5K's) and the netlist path
-    (``core.json``, for nextpnr)."""
-    params = core_parameters(config)
+    (``core.json``, for nextpnr). ``uart=True``: with the configuration port
+    (``CFG = 1``: every memory writable at run time, which puts the parameter memories in
+    block RAM)."""
+    params = {**core_parameters(config), "CFG": int(bool(uart))}
     folder = Path(tempfile.mkdtemp(prefix="af_syn_") if workdir is None else workdir)
     folder.mkdir(parents=True, exist_ok=True)
     write_memories(config, folder)
@@ -431,9 +464,10 @@ def synthesize(config, workdir=None) -> dict:
 
 def cycles(config, input_steps, input_ids, result) -> int:
     """Clock cycles ``af_core`` takes for the steps of an emulator ``result`` (run with
-    these inputs), counted from the core's state machine (two cycles a neuron, six a
-    spiking source and four a synaptic event, with STDP also the trace decay, the
-    depression, the trace bumps and the potentiations); equal to what the Verilog
+    these inputs), counted from the core's state machine (one cycle a neuron and four
+    to drain the update's pipeline, six a spiking source and four a synaptic event,
+    with STDP also the trace decay, the depression, the trace bumps and the
+    potentiations); equal to what the Verilog
     simulation counts (tested), so a clock frequency gives the real-time factor."""
     p = core_parameters(config)
     a = config.arrays
@@ -448,7 +482,8 @@ def cycles(config, input_steps, input_ids, result) -> int:
     srcs = np.concatenate([inputs, config.n_inputs + fired])
     events = int(row[srcs].sum())
     nr = p["NR"]
-    total = steps * (2 * p["N"] + 2 + 1 + 1) + 6 * len(srcs) + 4 * events
+    update = p["N"] + 4 if p["N"] else 0  # one neuron a cycle, then the pipeline drains
+    total = steps * (update + 2 + 1 + 1) + 6 * len(srcs) + 4 * events
     if nr:
         plastic = a["rule"] >= 0
         plastic_events = int(np.add.reduceat(np.r_[plastic, False].astype(np.int64),

@@ -6,9 +6,10 @@
 //
 // One time step, started by a pulse on `start` once the step's input spikes have been
 // written with `in_we`/`in_id` (ascending, no repeats):
-//   UPDATE  neurons 0..N-1 in order, two clock cycles each: read the neuron's
-//           parameters, state and this step's two ring-buffer entries (which are
-//           cleared); write back the new state; a neuron that fires is reported on
+//   UPDATE  neurons 0..N-1 in order, one a clock cycle through a four-stage pipeline
+//           (read the neuron's parameters, state and this step's two ring-buffer
+//           entries; multiply; add and round; clamp, threshold and write back, clearing
+//           the ring entries): N + 4 cycles. A neuron that fires is reported on
 //           `spk_valid`/`spk_id` and appended to the step's spike list.
 //   DELIVER the step's inputs (as written), then its spikes (ascending): for each
 //           synapse of the source's row (row_ptr), add `w << shift` to the ring entry
@@ -23,6 +24,13 @@
 //           w <- clip(w + rshift(A_plus * x_pre[source], k)).
 // `done` pulses when the step is over. No simulation-only construct is used outside
 // the initial blocks that load the memories ($readmemh: synthesis reads them too).
+//
+// Configuration (CFG = 1): while the core is idle, `cfg_we` writes `cfg_data` at `cfg_addr` of
+// memory `cfg_mem` (the write bus of af_uart_loader.v). Memory ids are the positions in
+// axonforge.hardware.rtl.core_memories (rtl.CORE_MEMORY_IDS): the neuron memories 0-19
+// (the Izhikevich ones and u_init are not this core's: ignored), row_ptr 20, synapses
+// 21, then with STDP syn_rule 22, post_ptr 23, post_syn 24, post_src 25, stdp_rules 27;
+// routing (one core) is ignored. The *_init memories set the state.
 `default_nettype none
 
 module af_core #(
@@ -45,6 +53,9 @@ module af_core #(
     parameter integer NR = 0,        // STDP rules (0: static synapses only)
     parameter integer TRW = 8,       // trace bits
     parameter integer NPOST = 1,     // entries of post_syn / post_src
+    parameter integer CFG = 1,       // 1: the configuration port writes the memories (the
+                                     // parameter memories become RAM: ~12 more block RAMs
+                                     // at 64 neurons); 0: no port, they stay ROM/logic
     parameter MEM_KIND = "core0_kind.mem",
     parameter MEM_A_M = "core0_a_m.mem",
     parameter MEM_A_E = "core0_a_e.mem",
@@ -77,7 +88,11 @@ module af_core #(
     output reg                         spk_valid, // one-cycle pulse per spike, in id order
     output reg  [$clog2(NPC + 1)-1:0]  spk_id,
     output reg  [31:0]                 sat_v,     // saturation events, as the emulator counts
-    output reg  [31:0]                 sat_i
+    output reg  [31:0]                 sat_i,
+    input  wire                        cfg_we,    // configuration write (idle only)
+    input  wire [7:0]                  cfg_mem,
+    input  wire [23:0]                 cfg_addr,
+    input  wire [63:0]                 cfg_data
 );
     localparam integer BW = SW + F + 1;                        // bias width
     localparam integer M = (SW > CW ? SW : CW);
@@ -234,11 +249,12 @@ module af_core #(
     wire [LW-1:0]   s_slot = s_slot_sum >= L ? s_slot_sum - L : s_slot_sum;
     localparam integer RA = $clog2(L * NPC + 1);
 
-    // ring buffers: read in U_READ (this slot) and D_RING; written in U_WRITE (clear)
-    // and D_ADD
+    // ring buffers: read in U_READ (this slot) and D_RING; written in the update's last
+    // stage (clear) and D_ADD
     reg  [RA-1:0] ring_ra;
     reg  signed [RW-1:0] ring_e_rd, ring_i_rd;
     always @(*) ring_ra = (state == U_READ) ? slot * NPC + i : s_slot * NPC + s_tgt;
+    // (U_READ is the update's state: its pipeline issues neuron i every cycle)
     always @(posedge clk) begin
         ring_e_rd <= m_ring_e[ring_ra];
         ring_i_rd <= m_ring_i[ring_ra];
@@ -295,21 +311,79 @@ module af_core #(
     end
     always @(*) syn_ra = (state == P_SYN) ? post_syn_rd : q;
 
-    // the neuron update, combinational from the registered reads
-    wire               held = r_ref != 0;
-    wire               delta = r_kind == 2'd1;
-    wire signed [ACC-1:0] sum = $signed(r_a_m) * $signed(r_v) + $signed(r_p_e) * $signed(r_ie)
-                                + $signed(r_p_i) * $signed(r_ii) + $signed(r_bias);
-    wire signed [ACC-1:0] x = rshift(sum);
-    wire signed [ACC-1:0] in_e = ring_e_rd, in_i = ring_i_rd;
-    wire signed [ACC-1:0] vr = held ? $signed(r_v) : (delta ? x + in_e + in_i : x);
+    // the neuron update, a pipeline: stage 1 the memories' registered reads (r_*, neuron
+    // i1), stage 2 the five products, stage 3 the sums rounded, stage 4 (below, in the
+    // write ports and the sequencer) clamps, threshold and write-back. Neurons are
+    // distinct, so a write never meets a read of the same word.
+    always @(posedge clk) begin
+        r_kind <= m_kind[i];
+        r_a_m <= m_a_m[i];
+        r_a_e <= m_a_e[i];
+        r_a_i <= m_a_i[i];
+        r_p_e <= m_p_e[i];
+        r_p_i <= m_p_i[i];
+        r_bias <= m_bias[i];
+        r_theta <= m_theta[i];
+        r_v_reset <= m_v_reset[i];
+        r_refsteps <= m_refsteps[i];
+        r_v <= m_v[i];
+        r_ie <= m_ie[i];
+        r_ii <= m_ii[i];
+        r_ref <= m_ref[i];
+    end
+    reg                   u1, u2, u3;            // stage valid
+    reg        [NW-1:0]   i1, i2, i3;            // its neuron
+    reg signed [ACC-1:0]  m_av2, m_pe2, m_pi2, m_ee2, m_ii2;
+    reg signed [BW-1:0]   bias2;
+    reg signed [ACC-1:0]  in_e2, in_i2, in_e3, in_i3;
+    reg signed [SW-1:0]   theta2, theta3, v_reset2, v_reset3, v2, v3;
+    reg        [7:0]      refsteps2, refsteps3, ref2, ref3;
+    reg                   delta2, delta3;
+    reg signed [ACC-1:0]  x3, e3, g3;
+    always @(posedge clk) begin
+        u1 <= state == U_READ && i < N;
+        i1 <= i;
+        // stage 2: products
+        u2 <= u1;
+        i2 <= i1;
+        m_av2 <= $signed(r_a_m) * $signed(r_v);
+        m_pe2 <= $signed(r_p_e) * $signed(r_ie);
+        m_pi2 <= $signed(r_p_i) * $signed(r_ii);
+        m_ee2 <= $signed(r_ie) * $signed(r_a_e);
+        m_ii2 <= $signed(r_ii) * $signed(r_a_i);
+        bias2 <= r_bias;
+        in_e2 <= ring_e_rd;
+        in_i2 <= ring_i_rd;
+        theta2 <= r_theta;
+        v_reset2 <= r_v_reset;
+        refsteps2 <= r_refsteps;
+        ref2 <= r_ref;
+        v2 <= r_v;
+        delta2 <= r_kind == 2'd1;
+        // stage 3: sums, rounded
+        u3 <= u2;
+        i3 <= i2;
+        x3 <= rshift(m_av2 + m_pe2 + m_pi2 + $signed(bias2));
+        e3 <= rshift(m_ee2) + (delta2 ? 0 : in_e2);
+        g3 <= rshift(m_ii2) + (delta2 ? 0 : in_i2);
+        in_e3 <= in_e2;
+        in_i3 <= in_i2;
+        theta3 <= theta2;
+        v_reset3 <= v_reset2;
+        refsteps3 <= refsteps2;
+        ref3 <= ref2;
+        v3 <= v2;
+        delta3 <= delta2;
+    end
+    // stage 4: clamps and threshold of neuron i3
+    wire               held = ref3 != 0;
+    wire signed [ACC-1:0] vr = held ? $signed(v3) : (delta3 ? x3 + in_e3 + in_i3 : x3);
     wire signed [ACC-1:0] vn = vr > VHI ? VHI : (vr < VLO ? VLO : vr);
-    wire signed [ACC-1:0] e = rshift($signed(r_ie) * $signed(r_a_e)) + (delta ? 0 : in_e);
-    wire signed [ACC-1:0] g = rshift($signed(r_ii) * $signed(r_a_i)) + (delta ? 0 : in_i);
+    wire signed [ACC-1:0] e = e3, g = g3;
     wire signed [ACC-1:0] ec = e > IHI ? IHI : (e < ILO ? ILO : e);
     wire signed [ACC-1:0] gc = g > IHI ? IHI : (g < ILO ? ILO : g);
-    wire        [7:0]     r_next = r_ref - (held ? 8'd1 : 8'd0);
-    wire                  fire = (vn >= $signed(r_theta)) && (r_next == 0);
+    wire        [7:0]     r_next = ref3 - (held ? 8'd1 : 8'd0);
+    wire                  fire = (vn >= $signed(theta3)) && (r_next == 0);
 
     // STDP arithmetic: the trace read in the previous state, the rule's words
     wire [TRW-1:0] r_trace = (state == D_DEP || state == P_WRITE || (state == T_WRITE && t_post))
@@ -344,28 +418,63 @@ module af_core #(
                                                           : t_sum[TRW-1:0]);
 
     // the write ports
+    wire cfg_idle_we = CFG != 0 && state == IDLE && cfg_we;
     always @(posedge clk) begin
-        if (state == U_WRITE) begin
-            m_ring_e[slot * NPC + i] <= 0;
-            m_ring_i[slot * NPC + i] <= 0;
+        if (u3) begin
+            m_ring_e[slot * NPC + i3] <= 0;
+            m_ring_i[slot * NPC + i3] <= 0;
         end else if (state == D_ADD) begin
             if (s_port) m_ring_i[s_slot * NPC + s_tgt] <= ring_i_rd + s_add;
             else m_ring_e[s_slot * NPC + s_tgt] <= ring_e_rd + s_add;
         end
+        // one write port each: the engine's writes and the configuration's, exclusive
+        // by state, in one if-else chain (two chains would make two ports)
         if (state == D_DEP) m_syn[r_q] <= with_weight(r_syn, w_dep);
         else if (state == P_POT) m_syn[r_q] <= with_weight(r_syn, w_pot);
+        else if (cfg_idle_we && cfg_mem == 8'd21) m_syn[cfg_addr] <= cfg_data[SYNW-1:0];
         if (state == T_WRITE && !t_post) m_xpre[rule * NSRC + t_j] <= t_dec[TRW-1:0];
         else if (state == B_WRITE) m_xpre[rule * NSRC + src] <= t_bump;
         if (state == T_WRITE && t_post) m_xpost[rule * NPC + t_j] <= t_dec[TRW-1:0];
         else if (state == P_WRITE) m_xpost[rule * NPC + p_i] <= t_bump;
-        if (state == U_WRITE) begin
-            m_v[i] <= fire ? r_v_reset : vn[SW-1:0];
-            m_ref[i] <= fire ? r_refsteps : r_next;
-            m_ie[i] <= ec[CW-1:0];
-            m_ii[i] <= gc[CW-1:0];
-            if (fire) m_fired[n_fired] <= i;
+        if (u3) begin
+            m_v[i3] <= fire ? v_reset3 : vn[SW-1:0];
+            m_ref[i3] <= fire ? refsteps3 : r_next;
+            m_ie[i3] <= ec[CW-1:0];
+            m_ii[i3] <= gc[CW-1:0];
+            if (fire) m_fired[n_fired] <= i3;
+        end else if (cfg_idle_we) begin
+            if (cfg_mem == 8'd15) m_v[cfg_addr] <= cfg_data[SW-1:0];
+            if (cfg_mem == 8'd17) m_ie[cfg_addr] <= cfg_data[CW-1:0];
+            if (cfg_mem == 8'd18) m_ii[cfg_addr] <= cfg_data[CW-1:0];
+            if (cfg_mem == 8'd19) m_ref[cfg_addr] <= cfg_data[7:0];
         end
         if (state == IDLE && in_we) m_inputs[n_in] <= in_id;
+        if (cfg_idle_we) begin
+            case (cfg_mem)
+                8'd0:  m_kind[cfg_addr] <= cfg_data[1:0];
+                8'd1:  m_a_m[cfg_addr] <= cfg_data[KW-1:0];
+                8'd2:  m_a_e[cfg_addr] <= cfg_data[KW-1:0];
+                8'd3:  m_a_i[cfg_addr] <= cfg_data[KW-1:0];
+                8'd4:  m_p_e[cfg_addr] <= cfg_data[KW-1:0];
+                8'd5:  m_p_i[cfg_addr] <= cfg_data[KW-1:0];
+                8'd6:  m_bias[cfg_addr] <= cfg_data[BW-1:0];
+                8'd7:  m_theta[cfg_addr] <= cfg_data[SW-1:0];
+                8'd8:  m_v_reset[cfg_addr] <= cfg_data[SW-1:0];
+                8'd9:  m_refsteps[cfg_addr] <= cfg_data[7:0];
+                8'd20: m_row_ptr[cfg_addr] <= cfg_data[PW-1:0];
+                default: ;
+            endcase
+            if (NR > 0) begin
+                case (cfg_mem)
+                    8'd22: m_syn_rule[cfg_addr] <= cfg_data[RB-1:0];
+                    8'd23: m_post_ptr[cfg_addr] <= cfg_data[PW-1:0];
+                    8'd24: m_post_syn[cfg_addr] <= cfg_data[PW-1:0];
+                    8'd25: m_post_src[cfg_addr] <= cfg_data[IDW-1:0];
+                    8'd27: m_rules[cfg_addr] <= cfg_data[31:0];
+                    default: ;
+                endcase
+            end
+        end
     end
 
     // the sequencer
@@ -380,6 +489,15 @@ module af_core #(
             sat_v <= 0;
             sat_i <= 0;
         end else begin
+            if (u3) begin  // the update's last stage
+                if (vn != vr) sat_v <= sat_v + 1;
+                sat_i <= sat_i + (ec != e ? 1 : 0) + (gc != g ? 1 : 0);
+                if (fire) begin
+                    n_fired <= n_fired + 1'b1;
+                    spk_valid <= 1'b1;
+                    spk_id <= i3;
+                end
+            end
             case (state)
                 IDLE: begin
                     if (in_we) begin
@@ -394,39 +512,13 @@ module af_core #(
                     end
                 end
                 // ---- UPDATE
-                U_READ: begin
-                    r_kind <= m_kind[i];
-                    r_a_m <= m_a_m[i];
-                    r_a_e <= m_a_e[i];
-                    r_a_i <= m_a_i[i];
-                    r_p_e <= m_p_e[i];
-                    r_p_i <= m_p_i[i];
-                    r_bias <= m_bias[i];
-                    r_theta <= m_theta[i];
-                    r_v_reset <= m_v_reset[i];
-                    r_refsteps <= m_refsteps[i];
-                    r_v <= m_v[i];
-                    r_ie <= m_ie[i];
-                    r_ii <= m_ii[i];
-                    r_ref <= m_ref[i];
-                    state <= U_WRITE;
-                end
-                U_WRITE: begin
-                    if (vn != vr) sat_v <= sat_v + 1;
-                    sat_i <= sat_i + (ec != e ? 1 : 0) + (gc != g ? 1 : 0);
-                    if (fire) begin
-                        n_fired <= n_fired + 1'b1;
-                        spk_valid <= 1'b1;
-                        spk_id <= i;
-                    end
-                    if (i == N - 1) begin
+                U_READ: begin  // issue neuron i; the pipeline drains after the last
+                    if (i < N) i <= i + 1'b1;
+                    else if (!u1 && !u2 && !u3) begin
                         rule <= 0;
                         t_post <= 1'b0;
                         t_j <= 0;
                         state <= (NR > 0) ? T_READ : D_SRC;
-                    end else begin
-                        i <= i + 1'b1;
-                        state <= U_READ;
                     end
                 end
                 // ---- DECAY: every trace of every rule (zeros stay zero)

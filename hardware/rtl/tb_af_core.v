@@ -2,6 +2,9 @@
 // input spikes from INPUTS (lines "step id", ascending), writes the spikes to SPIKES
 // (lines "step id") and the final state memories to STATE_* ($writememh), and the
 // saturation counts to SATS. Parameters mirror af_core's (set with iverilog -P).
+// UART = 1: the memories the core starts from are blank, and the testbench first sends
+// the configuration stream (stream.hex, NBYTES bytes) to af_uart_loader on its serial
+// line, which writes them; a loader error ends the run with "uart_error.txt".
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -11,6 +14,10 @@ module tb_af_core;
     parameter integer NR = 0, TRW = 8, NPOST = 1;
     parameter integer STEPS = 10;
     parameter INPUTS = "inputs.txt", SPIKES = "spikes.txt", SATS = "saturation.txt";
+    parameter integer UART = 0, CLKS_PER_BIT = 4, NBYTES = 1, NPARAM = 1, NMEM = 1, DW = 64;
+    parameter [24*NPARAM-1:0] EXPECT = 0;
+    parameter [8*NMEM-1:0] WIDTHS = 0;
+    parameter [24*NMEM-1:0] DEPTHS = 0;
 
     reg clk = 0, rst = 1, in_we = 0, start = 0;
     reg [$clog2(NI + 1)-1:0] in_id = 0;
@@ -22,7 +29,37 @@ module tb_af_core;
               .F(F), .L(L), .TB(TB), .DB(DB), .PW(PW), .SYN(SYN), .RW(RW), .NEAREST(NEAREST),
               .NR(NR), .TRW(TRW), .NPOST(NPOST))
         dut (.clk(clk), .rst(rst), .in_we(in_we), .in_id(in_id), .start(start), .busy(busy),
-             .done(done), .spk_valid(spk_valid), .spk_id(spk_id), .sat_v(sat_v), .sat_i(sat_i));
+             .done(done), .spk_valid(spk_valid), .spk_id(spk_id), .sat_v(sat_v), .sat_i(sat_i),
+             .cfg_we(cfg_we), .cfg_mem(cfg_mem), .cfg_addr(cfg_addr), .cfg_data(cfg_data));
+
+    // the configuration loader (UART = 1)
+    reg rx = 1;
+    wire cfg_we_l, cfg_done;
+    wire [7:0] cfg_mem, cfg_info;
+    wire [23:0] cfg_addr;
+    wire [DW-1:0] cfg_data_l;
+    wire [3:0] cfg_err;
+    wire cfg_we = UART != 0 && cfg_we_l;
+    wire [63:0] cfg_data = cfg_data_l;
+    af_uart_loader #(.CLKS_PER_BIT(CLKS_PER_BIT), .NPARAM(NPARAM), .EXPECT(EXPECT),
+                     .NMEM(NMEM), .WIDTHS(WIDTHS), .DEPTHS(DEPTHS), .DW(DW))
+        loader (.clk(clk), .rst(rst), .rx(rx), .wr_en(cfg_we_l), .wr_mem(cfg_mem),
+                .wr_addr(cfg_addr), .wr_data(cfg_data_l), .done(cfg_done), .err(cfg_err),
+                .err_info(cfg_info));
+    reg [7:0] stream [0:NBYTES-1];
+    integer nb, bit_i, ferr;
+    task send(input [7:0] x);
+        begin
+            rx <= 0;
+            repeat (CLKS_PER_BIT) @(posedge clk);
+            for (bit_i = 0; bit_i < 8; bit_i = bit_i + 1) begin
+                rx <= x[bit_i];
+                repeat (CLKS_PER_BIT) @(posedge clk);
+            end
+            rx <= 1;
+            repeat (CLKS_PER_BIT + 1) @(posedge clk);
+        end
+    endtask
 
     always #5 clk = ~clk;
 
@@ -35,6 +72,18 @@ module tb_af_core;
         if (got != 2) next_step = -1;
         repeat (2) @(posedge clk);
         rst <= 0;
+        if (UART != 0) begin
+            $readmemh("stream.hex", stream);
+            repeat (2) @(posedge clk);
+            for (nb = 0; nb < NBYTES; nb = nb + 1) send(stream[nb]);
+            repeat (4 * CLKS_PER_BIT) @(posedge clk);
+            if (!cfg_done || cfg_err != 0) begin
+                ferr = $fopen("uart_error.txt", "w");
+                $fwrite(ferr, "%0d %0d %0d\n", cfg_err, cfg_info, cfg_done);
+                $fclose(ferr);
+                $finish;
+            end
+        end
         cycles = 0;
         for (step = 0; step < STEPS; step = step + 1) begin
             while (next_step == step) begin

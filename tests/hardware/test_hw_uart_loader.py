@@ -132,3 +132,38 @@ def test_yosys_synthesises_the_loader_for_ice40(tmp_path):
     cells = rtl.synthesize_loader(cfg, tmp_path)
     assert 50 < cells.get("SB_LUT4", 0) < 1500
     assert np.sum([v for k, v in cells.items() if k.startswith("SB_DFF")]) > 50
+
+
+def test_core_memory_ids_are_the_positions_in_core_memories():
+    from test_hw_rtl import plastic, recurrent
+
+    for net in (recurrent(), plastic()):
+        cfg = map_network(net, "artix7")
+        names = [m.name.removeprefix("core0_") for m in rtl.core_memories(cfg)]
+        for name, mem_id in rtl.CORE_MEMORY_IDS.items():
+            if name in names:
+                assert names.index(name) == mem_id, name
+        if (cfg.arrays["rule"] >= 0).any():
+            assert set(rtl.CORE_MEMORY_IDS) <= set(names)
+
+
+@pytest.mark.parametrize("which", ["recurrent", "plastic"])
+def test_core_configured_over_uart_equals_the_emulator(which):
+    # blank memories, the configuration sent on the serial line to the loader inside the
+    # testbench, then the steps: the same spikes, states (and learnt weights) as the
+    # emulator from the same configuration
+    import test_hw_rtl
+
+    net = getattr(test_hw_rtl, which)()
+    cfg = map_network(net, "artix7")
+    n_in = cfg.n_inputs
+    st, ids = test_hw_rtl.inputs(n_in, 300, 0.04, seed=3)
+    em = cfg.emulate(st, ids, 300)
+    hw = rtl.simulate(cfg, st, ids, 300, via_uart=True)
+    assert len(em.spike_ids) > 100
+    assert np.array_equal(em.spike_steps, hw.spike_steps)
+    assert np.array_equal(em.spike_ids, hw.spike_ids)
+    for key in ("v", "ie", "ii", "ref"):
+        assert np.array_equal(em.extra["state"][key], hw.extra["state"][key]), key
+    if which == "plastic":
+        assert np.array_equal(em.final_weights, hw.final_weights)
