@@ -290,6 +290,11 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None,
         "ram40_4k_at_least": need["RAM40_4K_at_least"],
         "fmax_mhz": fmax[-1] if fmax else None,
         "cycles_per_step": per_step,
+        "cycle_costs": (
+            "with STDP an input or a spike adds 6 + 2 per rule, a synaptic event 5 (plastic: 6)"
+            if rtl.core_parameters(config)["NR"]
+            else "an input or a spike adds 8, a synaptic event 1"
+        ),
         "dt_s": config.dt,
         "real_time_factor_at_fmax": (f_hz / per_step * config.dt) if f_hz else None,
         "real_time_factor_at_12mhz": BOARD_CLOCK_HZ / per_step * config.dt,
@@ -317,7 +322,7 @@ def report_text(report: dict) -> str:
             f"  cells: {cells}",
             f"  fmax {fmax:.1f} MHz" if fmax else "  fmax: not reported by nextpnr",
             f"  {report['cycles_per_step']:.0f} cycles per step of {report['dt_s'] * 1e3:g} ms "
-            "without input (an input or a spike adds 6, a synaptic event 4):"
+            f"without input ({report['cycle_costs']}):"
             + (f" {rtf:.0f}x real time at fmax," if rtf else "")
             + f" {report['real_time_factor_at_12mhz']:.0f}x at the board's 12 MHz",
             *([f"  UART loader: {report['uart_loader']}"] if report.get("uart_loader") else []),

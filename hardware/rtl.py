@@ -465,9 +465,10 @@ def synthesize(config, workdir=None, uart=False) -> dict:
 def cycles(config, input_steps, input_ids, result) -> int:
     """Clock cycles ``af_core`` takes for the steps of an emulator ``result`` (run with
     these inputs), counted from the core's state machine (one cycle a neuron and four
-    to drain the update's pipeline, six a spiking source and four a synaptic event,
+    to drain the update's pipeline; with STDP six a spiking source and four a synaptic event,
     with STDP also the trace decay, the depression, the trace bumps and the
-    potentiations); equal to what the Verilog
+    potentiations; without STDP a row streams one synapse a cycle, eight cycles a
+    source); equal to what the Verilog
     simulation counts (tested), so a clock frequency gives the real-time factor."""
     p = core_parameters(config)
     a = config.arrays
@@ -483,7 +484,10 @@ def cycles(config, input_steps, input_ids, result) -> int:
     events = int(row[srcs].sum())
     nr = p["NR"]
     update = p["N"] + 4 if p["N"] else 0  # one neuron a cycle, then the pipeline drains
-    total = steps * (update + 2 + 1 + 1) + 6 * len(srcs) + 4 * events
+    if nr:  # synapse by synapse: four cycles each
+        total = steps * (update + 2 + 1 + 1) + 6 * len(srcs) + 4 * events
+    else:  # rows streamed, one synapse a cycle and three to drain
+        total = steps * (update + 2 + 1 + 1) + 8 * len(srcs) + events
     if nr:
         plastic = a["rule"] >= 0
         plastic_events = int(np.add.reduceat(np.r_[plastic, False].astype(np.int64),

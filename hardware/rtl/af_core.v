@@ -13,7 +13,9 @@
 //           `spk_valid`/`spk_id` and appended to the step's spike list.
 //   DELIVER the step's inputs (as written), then its spikes (ascending): for each
 //           synapse of the source's row (row_ptr), add `w << shift` to the ring entry
-//           of slot (step + delay) mod L of its port and target: three cycles a synapse.
+//           of slot (step + delay) mod L of its port and target: static synapses are
+//           streamed one a cycle (a row of n takes n + 3 cycles), plastic ones take four
+//           cycles each (six with their depression).
 //   With STDP (NR > 0 rules, the emulator's integer pair rule):
 //   DECAY   every pre and post trace: x <- rshift(x * decay, F);
 //           (then DELIVER depresses each plastic synapse before adding it:
@@ -212,7 +214,7 @@ module af_core #(
                      T_READ = 6'd16, T_WRITE = 6'd17, P_NEXT = 6'd18, P_NEXT2 = 6'd19,
                      P_READ = 6'd20, P_WRITE = 6'd21, P_PTR0 = 6'd22, P_PTR1 = 6'd23,
                      P_PTR2 = 6'd24, P_ENTRY = 6'd25, P_SYN = 6'd26, P_LOAD = 6'd27,
-                     P_TR = 6'd28, P_POT = 6'd29, FINISH = 6'd30;
+                     P_TR = 6'd28, P_POT = 6'd29, FINISH = 6'd30, D_STREAM = 6'd31;
     reg [5:0]     state;
     reg [NW-1:0]  i;           // neuron being updated
     reg [LW-1:0]  slot;        // this step's ring slot, step mod L
@@ -249,11 +251,37 @@ module af_core #(
     wire [LW-1:0]   s_slot = s_slot_sum >= L ? s_slot_sum - L : s_slot_sum;
     localparam integer RA = $clog2(L * NPC + 1);
 
+    reg  [SYNW-1:0] syn_rd;      // synapse memory's read data (its port is below)
+    reg  signed [RW-1:0] ring_e_rd, ring_i_rd;   // ring buffers' read data
+
+    // Static delivery (NR = 0) streams a row, one synapse a cycle (D_STREAM): stage A
+    // reads synapse q; stage B (b_valid) has its word and reads its ring entry; stage C
+    // (c_valid) writes the entry plus the weight. A synapse's read and the previous
+    // synapse's write meet at one clock edge: where they name the same entry, stage C
+    // adds to the value just written (forwarded), not to the stale read.
+    reg             b_valid, c_valid, p_valid;
+    wire [TB-1:0]   b_tgt = syn_rd[TB-1:0];
+    wire            b_port = syn_rd[TB];
+    wire [DB-1:0]   b_delay = syn_rd[TB+DB:TB+1];
+    wire [3:0]      b_shift = syn_rd[TB+DB+4:TB+DB+1];
+    wire signed [WB-1:0] b_w = syn_rd[SYNW-1:TB+DB+5];
+    wire [LW:0]     b_slot_sum = slot + b_delay;
+    wire [LW-1:0]   b_slot = b_slot_sum >= L ? b_slot_sum - L : b_slot_sum;
+    reg  [RA-1:0]   c_addr, p_addr;
+    reg             c_port, p_port;
+    reg  signed [RW-1:0] c_add, p_val;
+    wire signed [RW-1:0] c_base = (p_valid && p_addr == c_addr && p_port == c_port) ? p_val
+                                : (c_port ? ring_i_rd : ring_e_rd);
+    wire signed [RW-1:0] c_val = c_base + c_add;
+
     // ring buffers: read in U_READ (this slot) and D_RING; written in the update's last
     // stage (clear) and D_ADD
     reg  [RA-1:0] ring_ra;
-    reg  signed [RW-1:0] ring_e_rd, ring_i_rd;
-    always @(*) ring_ra = (state == U_READ) ? slot * NPC + i : s_slot * NPC + s_tgt;
+    always @(*) begin
+        if (state == U_READ) ring_ra = slot * NPC + i;
+        else if (b_valid) ring_ra = b_slot * NPC + b_tgt;   // D_STREAM, stage B
+        else ring_ra = s_slot * NPC + s_tgt;
+    end
     // (U_READ is the update's state: its pipeline issues neuron i every cycle)
     always @(posedge clk) begin
         ring_e_rd <= m_ring_e[ring_ra];
@@ -261,7 +289,6 @@ module af_core #(
     end
     // synapses and their rules: read in D_SYN (row order) and P_SYN (a post_syn entry)
     reg  [PW-1:0]   syn_ra;
-    reg  [SYNW-1:0] syn_rd;
     reg  [RB-1:0]   rule_rd;
     always @(posedge clk) begin
         syn_rd <= m_syn[syn_ra];
@@ -375,6 +402,18 @@ module af_core #(
         v3 <= v2;
         delta3 <= delta2;
     end
+    always @(posedge clk) begin
+        b_valid <= state == D_STREAM && q < q_end;
+        c_valid <= b_valid;
+        c_addr <= b_slot * NPC + b_tgt;
+        c_port <= b_port;
+        c_add <= $signed(b_w) <<< b_shift;
+        p_valid <= c_valid;
+        p_addr <= c_addr;
+        p_port <= c_port;
+        p_val <= c_val;
+    end
+
     // stage 4: clamps and threshold of neuron i3
     wire               held = ref3 != 0;
     wire signed [ACC-1:0] vr = held ? $signed(v3) : (delta3 ? x3 + in_e3 + in_i3 : x3);
@@ -426,6 +465,9 @@ module af_core #(
         end else if (state == D_ADD) begin
             if (s_port) m_ring_i[s_slot * NPC + s_tgt] <= ring_i_rd + s_add;
             else m_ring_e[s_slot * NPC + s_tgt] <= ring_e_rd + s_add;
+        end else if (c_valid) begin
+            if (c_port) m_ring_i[c_addr] <= c_val;
+            else m_ring_e[c_addr] <= c_val;
         end
         // one write port each: the engine's writes and the configuration's, exclusive
         // by state, in one if-else chain (two chains would make two ports)
@@ -563,7 +605,11 @@ module af_core #(
                 end
                 D_PTR2: begin
                     q_end <= ptr_rd;
-                    state <= D_SYN;
+                    state <= (NR > 0) ? D_SYN : D_STREAM;
+                end
+                D_STREAM: begin                     // issue synapse q; then drain
+                    if (q < q_end) q <= q + 1'b1;
+                    else if (!b_valid && !c_valid) state <= D_SRC;
                 end
                 D_SYN: begin                        // read synapse q
                     if (q < q_end) begin
