@@ -64,18 +64,30 @@ def ports(params: dict) -> list[tuple[str, str, int]]:
     ]
 
 
+#: the UP5K's single-ported RAMs (SB_SPRAM256KA): 16K words of 16 bits each
+UP5K_SPRAM, SPRAM_WORDS, SPRAM_BITS = 4, 16384, 16
+
+
+def _sprams(depth: int, width: int) -> int:
+    return math.ceil(depth / SPRAM_WORDS) * math.ceil(width / SPRAM_BITS)
+
+
 def check_fit(config) -> dict:
-    """What the core needs of the UP5K for ``config``, checked before any synthesis:
-    the block RAMs its three large memories need at the least (synapse words, ring
-    buffers, row pointers: Yosys may place the small neuron memories in logic, so they
-    are not counted here; :func:`build` checks the synthesised count again before
-    place and route), and the pins of the spike interface. Raises
-    :class:`DesignRuleError` naming each limit exceeded."""
+    """What the core needs of the UP5K for ``config``, checked before any synthesis,
+    and the memory mode it is built in: ``"bram"`` when its three large memories
+    (synapse words, ring buffers, row pointers) fit the block RAM at the least (Yosys may
+    place the small neuron memories in logic; :func:`build` checks the synthesised
+    count again before place and route), else ``"spram"``: synapses and ring buffers
+    in the four SPRAMs (a neuron and a synapse every other cycle; SPRAM has no initial
+    content, so the UART loader is included and the synapses are sent with it), the
+    rest in block RAM with the neuron parameters writable. Also the pins of the spike
+    interface. Raises :class:`DesignRuleError` naming each limit exceeded."""
     params = rtl.core_parameters(config)
     p = params
     n = max(1, config.n_neurons)
+    synw = p["TB"] + 1 + p["DB"] + 4 + p["WB"]
     mems = {
-        "synapses": (p["SYN"], p["TB"] + 1 + p["DB"] + 4 + p["WB"]),
+        "synapses": (p["SYN"], synw),
         "ring buffers": (2 * p["L"] * n, p["RW"]),
         "row pointers": (p["NSRC"] + 1, p["PW"]),
     }
@@ -84,15 +96,31 @@ def check_fit(config) -> dict:
         mems["STDP index"] = (p["NPOST"], p["PW"] + math.ceil(math.log2(p["NSRC"] + 1)))
     blocks = {k: _ram_blocks(d, w) for k, (d, w) in mems.items()}
     pins = sum(w for _, _, w in ports(params))
-    need = {"RAM40_4K_at_least": sum(blocks.values()), "MAC16": 5, "pins": pins}
+    need = {"RAM40_4K_at_least": sum(blocks.values()), "MAC16": 5, "pins": pins,
+            "memory_mode": "bram"}  # fmt: skip
     problems = []
     if need["RAM40_4K_at_least"] > UP5K_RAM40_4K:
-        detail = ", ".join(f"{k} {mems[k][0]:,} x {mems[k][1]} bit: {b}" for k, b in blocks.items())
-        problems.append(
-            f"block RAM: the core needs at least {need['RAM40_4K_at_least']} RAM40_4K "
-            f"blocks, the UP5K has {UP5K_RAM40_4K} ({detail}); fewer synapses or neurons, "
-            "or a larger device"
-        )
+        # SPRAM mode: synapses and the two rings there; the neuron memories writable
+        sprams = _sprams(p["SYN"], synw) + 2 * _sprams(p["L"] * n, p["RW"])
+        widths = [2, p["KW"], p["KW"], p["KW"], p["KW"], p["KW"], p["SW"] + p["F"] + 1,
+                  p["SW"], p["SW"], 8, p["SW"], p["CW"], p["CW"], 8]  # fmt: skip
+        rest = {k: b for k, b in blocks.items() if k not in ("synapses", "ring buffers")}
+        rest["neuron memories"] = sum(_ram_blocks(n, w) for w in widths)
+        bram = sum(rest.values())
+        if sprams <= UP5K_SPRAM and bram <= UP5K_RAM40_4K:
+            need.update(memory_mode="spram", SPRAM=sprams, RAM40_4K_at_least=bram)
+            blocks = rest
+        else:
+            detail = ", ".join(f"{k} {mems[k][0]:,} x {mems[k][1]} bit: {b}"
+                               for k, b in blocks.items())  # fmt: skip
+            problems.append(
+                f"memory: in block RAM the core needs at least {need['RAM40_4K_at_least']} "
+                f"RAM40_4K blocks, the UP5K has {UP5K_RAM40_4K} ({detail}); with synapses "
+                f"and ring buffers in SPRAM it needs {sprams} SPRAM (the UP5K has "
+                f"{UP5K_SPRAM}: {SPRAM_WORDS:,} words of {SPRAM_BITS} bits each) and "
+                f"{bram} RAM40_4K for the rest; fewer synapses, neurons or delay slots, "
+                "or a larger device"
+            )
     if pins > len(PMOD_PINS):
         problems.append(
             f"pins: the spike interface needs {pins} I/O pins, the iCEBreaker's PMODs have "
@@ -237,9 +265,15 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None,
     rtl.write_memories(config, folder)
     shutil.copy(rtl.CORE, folder / rtl.CORE.name)
     shutil.copy(rtl.LOADER, folder / rtl.LOADER.name)
+    spram = need["memory_mode"] == "spram"
+    if spram and uart is False:
+        raise ValueError(
+            "bitstream: this network needs the SPRAM memory mode, whose synapses come over "
+            "the UART loader (SPRAM has no initial content): build it with uart=True or None"
+        )
     uart_note = None
-    for with_uart in [True, False] if uart is None else [bool(uart)]:
-        params = {**rtl.core_parameters(config), "CFG": int(with_uart)}
+    for with_uart in [True, False] if uart is None and not spram else [bool(uart) or spram]:
+        params = {**rtl.core_parameters(config), "CFG": int(with_uart), "SPRAM": int(spram)}
         loader = None
         if with_uart:
             loader = rtl.loader_parameters(config, clks_per_bit=round(BOARD_CLOCK_HZ / UART_BAUD))
@@ -249,9 +283,10 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None,
         (folder / "top.v").write_text(top_verilog(params, loader))
         (folder / "top.pcf").write_text(pcf(params))
         sources = f"{rtl.CORE.name} {rtl.LOADER.name}" if with_uart else rtl.CORE.name
+        attr = rtl.SPRAM_ATTR.format(top="*") + "; " if spram else ""  # every af_core
         script = (
-            f"read_verilog -sv {sources} top.v; synth_ice40 -dsp -spram -top top "
-            "-json top.json; tee -q -o stat.txt stat"
+            f"read_verilog -sv {sources} top.v; hierarchy -top top; {attr}"
+            "synth_ice40 -dsp -spram -top top -json top.json; tee -q -o stat.txt stat"
         )
         _run([*yosys, "-q", "-l", "yosys.log", "-p", script], folder, "Yosys")
         try:
@@ -272,7 +307,7 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None,
     log = (folder / "nextpnr.log").read_text()
     fmax = [float(m) for m in re.findall(r"Max frequency for clock[^:]*: ([0-9.]+) MHz", log)]
     used = {}
-    for cell in ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_DSP", "SB_IO"):
+    for cell in ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_SPRAM", "ICESTORM_DSP", "SB_IO"):
         m = re.findall(rf"{cell}:\s+(\d+)/\s*(\d+)", log)
         if m:
             used[cell] = [int(m[-1][0]), int(m[-1][1])]
@@ -280,7 +315,7 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None,
     st = np.zeros(0, np.int64) if input_steps is None else np.asarray(input_steps, np.int64)
     ids = np.zeros(0, np.int64) if input_ids is None else np.asarray(input_ids, np.int64)
     result = config.emulate(st, ids, n_steps)
-    per_step = rtl.cycles(config, st, ids, result) / n_steps
+    per_step = rtl.cycles(config, st, ids, result, spram=spram) / n_steps
     f_hz = fmax[-1] * 1e6 if fmax else None
     report = {
         "device": "iCE40 UP5K (sg48), iCEBreaker pins",
@@ -288,8 +323,11 @@ def build(config, workdir=None, input_steps=None, input_ids=None, n_steps=None,
         "synapses": int(len(config.arrays["tgt"])),
         "used": used,
         "ram40_4k_at_least": need["RAM40_4K_at_least"],
+        "memory_mode": need["memory_mode"],
         "fmax_mhz": fmax[-1] if fmax else None,
         "cycles_per_step": per_step,
+        "input_spikes": int(len(st)),
+        "measured_steps": n_steps,
         "cycle_costs": (
             "with STDP an input or a spike adds 6 + 2 per rule, a synaptic event 5 (plastic: 6)"
             if rtl.core_parameters(config)["NR"]
@@ -318,11 +356,17 @@ def report_text(report: dict) -> str:
     return "\n".join(
         [
             f"bitstream: {report['device']}: {report['neurons']} neurons, "
-            f"{report['synapses']} synapses",
+            f"{report['synapses']} synapses, memories in "
+            + ("SPRAM and block RAM" if report.get("memory_mode") == "spram" else "block RAM"),
             f"  cells: {cells}",
             f"  fmax {fmax:.1f} MHz" if fmax else "  fmax: not reported by nextpnr",
             f"  {report['cycles_per_step']:.0f} cycles per step of {report['dt_s'] * 1e3:g} ms "
-            f"without input ({report['cycle_costs']}):"
+            + (
+                f"with {report['input_spikes']} input spikes in {report['measured_steps']} steps"
+                if report.get("input_spikes")
+                else "without input"
+            )
+            + f" ({report['cycle_costs']}):"
             + (f" {rtf:.0f}x real time at fmax," if rtf else "")
             + f" {report['real_time_factor_at_12mhz']:.0f}x at the board's 12 MHz",
             *([f"  UART loader: {report['uart_loader']}"] if report.get("uart_loader") else []),

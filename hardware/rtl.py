@@ -305,7 +305,7 @@ def _read_hex(path, bits, n, signed=True):
 
 
 def simulate(
-    config, input_steps, input_ids, n_steps, workdir=None, via_uart=False
+    config, input_steps, input_ids, n_steps, workdir=None, via_uart=False, spram=False
 ) -> EmulatorResult:
     """Run the Verilog core on ``config`` for ``n_steps`` steps with these input spikes
     (as :meth:`CoreConfig.emulate` takes them) in Icarus Verilog. Returns the spikes,
@@ -314,8 +314,14 @@ def simulate(
 
     ``via_uart=True``: the core starts from blank memories and is configured by
     ``af_uart_loader`` from :func:`uart_stream` sent on its serial line (4 clocks a bit)
-    before the first step, as a board is configured at run time."""
+    before the first step, as a board is configured at run time. ``spram=True``: the
+    core's single-ported memory mode (``SPRAM = 1``, what large networks use on the UP5K)."""
     params = core_parameters(config)
+    if spram and not via_uart:
+        raise ValueError(
+            "simulate: spram=True needs via_uart=True (SPRAM has no initial content: the "
+            "synapses come over the configuration port)"
+        )
     iverilog, vvp = icarus()
     steps = np.asarray(input_steps, np.int64).ravel()
     ids = np.asarray(input_ids, np.int64).ravel()
@@ -328,7 +334,7 @@ def simulate(
     folder.mkdir(parents=True, exist_ok=True)
     write_memories(config, folder)
     (folder / "inputs.txt").write_text("".join(f"{s} {i}\n" for s, i in pairs.astype(int)))
-    defs = {**params, "STEPS": int(n_steps)}
+    defs = {**params, "STEPS": int(n_steps), "SPRAM": int(bool(spram))}
     if via_uart:
         from axonforge.hardware.memfiles import Memory
 
@@ -404,6 +410,10 @@ def yosys() -> list:
 UP5K = {"SB_LUT4": 5280, "SB_RAM40_4K": 30, "SB_SPRAM256KA": 4, "SB_MAC16": 8}
 
 
+#: Yosys command that puts the core's synapses and ring buffers in SPRAM (``SPRAM = 1``)
+SPRAM_ATTR = 'setattr -set ram_style "huge" {top}/m_syn {top}/m_ring_e {top}/m_ring_i'
+
+
 def _synth_ice40(folder, source, top, params) -> dict:
     """Run ``synth_ice40 -dsp -spram`` on ``source`` (top ``top``, parameters ``params``)
     in ``folder``; the cell counts by type (``core.json`` the netlist)."""
@@ -411,8 +421,9 @@ def _synth_ice40(folder, source, top, params) -> dict:
     # (absolute paths elsewhere may not be mounted): give it the source there
     shutil.copy(source, Path(folder) / source.name)
     chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
+    spram = SPRAM_ATTR.format(top=top) + "; " if params.get("SPRAM") else ""
     script = (
-        f"read_verilog -sv {source.name}; chparam {chparam} {top}; "
+        f"read_verilog -sv {source.name}; chparam {chparam} {top}; {spram}"
         f"synth_ice40 -dsp -spram -top {top} -json core.json; tee -q -o stat.txt stat"
     )
     run = subprocess.run([*yosys(), "-q", "-l", "yosys.log", "-p", script], cwd=folder,  # noqa: S603
@@ -435,15 +446,21 @@ def synthesize_loader(config, workdir=None) -> dict:
     return _synth_ice40(folder, LOADER, "af_uart_loader", loader_parameters(config))
 
 
-def synthesize(config, workdir=None, uart=False) -> dict:
+def synthesize(config, workdir=None, uart=False, spram=False) -> dict:
     """Synthesise ``af_core`` for ``config`` with Yosys (``synth_ice40 -dsp -spram``) in
     ``workdir`` (its memories written there, read by ``$readmemh``). Returns the cell
     counts (``SB_LUT4``, ``SB_CARRY``, flip-flops, ``SB_RAM40_4K``, ``SB_SPRAM256KA``,
     ``SB_MAC16``), ``fits_up5k`` (every count within the UP5K's) and the netlist path
     (``core.json``, for nextpnr). ``uart=True``: with the configuration port
     (``CFG = 1``: every memory writable at run time, which puts the parameter memories in
-    block RAM)."""
-    params = {**core_parameters(config), "CFG": int(bool(uart))}
+    block RAM). ``spram=True``: the single-ported memory mode (synapses and ring buffers
+    in the UP5K's SPRAM, which has no initial content: the configuration port is
+    included, and the synapses are sent over UART)."""
+    params = {
+        **core_parameters(config),
+        "CFG": int(bool(uart or spram)),
+        "SPRAM": int(bool(spram)),
+    }
     folder = Path(tempfile.mkdtemp(prefix="af_syn_") if workdir is None else workdir)
     folder.mkdir(parents=True, exist_ok=True)
     write_memories(config, folder)
@@ -462,7 +479,7 @@ def synthesize(config, workdir=None, uart=False) -> dict:
     return out
 
 
-def cycles(config, input_steps, input_ids, result) -> int:
+def cycles(config, input_steps, input_ids, result, spram=False) -> int:
     """Clock cycles ``af_core`` takes for the steps of an emulator ``result`` (run with
     these inputs), counted from the core's state machine (one cycle a neuron and four
     to drain the update's pipeline; with STDP six a spiking source and four a synaptic event,
@@ -483,11 +500,14 @@ def cycles(config, input_steps, input_ids, result) -> int:
     srcs = np.concatenate([inputs, config.n_inputs + fired])
     events = int(row[srcs].sum())
     nr = p["NR"]
-    update = p["N"] + 4 if p["N"] else 0  # one neuron a cycle, then the pipeline drains
+    # one neuron a cycle (every other cycle with SPRAM), then the pipeline drains
+    update = (2 * p["N"] + 3 if spram else p["N"] + 4) if p["N"] else 0
     if nr:  # synapse by synapse: four cycles each
         total = steps * (update + 2 + 1 + 1) + 6 * len(srcs) + 4 * events
-    else:  # rows streamed, one synapse a cycle and three to drain
-        total = steps * (update + 2 + 1 + 1) + 8 * len(srcs) + events
+    else:  # rows streamed, one synapse a cycle (every other with SPRAM), then a drain
+        n_row = row[srcs]
+        stream = np.where(n_row > 0, 2 * n_row + 2 if spram else n_row + 3, 1)
+        total = steps * (update + 2 + 1 + 1) + 5 * len(srcs) + int(stream.sum())
     if nr:
         plastic = a["rule"] >= 0
         plastic_events = int(np.add.reduceat(np.r_[plastic, False].astype(np.int64),

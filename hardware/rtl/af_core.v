@@ -55,6 +55,9 @@ module af_core #(
     parameter integer NR = 0,        // STDP rules (0: static synapses only)
     parameter integer TRW = 8,       // trace bits
     parameter integer NPOST = 1,     // entries of post_syn / post_src
+    parameter integer SPRAM = 0,     // 1: synapses and ring buffers in single-ported
+                                     // memories (the UP5K's SPRAM): a neuron and a
+                                     // synapse every two cycles
     parameter integer CFG = 1,       // 1: the configuration port writes the memories (the
                                      // parameter memories become RAM: ~12 more block RAMs
                                      // at 64 neurons); 0: no port, they stay ROM/logic
@@ -154,10 +157,14 @@ module af_core #(
         $readmemh(MEM_II_INIT, m_ii);
         $readmemh(MEM_REF_INIT, m_ref);
         $readmemh(MEM_ROW_PTR, m_row_ptr);
-        $readmemh(MEM_SYNAPSES, m_syn);
-        for (k = 0; k < L * NPC; k = k + 1) begin
-            m_ring_e[k] = 0;
-            m_ring_i[k] = 0;
+        // SPRAM has no initial content: there the synapses come from the configuration
+        // port and the rings are cleared after reset (state CLR)
+        if (SPRAM == 0) begin
+            $readmemh(MEM_SYNAPSES, m_syn);
+            for (k = 0; k < L * NPC; k = k + 1) begin
+                m_ring_e[k] = 0;
+                m_ring_i[k] = 0;
+            end
         end
         for (k = 0; k < NRM * NSRC; k = k + 1) m_xpre[k] = 0;
         for (k = 0; k < NRM * NPC; k = k + 1) m_xpost[k] = 0;
@@ -214,7 +221,8 @@ module af_core #(
                      T_READ = 6'd16, T_WRITE = 6'd17, P_NEXT = 6'd18, P_NEXT2 = 6'd19,
                      P_READ = 6'd20, P_WRITE = 6'd21, P_PTR0 = 6'd22, P_PTR1 = 6'd23,
                      P_PTR2 = 6'd24, P_ENTRY = 6'd25, P_SYN = 6'd26, P_LOAD = 6'd27,
-                     P_TR = 6'd28, P_POT = 6'd29, FINISH = 6'd30, D_STREAM = 6'd31;
+                     P_TR = 6'd28, P_POT = 6'd29, FINISH = 6'd30, D_STREAM = 6'd31,
+                     CLR = 6'd32;
     reg [5:0]     state;
     reg [NW-1:0]  i;           // neuron being updated
     reg [LW-1:0]  slot;        // this step's ring slot, step mod L
@@ -283,15 +291,10 @@ module af_core #(
         else ring_ra = s_slot * NPC + s_tgt;
     end
     // (U_READ is the update's state: its pipeline issues neuron i every cycle)
-    always @(posedge clk) begin
-        ring_e_rd <= m_ring_e[ring_ra];
-        ring_i_rd <= m_ring_i[ring_ra];
-    end
     // synapses and their rules: read in D_SYN (row order) and P_SYN (a post_syn entry)
     reg  [PW-1:0]   syn_ra;
     reg  [RB-1:0]   rule_rd;
     always @(posedge clk) begin
-        syn_rd <= m_syn[syn_ra];
         rule_rd <= m_syn_rule[syn_ra];
     end
     // row pointers: src then src + 1
@@ -359,6 +362,11 @@ module af_core #(
         r_ref <= m_ref[i];
     end
     reg                   u1, u2, u3;            // stage valid
+    // with SPRAM a neuron (and a synapse) is issued every other cycle: the ring's one
+    // port reads on the issue cycles and writes between them
+    reg                   half;
+    wire                  issue = (state == U_READ || state == D_STREAM) && (SPRAM == 0 || !half);
+    always @(posedge clk) half <= (state == U_READ || state == D_STREAM) ? ~half : 1'b0;
     reg        [NW-1:0]   i1, i2, i3;            // its neuron
     reg signed [ACC-1:0]  m_av2, m_pe2, m_pi2, m_ee2, m_ii2;
     reg signed [BW-1:0]   bias2;
@@ -368,7 +376,7 @@ module af_core #(
     reg                   delta2, delta3;
     reg signed [ACC-1:0]  x3, e3, g3;
     always @(posedge clk) begin
-        u1 <= state == U_READ && i < N;
+        u1 <= state == U_READ && issue && i < N;
         i1 <= i;
         // stage 2: products
         u2 <= u1;
@@ -403,7 +411,7 @@ module af_core #(
         delta3 <= delta2;
     end
     always @(posedge clk) begin
-        b_valid <= state == D_STREAM && q < q_end;
+        b_valid <= state == D_STREAM && issue && q < q_end;
         c_valid <= b_valid;
         c_addr <= b_slot * NPC + b_tgt;
         c_port <= b_port;
@@ -457,23 +465,65 @@ module af_core #(
                                                           : t_sum[TRW-1:0]);
 
     // the write ports
-    wire cfg_idle_we = CFG != 0 && state == IDLE && cfg_we;
-    always @(posedge clk) begin
-        if (u3) begin
-            m_ring_e[slot * NPC + i3] <= 0;
-            m_ring_i[slot * NPC + i3] <= 0;
+    // configuration writes while idle, or while the rings are cleared (no other memory
+    // is in use then)
+    wire cfg_idle_we = CFG != 0 && (state == IDLE || state == CLR) && cfg_we;
+    reg [RA-1:0] clr_a;
+
+    // synapses: one port (an address for a read or a write, never both needed in one
+    // cycle), so the memory maps to block RAM or SPRAM
+    wire            syn_we = state == D_DEP || state == P_POT || (cfg_idle_we && cfg_mem == 8'd21);
+    wire [SYNW-1:0] syn_wd = state == D_DEP ? with_weight(r_syn, w_dep)
+                           : state == P_POT ? with_weight(r_syn, w_pot) : cfg_data[SYNW-1:0];
+    wire [PW-1:0]   syn_addr = (state == D_DEP || state == P_POT) ? r_q
+                             : (syn_we ? cfg_addr[PW-1:0] : syn_ra);
+    always @(posedge clk) begin  // no read in a write's cycle (SPRAM's "no change")
+        if (syn_we) m_syn[syn_addr] <= syn_wd;
+        else syn_rd <= m_syn[syn_addr];
+    end
+
+    // ring buffers: the update's last stage clears a neuron's entries, D_ADD and the
+    // stream's stage C add to one; with SPRAM the write's address is the port's address
+    reg              ring_we_e, ring_we_i;
+    reg  [RA-1:0]    ring_wa;
+    reg  signed [RW-1:0] ring_wd;
+    always @(*) begin
+        ring_we_e = 1'b0;
+        ring_we_i = 1'b0;
+        ring_wa = c_addr;
+        ring_wd = c_val;
+        if (state == CLR) begin
+            ring_we_e = 1'b1;
+            ring_we_i = 1'b1;
+            ring_wa = clr_a;
+            ring_wd = 0;
+        end else if (u3) begin
+            ring_we_e = 1'b1;
+            ring_we_i = 1'b1;
+            ring_wa = slot * NPC + i3;
+            ring_wd = 0;
         end else if (state == D_ADD) begin
-            if (s_port) m_ring_i[s_slot * NPC + s_tgt] <= ring_i_rd + s_add;
-            else m_ring_e[s_slot * NPC + s_tgt] <= ring_e_rd + s_add;
+            ring_we_e = !s_port;
+            ring_we_i = s_port;
+            ring_wa = s_slot * NPC + s_tgt;
+            ring_wd = (s_port ? ring_i_rd : ring_e_rd) + s_add;
         end else if (c_valid) begin
-            if (c_port) m_ring_i[c_addr] <= c_val;
-            else m_ring_e[c_addr] <= c_val;
+            ring_we_e = !c_port;
+            ring_we_i = c_port;
         end
-        // one write port each: the engine's writes and the configuration's, exclusive
-        // by state, in one if-else chain (two chains would make two ports)
-        if (state == D_DEP) m_syn[r_q] <= with_weight(r_syn, w_dep);
-        else if (state == P_POT) m_syn[r_q] <= with_weight(r_syn, w_pot);
-        else if (cfg_idle_we && cfg_mem == 8'd21) m_syn[cfg_addr] <= cfg_data[SYNW-1:0];
+    end
+    wire [RA-1:0] ring_port = (SPRAM != 0 && (ring_we_e || ring_we_i)) ? ring_wa : ring_ra;
+    always @(posedge clk) begin
+        if (ring_we_e) m_ring_e[SPRAM != 0 ? ring_port : ring_wa] <= ring_wd;
+        else if (SPRAM != 0) ring_e_rd <= m_ring_e[ring_port];
+        if (ring_we_i) m_ring_i[SPRAM != 0 ? ring_port : ring_wa] <= ring_wd;
+        else if (SPRAM != 0) ring_i_rd <= m_ring_i[ring_port];
+        if (SPRAM == 0) begin  // block RAM: a read port and a write port
+            ring_e_rd <= m_ring_e[ring_ra];
+            ring_i_rd <= m_ring_i[ring_ra];
+        end
+    end
+    always @(posedge clk) begin
         if (state == T_WRITE && !t_post) m_xpre[rule * NSRC + t_j] <= t_dec[TRW-1:0];
         else if (state == B_WRITE) m_xpre[rule * NSRC + src] <= t_bump;
         if (state == T_WRITE && t_post) m_xpost[rule * NPC + t_j] <= t_dec[TRW-1:0];
@@ -524,7 +574,8 @@ module af_core #(
         done <= 1'b0;
         spk_valid <= 1'b0;
         if (rst) begin
-            state <= IDLE;
+            state <= (SPRAM != 0) ? CLR : IDLE;
+            clr_a <= 0;
             busy <= 1'b0;
             slot <= 0;
             n_in <= 0;
@@ -555,8 +606,9 @@ module af_core #(
                 end
                 // ---- UPDATE
                 U_READ: begin  // issue neuron i; the pipeline drains after the last
-                    if (i < N) i <= i + 1'b1;
-                    else if (!u1 && !u2 && !u3) begin
+                    if (i < N) begin
+                        if (issue) i <= i + 1'b1;
+                    end else if (!u1 && !u2 && !u3) begin
                         rule <= 0;
                         t_post <= 1'b0;
                         t_j <= 0;
@@ -608,7 +660,9 @@ module af_core #(
                     state <= (NR > 0) ? D_SYN : D_STREAM;
                 end
                 D_STREAM: begin                     // issue synapse q; then drain
-                    if (q < q_end) q <= q + 1'b1;
+                    if (q < q_end) begin
+                        if (issue) q <= q + 1'b1;
+                    end
                     else if (!b_valid && !c_valid) state <= D_SRC;
                 end
                 D_SYN: begin                        // read synapse q
@@ -683,6 +737,10 @@ module af_core #(
                 end
                 P_TR: state <= P_POT;               // read x_pre[source]
                 P_POT: state <= P_ENTRY;
+                CLR: begin  // zero the rings (SPRAM powers up undefined)
+                    clr_a <= clr_a + 1'b1;
+                    if (clr_a == L * NPC - 1) state <= IDLE;
+                end
                 FINISH: begin
                     slot <= (slot == L - 1) ? 0 : slot + 1'b1;
                     n_in <= 0;

@@ -11,7 +11,7 @@
 module tb_af_core;
     parameter integer NI = 1, N = 1, NPC = 1, NSRC = 2, SW = 16, CW = 16, KW = 16, WB = 8;
     parameter integer F = 15, L = 16, TB = 8, DB = 4, PW = 15, SYN = 1, RW = 24, NEAREST = 1;
-    parameter integer NR = 0, TRW = 8, NPOST = 1;
+    parameter integer NR = 0, TRW = 8, NPOST = 1, SPRAM = 0;
     parameter integer STEPS = 10;
     parameter INPUTS = "inputs.txt", SPIKES = "spikes.txt", SATS = "saturation.txt";
     parameter integer UART = 0, CLKS_PER_BIT = 4, NBYTES = 1, NPARAM = 1, NMEM = 1, DW = 64;
@@ -27,7 +27,7 @@ module tb_af_core;
 
     af_core #(.NI(NI), .N(N), .NPC(NPC), .NSRC(NSRC), .SW(SW), .CW(CW), .KW(KW), .WB(WB),
               .F(F), .L(L), .TB(TB), .DB(DB), .PW(PW), .SYN(SYN), .RW(RW), .NEAREST(NEAREST),
-              .NR(NR), .TRW(TRW), .NPOST(NPOST))
+              .NR(NR), .TRW(TRW), .NPOST(NPOST), .SPRAM(SPRAM))
         dut (.clk(clk), .rst(rst), .in_we(in_we), .in_id(in_id), .start(start), .busy(busy),
              .done(done), .spk_valid(spk_valid), .spk_id(spk_id), .sat_v(sat_v), .sat_i(sat_i),
              .cfg_we(cfg_we), .cfg_mem(cfg_mem), .cfg_addr(cfg_addr), .cfg_data(cfg_data));

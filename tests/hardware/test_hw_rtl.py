@@ -166,6 +166,26 @@ def test_yosys_synthesises_the_core_for_ice40(tmp_path):
     assert not cfg_port["fits_up5k"]
 
 
+@pytest.mark.parametrize("which", ["recurrent", "plastic"])
+def test_single_ported_memory_mode_equals_emulator(which):
+    # SPRAM = 1 (synapses and rings single-ported, a neuron and a synapse every other
+    # cycle; no initial content: the rings cleared after reset, everything loaded over
+    # UART): the same spikes, states, weights; its cycles as rtl.cycles counts them
+    net, n_in = (recurrent(), 16) if which == "recurrent" else (plastic(), 32)
+    cfg = targets.get("artix7").map(net)
+    st, ids = inputs(n_in, 300, 0.03, seed=5)
+    em = cfg.emulate(st, ids, 300)
+    hw = rtl.simulate(cfg, st, ids, 300, spram=True, via_uart=True)
+    assert len(em.spike_ids) > 200
+    assert np.array_equal(em.spike_steps, hw.spike_steps)
+    assert np.array_equal(em.spike_ids, hw.spike_ids)
+    for key in ("v", "ie", "ii", "ref"):
+        assert np.array_equal(em.extra["state"][key], hw.extra["state"][key]), key
+    if which == "plastic":
+        assert np.array_equal(em.final_weights, hw.final_weights)
+    assert hw.extra["cycles"] == rtl.cycles(cfg, st, ids, em, spram=True)
+
+
 def test_cycle_model_equals_the_verilog_count():
     # rtl.cycles counts the state machine's cycles from an emulator run; the Verilog
     # simulation's own count agrees exactly, with and without STDP
@@ -220,27 +240,38 @@ def test_bitstream_with_the_uart_loader(tmp_path):
 
 
 def test_bitstream_of_a_network_too_large_fails_before_synthesis(tmp_path):
-    from axonforge import hardware
-    from axonforge.hardware.targets import DesignRuleError
-
-    net = sim.Network(dt=1e-3, seed=4)
-    inp = net.population(PoissonSource(rate=10.0), n=64, name="in")
-    pop = net.population(LIF(), n=256, name="n")
-    net.connect(inp, pop, rule=sim.FixedProbability(0.25), weight=30e-12, name="ff")
-    net.connect(pop, pop, rule=sim.FixedProbability(0.18), weight=-15e-12, port="inh",
-                name="rec")  # fmt: skip
-    with pytest.raises(
-        DesignRuleError, match=r"block RAM: .* at least \d+ RAM40_4K blocks, the UP5K has 30"
-    ):
-        hardware.export(net, target="ice40-up5k", format="bitstream", out=tmp_path / "x")
-    assert not (tmp_path / "x").exists()
-    # counts beyond the device after synthesis are refused before place and route
-    from axonforge.hardware import bitstream
-
-    with pytest.raises(DesignRuleError, match="SB_RAM40_4K: synthesis used 31, the UP5K has 30"):
-        bitstream._synthesised_fit("     31   SB_RAM40_4K\n      5   SB_MAC16\n")
     import dataclasses
 
+    from axonforge import hardware
+    from axonforge.hardware import bitstream
+    from axonforge.hardware.targets import DesignRuleError
+
+    def net_of(p_ff):
+        net = sim.Network(dt=1e-3, seed=4)
+        inp = net.population(PoissonSource(rate=10.0), n=64, name="in")
+        pop = net.population(LIF(), n=256, name="n")
+        net.connect(inp, pop, rule=sim.FixedProbability(p_ff), weight=30e-12, name="ff",
+                    delay=sim.uniform(1e-3, 8e-3), round_delays=True)  # fmt: skip
+        net.connect(pop, pop, rule=sim.FixedProbability(0.18), weight=-15e-12, port="inh",
+                    name="rec")  # fmt: skip
+        return net
+
+    # 16k synapses: beyond the block RAM, within the SPRAM (synapses and rings there)
+    need = bitstream.check_fit(targets.get("ice40-up5k").map(net_of(0.25)))
+    assert need["memory_mode"] == "spram" and need["SPRAM"] == 4
+    assert need["RAM40_4K_at_least"] <= 30
+    # 20k synapses: the target's synapse memory is exceeded, named, before any file
+    with pytest.raises(DesignRuleError, match=r"20085 synapse words > weight_words 16384"):
+        hardware.export(net_of(0.5), target="ice40-up5k", format="bitstream", out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    # and the device's memories, for a core description that allows more words
+    roomy = dataclasses.replace(targets.get("ice40-up5k"), weight_words=1 << 16)
+    with pytest.raises(DesignRuleError, match=r"with synapses and ring buffers in SPRAM it "
+                                              r"needs 6 SPRAM \(the UP5K has 4"):  # fmt: skip
+        bitstream.check_fit(roomy.map(net_of(0.5)))
+    # counts beyond the device after synthesis are refused before place and route
+    with pytest.raises(DesignRuleError, match="SB_RAM40_4K: synthesis used 31, the UP5K has 30"):
+        bitstream._synthesised_fit("     31   SB_RAM40_4K\n      5   SB_MAC16\n")
     other = dataclasses.replace(targets.get("ice40-up5k"), name="my-board")
     with pytest.raises(ValueError, match="built for the iCE40 UP5K"):
         hardware.export(recurrent(), target=other, format="bitstream", out=tmp_path / "y")
@@ -290,3 +321,37 @@ def test_cocotb_drives_the_core_to_the_emulators_spikes(tmp_path):
     assert len(em.spike_ids) > 30
     assert np.array_equal(spikes[:, 0], em.spike_steps)
     assert np.array_equal(spikes[:, 1], em.spike_ids)
+
+
+def up5k_256():
+    """256 LIF neurons, 64 Poisson inputs at 10 Hz, 16,384 synapses (in-degree 16 from
+    the inputs, 48 recurrent inhibitory), delays 1-8 ms: the issue's UP5K workload."""
+    net = sim.Network(dt=1e-3, seed=4)
+    inp = net.population(PoissonSource(rate=10.0), n=64, name="in")
+    pop = net.population(LIF(v_rest=-65e-3, v_thresh=-50e-3, i_offset=0.235e-9), n=256, name="n")
+    delay = sim.uniform(1e-3, 8e-3)
+    net.connect(inp, pop, rule=sim.FixedInDegree(16), weight=30e-12, delay=delay,
+                round_delays=True, name="ff")  # fmt: skip
+    net.connect(pop, pop, rule=sim.FixedInDegree(48), weight=-15e-12, delay=delay,
+                round_delays=True, port="inh", name="rec")  # fmt: skip
+    return net
+
+
+@pytest.mark.slow
+def test_256_neurons_and_16k_synapses_fit_the_up5k(tmp_path):
+    # synapses and ring buffers in the four SPRAMs, loaded over UART: placed and routed
+    # at the board's 12 MHz, its report's real-time factor from the exact cycle count
+    from axonforge.hardware import bitstream
+
+    needs_yosys()
+    cfg = targets.get("ice40-up5k").map(up5k_256())
+    assert (cfg.n_neurons, len(cfg.arrays["tgt"])) == (256, 16384)
+    st, ids = inputs(64, 1000, 0.01, seed=0)
+    rep = bitstream.build(cfg, tmp_path, input_steps=st, input_ids=ids, n_steps=1000)
+    assert rep["memory_mode"] == "spram" and rep["uart_loader"].startswith("included")
+    assert rep["used"]["ICESTORM_RAM"][0] <= 30 and rep["used"]["ICESTORM_SPRAM"][0] == 4
+    assert rep["fmax_mhz"] > 12
+    assert (tmp_path / "top.bin").stat().st_size == 104090
+    assert rep["real_time_factor_at_12mhz"] > 5
+    em = cfg.emulate(st, ids, 1000)
+    assert rep["cycles_per_step"] == rtl.cycles(cfg, st, ids, em, spram=True) / 1000
