@@ -1,7 +1,7 @@
 """axonforge.hardware: from a simulated network to an FPGA board or a neuromorphic chip.
 
 * :mod:`~axonforge.hardware.targets`: digital neuromorphic cores described as data (bit
-  widths, decay arithmetic, limits, clock): ``"ice40-up5k"``, ``"artix7"``,
+  widths, decay arithmetic, limits, clock): ``"ice40-up5k"``, ``"artix7"``, ``"max10"``,
   ``"neurocorex"``;
 * :mod:`~axonforge.hardware.mapping`: a float network becomes an integer configuration
   for a target (fixed-point scaling, saturation report, partition onto cores, design-rule

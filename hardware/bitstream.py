@@ -376,15 +376,14 @@ def report_text(report: dict) -> str:
 
 #: the Xilinx project: a common Artix-7 part (Digilent Arty A7-35T, Basys 3 use it)
 ARTIX7_PART = "xc7a35ticsg324-1L"
+#: the Intel project: the MAX 10 of the Terasic DE10-Lite
+MAX10_DEVICE = "10M50DAF484C7G"
+#: the targets whose ``bitstream`` format is a vendor project folder, and their tool
+VENDOR_PROJECTS = {"artix7": "Vivado", "max10": "Quartus Prime"}
 
 
-def vendor_project(config) -> dict:
-    """A Vivado project folder for the ``artix7`` target, as ``{file name: text}``: the
-    core, a top level with the spike interface as ports (``top.v``), the memories
-    (``<name>.mem``, read by ``$readmemh``), a constraints template (``top.xdc``: the
-    clock constrained to the target's clock, the pins left for the board) and a
-    non-project build script (``build.tcl``: ``vivado -mode batch -source build.tcl``
-    writes ``top.bit`` and timing and utilisation reports)."""
+def _common_files(config) -> dict:
+    """The sources, top level (with the UART loader) and memory files of a project."""
     params = rtl.core_parameters(config)
     loader = rtl.loader_parameters(config, clks_per_bit=round(config.target.clock_hz / UART_BAUD))
     files = {
@@ -395,23 +394,81 @@ def vendor_project(config) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for path in rtl.write_memories(config, tmp):
             files[Path(path).name] = Path(path).read_text()
+    return files
+
+
+def _pin_names(params) -> list:
+    names = ["clk", "uart_rx"]
+    for name, _direction, width in ports(params):
+        names += [f"{name}[{bit}]" if width > 1 else name for bit in range(width)]
+    return names + ["led_red_n", "led_green_n"]
+
+
+def vendor_project(config) -> dict:
+    """The project folder of a vendor tool for ``config``'s target, as ``{file name:
+    text}``: the core and the UART loader, a top level with the spike interface as ports
+    (``top.v``), the memories (``<name>.mem``, read by ``$readmemh``), a constraints
+    template (the clock constrained to the target's clock; the pins left for the board)
+    and a build script.
+
+    ``artix7`` (Vivado): ``top.xdc`` and ``build.tcl`` (``vivado -mode batch -source
+    build.tcl`` writes ``top.bit`` with timing and utilisation reports). ``max10``
+    (Quartus Prime, the DE10-Lite's 10M50): ``top.qpf``, ``top.qsf`` (device, sources,
+    pin assignments to fill in), ``top.sdc`` and ``build.sh`` (``quartus_sh --flow
+    compile top`` writes ``output_files/top.sof``)."""
+    name = config.target.name
+    if name not in VENDOR_PROJECTS:
+        raise ValueError(
+            f"vendor_project: no vendor project for target {name!r}; those with one: "
+            f"{', '.join(sorted(VENDOR_PROJECTS))}"
+        )
+    params = rtl.core_parameters(config)
+    files = _common_files(config)
     period = 1e9 / config.target.clock_hz
+    if name == "max10":
+        files["top.qpf"] = 'QUARTUS_VERSION = "23.1"\nPROJECT_REVISION = "top"\n'
+        qsf = [
+            f"# axonforge: Quartus Prime settings for {name} (device {MAX10_DEVICE})",
+            'set_global_assignment -name FAMILY "MAX 10"',
+            f"set_global_assignment -name DEVICE {MAX10_DEVICE}",
+            "set_global_assignment -name TOP_LEVEL_ENTITY top",
+            "set_global_assignment -name VERILOG_FILE af_core.v",
+            "set_global_assignment -name VERILOG_FILE af_uart_loader.v",
+            "set_global_assignment -name VERILOG_FILE top.v",
+            "set_global_assignment -name SDC_FILE top.sdc",
+            "# Pin assignments: fill in your board's pins (its user manual lists them).",
+        ]
+        qsf += [f"# set_location_assignment PIN_?? -to {pin}" for pin in _pin_names(params)]
+        files["top.qsf"] = "\n".join(qsf) + "\n"
+        files["top.sdc"] = "\n".join(
+            [
+                f"# axonforge: timing constraints for {name}",
+                f"create_clock -name clk -period {period:.3f} [get_ports clk]",
+                "derive_clock_uncertainty",
+                "",
+            ]
+        )
+        files["build.sh"] = "\n".join(
+            [
+                "#!/bin/sh",
+                f"# axonforge: Quartus Prime build for {name} (in this folder)",
+                "quartus_sh --flow compile top",
+                "# then: quartus_pgm -m jtag -o 'p;output_files/top.sof'",
+                "",
+            ]
+        )
+        return files
     xdc = [
-        f"# axonforge: constraints template for {config.target.name} (part {ARTIX7_PART})",
+        f"# axonforge: constraints template for {name} (part {ARTIX7_PART})",
         "# The clock is constrained to the target's clock; assign every pin of your board.",
         f"create_clock -period {period:.3f} -name clk [get_ports clk]",
-        "# set_property -dict {PACKAGE_PIN E3 IOSTANDARD LVCMOS33} [get_ports clk]",
     ]
-    for name, _direction, width in ports(params):
-        for bit in range(width):
-            sig = f"{name}[{bit}]" if width > 1 else name
-            xdc.append(f"# set_property -dict {{PACKAGE_PIN ?? IOSTANDARD LVCMOS33}} "
-                       f"[get_ports {{{sig}}}]")  # fmt: skip
-    xdc.append("# led_red_n, led_green_n: the board's LEDs (active low)")
+    xdc += [f"# set_property -dict {{PACKAGE_PIN ?? IOSTANDARD LVCMOS33}} [get_ports {{{pin}}}]"
+            for pin in _pin_names(params)]  # fmt: skip
     files["top.xdc"] = "\n".join(xdc) + "\n"
     files["build.tcl"] = "\n".join(
         [
-            f"# axonforge: Vivado non-project build for {config.target.name}",
+            f"# axonforge: Vivado non-project build for {name}",
             "# vivado -mode batch -source build.tcl   (in this folder)",
             "read_verilog af_core.v af_uart_loader.v top.v",
             "read_xdc top.xdc",

@@ -164,14 +164,15 @@ def _bitstream_files(config, target) -> list:
 
     from axonforge.hardware import bitstream
 
-    if target.name == "artix7":  # no open flow: the project folder for Vivado
+    if target.name in bitstream.VENDOR_PROJECTS:  # no open flow: the vendor's project
         project = bitstream.vendor_project(config)
         return [(name, "bitstream", None, text.encode("utf-8")) for name, text in project.items()]
     if target.name != "ice40-up5k":
         raise ValueError(
             f"export: format 'bitstream' is built for the iCE40 UP5K with the open flow "
-            f"(target 'ice40-up5k'), or written as a Vivado project for 'artix7'; for "
-            f"{target.name!r} write the memories (mem, coe, mif) or its uart stream"
+            f"(target 'ice40-up5k'), or written as a vendor project for 'artix7' (Vivado) "
+            f"or 'max10' (Quartus Prime); for {target.name!r} write the memories (mem, coe, "
+            "mif) or its uart stream"
         )
     with tempfile.TemporaryDirectory(prefix="af_bitstream_") as tmp:
         report = bitstream.build(config, tmp)

@@ -239,6 +239,50 @@ ARTIX7 = _add(
     )
 )
 
+#: Intel MAX 10 10M50 (the Terasic DE10-Lite board): one core, the generic core's
+#: arithmetic on 18 x 18 multipliers.
+MAX10 = _add(
+    Target(
+        name="max10",
+        description=(
+            "Intel MAX 10 (10M50DAF484C7G, Terasic DE10-Lite): 1 time-multiplexed core of "
+            "512 neurons, 18-bit state and currents, 16-bit weights, 15 delay slots, 16K "
+            "synapse words per core; decays and propagators on the 18 x 18 embedded "
+            "multipliers (Q1.16 coefficients); pair STDP with 8-bit traces"
+        ),
+        source=(
+            "device: Intel MAX 10 FPGA Device Overview (M10-OVERVIEW; 10M50: 49,760 logic "
+            "elements, 182 M9K blocks = 1,638 kbit, 144 18 x 18 multipliers); board: "
+            "Terasic DE10-Lite user manual (50 MHz oscillator); core sizing (this design): "
+            "synapses 16K x 34 bit = 64 M9K, ring 512 x 15 x 2 x 18 bit = 30 M9K, "
+            "state/parameters/traces ~12 M9K: ~106 of 182; 50 MHz clock (the board's), 1 "
+            "cycle per neuron update (pipelined)"
+        ),
+        model="lif",
+        state_bits=18,
+        current_bits=18,
+        weight_bits=16,
+        trace_bits=8,
+        frac_bits=16,
+        decay="multiplier",
+        neurons_per_core=512,
+        cores=1,
+        fan_in=2048,
+        fan_out=1024,
+        max_delay=15,
+        weight_words=16384,
+        clock_hz=50e6,
+        cycles_per_update=1,
+        stdp=True,
+        cycles_per_synop=1,
+        coef_bits=18,
+        neuron_models=("LIF", "Izhikevich"),
+        energy_per_synop=None,
+        energy_per_update=None,
+        energy_source="unknown: no measured or estimated figure for this device yet",
+    )
+)
+
 #: ORNL NeuroCoreX on a Digilent Cmod A7-35T (its RTL; axonforge.hardware.neurocorex).
 NEUROCOREX = _add(
     Target(

@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     exp.add_argument("network", help="network file saved with net.save()")
-    exp.add_argument("--target", help="ice40-up5k, artix7 or neurocorex (optional for nir)")
+    exp.add_argument("--target", help="ice40-up5k, artix7, max10 or neurocorex (optional for nir)")
     exp.add_argument(
         "--format", required=True, help="mem, coe, mif, uart, nir or bitstream (or a list: mem,coe)"
     )

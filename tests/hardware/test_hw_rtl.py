@@ -295,6 +295,35 @@ def test_artix7_bitstream_format_writes_a_vivado_project(tmp_path):
     assert syn == (tmp_path / "m" / "core0_synapses.mem").read_text()
 
 
+def test_max10_bitstream_format_writes_a_quartus_project(tmp_path):
+    # Intel's board: the DE10-Lite's MAX 10 in a Quartus Prime project: device, sources,
+    # the 50 MHz clock constraint, a pin template naming every port, a build script;
+    # the network is mapped with the target's 18-bit arithmetic and the emulator and the
+    # core agree on it
+    from axonforge import hardware
+    from axonforge.hardware import bitstream
+
+    net = recurrent()
+    hardware.export(net, target="max10", format=["bitstream"], out=tmp_path / "p")
+    hardware.export(net, target="max10", format=["mem"], out=tmp_path / "m")
+    p = tmp_path / "p"
+    qsf = (p / "top.qsf").read_text()
+    assert 'FAMILY "MAX 10"' in qsf and "DEVICE 10M50DAF484C7G" in qsf
+    for source in ("af_core.v", "af_uart_loader.v", "top.v"):
+        assert f"VERILOG_FILE {source}" in qsf and (p / source).exists()
+    assert "-to uart_rx" in qsf and "-to spk_id[0]" in qsf and "-to clk" in qsf
+    assert "create_clock -name clk -period 20.000" in (p / "top.sdc").read_text()
+    assert "quartus_sh --flow compile top" in (p / "build.sh").read_text()
+    assert 'PROJECT_REVISION = "top"' in (p / "top.qpf").read_text()
+    syn = (p / "core0_synapses.mem").read_text()
+    assert syn == (tmp_path / "m" / "core0_synapses.mem").read_text()
+    cfg = targets.get("max10").map(net)
+    st, ids = inputs(16, 300, 0.02, seed=1)
+    assert_same(cfg, 300, st, ids, min_spikes=100)
+    with pytest.raises(ValueError, match="no vendor project for target 'ice40-up5k'"):
+        bitstream.vendor_project(targets.get("ice40-up5k").map(net))
+
+
 def test_a_missing_toolchain_names_its_package(monkeypatch):
     from axonforge.hardware import bitstream
 
