@@ -214,6 +214,16 @@ def mixed_net(seed, plastic=False):
     return net
 
 
+def assert_same_run(fast, ref):
+    """Two emulator runs agree: spikes, recorded v, final states, saturation counts."""
+    assert np.array_equal(fast.spike_steps, ref.spike_steps)
+    assert np.array_equal(fast.spike_ids, ref.spike_ids)
+    assert np.array_equal(fast.extra["v"], ref.extra["v"])
+    for key in ("v", "ie", "ii", "ref"):
+        assert np.array_equal(fast.extra["state"][key], ref.extra["state"][key]), key
+    assert fast.extra["saturated"] == ref.extra["saturated"]
+
+
 @pytest.mark.parametrize(
     "target,rounding,headroom,plastic",
     [
@@ -243,12 +253,7 @@ def test_fast_kernels_are_the_reference_arithmetic(target, rounding, headroom, p
     fast = emulator.run(cfg, st, ids, steps, record=rec)
     ref = emulator.run(cfg, st, ids, steps, record=rec, kernels="reference")
     assert len(ref.spike_ids) > 1000
-    assert np.array_equal(fast.spike_steps, ref.spike_steps)
-    assert np.array_equal(fast.spike_ids, ref.spike_ids)
-    assert np.array_equal(fast.extra["v"], ref.extra["v"])
-    for key in ("v", "ie", "ii", "ref"):
-        assert np.array_equal(fast.extra["state"][key], ref.extra["state"][key]), key
-    assert fast.extra["saturated"] == ref.extra["saturated"]
+    assert_same_run(fast, ref)
     if plastic:
         assert np.array_equal(fast.final_weights, ref.final_weights)
     if headroom == 0 and target == "ice40-up5k":
@@ -286,12 +291,7 @@ def test_spike_queue_delivery_is_the_ring(rounding, min_group, monkeypatch):
     fast = emulator.run(cfg, st, ids, steps, record=[0, 7])
     ref = emulator.run(cfg, st, ids, steps, record=[0, 7], kernels="reference")
     assert len(ref.spike_ids) > 1000
-    assert np.array_equal(fast.spike_steps, ref.spike_steps)
-    assert np.array_equal(fast.spike_ids, ref.spike_ids)
-    assert np.array_equal(fast.extra["v"], ref.extra["v"])
-    for key in ("v", "ie", "ii", "ref"):
-        assert np.array_equal(fast.extra["state"][key], ref.extra["state"][key]), key
-    assert fast.extra["saturated"] == ref.extra["saturated"]
+    assert_same_run(fast, ref)
     assert fast.extra["synaptic_events"] == ref.extra["synaptic_events"]
 
 
