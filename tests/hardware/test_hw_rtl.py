@@ -219,23 +219,6 @@ def test_bitstream_export_writes_a_bin_and_its_report(tmp_path):
     assert "top.uart.bin" not in names
 
 
-@pytest.mark.slow
-def test_bitstream_with_the_uart_loader(tmp_path):
-    # a network small enough for the configuration port: the loader on the FTDI RX pin,
-    # and the stream it reads written beside the bitstream
-    from axonforge.hardware import bitstream
-
-    needs_yosys()
-    cfg = targets.get("ice40-up5k").map(feed_forward())
-    rep = bitstream.build(cfg, tmp_path, uart=True)
-    assert rep["uart_loader"].startswith("included: uart_rx on pin 6")
-    assert (tmp_path / "top.bin").stat().st_size == 104090
-    assert (tmp_path / "top.uart.bin").read_bytes() == rtl.uart_stream(cfg)
-    assert ") loader (" in (tmp_path / "top.v").read_text()
-    assert "set_io -nowarn uart_rx 6" in (tmp_path / "top.pcf").read_text()
-    assert "UART loader: included" in bitstream.report_text(rep)
-
-
 def test_bitstream_of_a_network_too_large_fails_before_synthesis(tmp_path):
     import dataclasses
 
@@ -381,3 +364,10 @@ def test_256_neurons_and_16k_synapses_fit_the_up5k(tmp_path):
     assert rep["real_time_factor_at_12mhz"] > 5
     em = cfg.emulate(st, ids, 1000)
     assert rep["cycles_per_step"] == rtl.cycles(cfg, st, ids, em, spram=True) / 1000
+    # the loader on the FTDI RX pin, and the stream it reads beside the bitstream
+    assert rep["uart_loader"].startswith("included: uart_rx on pin 6")
+    assert (tmp_path / "top.uart.bin").read_bytes() == rtl.uart_stream(cfg)
+    assert ") loader (" in (tmp_path / "top.v").read_text()
+    assert "set_io -nowarn uart_rx 6" in (tmp_path / "top.pcf").read_text()
+    text = bitstream.report_text(rep)
+    assert "UART loader: included" in text and "memories in SPRAM and block RAM" in text
