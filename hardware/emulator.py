@@ -361,15 +361,22 @@ def _largest_inputs(config):
     return w * 2.0 ** a["shift"]
 
 
-def _ring(config):
-    """The zeroed ring buffer ``(slots, 2 ports, n)``: 32-bit words where one slot's
-    worst-case sum (every synapse onto a port delivering its largest weight) fits
-    them, as the core's ring memory does (half the memory traffic of 64 bits)."""
+def worst_slot_sum(config) -> float:
+    """The largest sum one ring-buffer entry can hold: every synapse onto one port of one
+    neuron delivering its largest ``|w << shift|`` in the same step (the core sizes its
+    ring words by it too)."""
     a = config.arrays
     n = len(a["kind"])
     worst = np.bincount(a["port"] * n + a["tgt"], weights=_largest_inputs(config), minlength=2 * n)
-    fits = float(worst.max(initial=0)) < 2**31 - 1
-    return np.zeros((config.n_slots, 2, n), np.int32 if fits else np.int64)
+    return float(worst.max(initial=0))
+
+
+def _ring(config):
+    """The zeroed ring buffer ``(slots, 2 ports, n)``: 32-bit words where one slot's
+    worst-case sum fits them, as the core's ring memory does (half the memory traffic of
+    64 bits)."""
+    fits = worst_slot_sum(config) < 2**31 - 1
+    return np.zeros((config.n_slots, 2, len(config.arrays["kind"])), np.int32 if fits else np.int64)
 
 
 def current_bound(config):

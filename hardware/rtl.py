@@ -63,12 +63,7 @@ def core_parameters(config) -> dict:
     """The Verilog parameters of ``af_core`` for ``config`` (one core)."""
     check_supported(config)
     t, a = config.target, config.arrays
-    worst = np.bincount(
-        a["port"] * len(a["kind"]) + a["tgt"],
-        weights=emulator._largest_inputs(config),
-        minlength=2 * len(a["kind"]),
-    )
-    ring_bits = max(t.current_bits, _bits(int(worst.max(initial=0))) + 1)
+    ring_bits = max(t.current_bits, _bits(int(emulator.worst_slot_sum(config))) + 1)
     return {
         "NI": config.n_inputs,
         "N": config.n_neurons,
@@ -101,15 +96,16 @@ NEURON_MEMORIES = frozenset(
 )
 
 
-def core_memories(config) -> list:
+def core_memories(config, memories=None) -> list:
     """The memories the core reads (:class:`~axonforge.hardware.memfiles.Memory`), in
-    :meth:`CoreConfig.memories` order: the neuron memories cut to the neurons in use (the
-    core's ``NPC``); an empty memory gets one zero word (a Verilog array needs one)."""
+    :meth:`CoreConfig.memories` order (``memories``: that list, if already made): the
+    neuron memories cut to the neurons in use (the core's ``NPC``); an empty memory gets
+    one zero word (a Verilog array needs one)."""
     from axonforge.hardware.memfiles import Memory
 
     n = max(1, config.n_neurons)
     out = []
-    for mem in config.memories():
+    for mem in config.memories() if memories is None else memories:
         words = mem.words
         field = mem.name.split("_", 1)[-1]
         if mem.name.startswith("core") and field in NEURON_MEMORIES:
@@ -210,8 +206,9 @@ def uart_stream(config, *, mem_dir=None, chunk=256) -> bytes:
     out = bytearray(
         _packet(b"H", b"AF\x01" + b"".join(params[k].to_bytes(3, "big") for k in UART_PARAMS))
     )
-    exported = {m.name: len(m.words) for m in config.memories()}
-    for mem_id, mem in enumerate(core_memories(config)):
+    exported_memories = config.memories()
+    exported = {m.name: len(m.words) for m in exported_memories}
+    for mem_id, mem in enumerate(core_memories(config, exported_memories)):
         nbytes = (mem.width + 7) // 8
         words = np.asarray(mem.words, np.int64) & ((1 << mem.width) - 1)
         if mem_dir is not None:
